@@ -1,0 +1,1 @@
+"""Provider adapters: one module per provider, each exporting PROVIDER (a base.Provider)."""

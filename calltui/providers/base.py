@@ -1,0 +1,122 @@
+"""What every provider adapter is: one interface, the same shape in each module.
+
+An adapter turns a CallQuery into GET requests (only the parameters it lists in PARAMS), parses
+pages into Call records and a call's drill-down into a CallDetail. Parsers are pure functions
+that raise DataError on input they cannot read; the adapter turns that into BadResponseError
+naming the account.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar
+
+import httpx
+
+from calltui.config import AccountBase
+from calltui.http import BadResponseError, HttpClient, RateLimit, RetryPolicy
+from calltui.model import Call, CallDetail, CallQuery
+
+
+class DataError(ValueError):
+    """A provider's body that parsed as JSON but is not the shape its API promises."""
+
+
+@dataclass(slots=True)
+class Page:
+    records: list[Call]
+    watermark: datetime | None
+    """No later page of this stream holds a call that started after this instant (None: the
+    stream has ended). The engine merges accounts newest first by these."""
+    request: tuple[str, dict[str, Any]] | None = None
+    """The request that fetched the page, so an evicted page can be fetched again."""
+
+
+A = TypeVar("A", bound=AccountBase)
+
+
+class Provider(ABC, Generic[A]):
+    name: ClassVar[str]
+    PARAMS: ClassVar[frozenset[str]]
+    """Every query parameter this adapter may send; the HTTP layer refuses any other."""
+    DEFAULT_BASE_URL: ClassVar[str | None] = None
+    DEFAULT_RATE: ClassVar[RateLimit] = RateLimit(10, 1.0)
+    DEFAULT_PAGE_SIZE: ClassVar[int]
+    MAX_PAGE_SIZE: ClassVar[int]
+    ERROR_KEYS: ClassVar[tuple[str, ...]] = ("message", "error", "msg")
+
+    def __init__(self, account: A, http: HttpClient) -> None:
+        self.account = account
+        self.http = http
+        self.page_size = min(account.page_size or self.DEFAULT_PAGE_SIZE, self.MAX_PAGE_SIZE)
+
+    @classmethod
+    def auth(cls, account: A) -> tuple[httpx.Auth | None, dict[str, str]]:
+        """The httpx auth and any extra headers for this account."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def pages(self, query: CallQuery) -> AsyncIterator[Page]:
+        """Pages of calls, newest first as far as the API allows (see Page.watermark)."""
+
+    @abstractmethod
+    async def detail(self, call_id: str) -> CallDetail:
+        """The drill-down of one call (design 1.4)."""
+
+    async def fetch_page(self, request: tuple[str, dict[str, Any]]) -> list[Call]:
+        """Fetch again a page listed earlier (its Page.request)."""
+        path, params = request
+        return self.parse_list(await self.http.get_json(path, params))
+
+    def parse_list(self, body: Any) -> list[Call]:
+        """A list body → records; subclasses override to read their envelope."""
+        raise NotImplementedError
+
+    def request_for(self, call: Call) -> tuple[str, dict[str, Any]]:
+        """The API request behind one call's record (for 'copy as curl')."""
+        raise NotImplementedError
+
+    def bad(self, e: Exception, path: str) -> BadResponseError:
+        return BadResponseError(
+            self.http.account, f"unexpected data: {e}"[:200], url=self.http.url_for(path)
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def open_provider(
+    account: AccountBase,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+) -> Provider[Any]:
+    """An adapter with its own HTTP client, configured from the account and the provider's
+    documented defaults."""
+    from calltui.providers import registry
+
+    cls = registry.get(getattr(account, "provider"))  # noqa: B009 - every account model has it
+    auth, headers = cls.auth(account)
+    base = account.base_url or cls.DEFAULT_BASE_URL
+    if base is None:  # config validation makes this unreachable for real configs
+        raise ValueError(f"{account.name}: base_url is required")
+    rate = RateLimit.per_second(account.rate_limit) if account.rate_limit else cls.DEFAULT_RATE
+    verify: bool | str = account.ca_bundle or account.verify_tls
+    http = HttpClient(
+        account=account.name,
+        base_url=base,
+        allowed_params=cls.PARAMS,
+        auth=auth,
+        headers=headers,
+        timeout_s=account.timeout_s,
+        verify=verify,
+        rate_limit=rate,
+        max_concurrency=account.max_concurrency,
+        retry=retry or RetryPolicy(),
+        transport=transport,
+        error_keys=cls.ERROR_KEYS,
+    )
+    return cls(account, http)

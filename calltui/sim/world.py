@@ -1,0 +1,236 @@
+"""The simulator's data: one deterministic world of calls across all five providers.
+
+Calls are generated per hour of wall-clock time from (seed, hour) alone, so any process with the
+same seed sees the same calls at the same instant (`--demo` and `calltui simulate` agree), the
+data never shifts as time passes, and new calls appear as the clock moves (a live tail has
+something to show). Only the hours a request touches are generated, then cached.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+
+HOUR = 3600
+RETENTION_DAYS = 7
+PROVIDERS = ("tmedia", "plivo", "bandwidth", "restcomm", "jambonz")
+
+# (outcome, weight, [(sip_code, q850, reason), ...]) — a carrier-realistic mix.
+_OUTCOMES: list[tuple[str, int, list[tuple[int, int, str]]]] = [
+    ("answered", 62, [(200, 16, "Normal call clearing")]),
+    ("no_answer", 12, [(480, 18, "No user responding"), (408, 19, "No answer from user")]),
+    ("busy", 8, [(486, 17, "User busy"), (600, 17, "Busy everywhere")]),
+    ("cancelled", 7, [(487, 16, "Request terminated")]),
+    (
+        "failed",
+        11,
+        [
+            (503, 34, "No circuit/channel available"),
+            (404, 1, "Unallocated (unassigned) number"),
+            (403, 21, "Call rejected"),
+            (488, 65, "Bearer capability not implemented"),
+            (502, 38, "Network out of order"),
+            (500, 41, "Temporary failure"),
+            (484, 28, "Invalid number format"),
+        ],
+    ),
+]
+_WEIGHTS = [w for _, w, _ in _OUTCOMES]
+_COUNTRIES = [("1", 10), ("44", 10), ("49", 11), ("33", 9), ("7", 10), ("91", 10), ("61", 9)]
+_HANGUP_BY = ("caller", "callee", "network")
+
+
+@dataclass(slots=True, frozen=True)
+class SimCall:
+    key: str
+    """Unique and stable: every wire id derives from it (see `hexid`)."""
+    provider: str
+    start: datetime
+    answer: datetime | None
+    end: datetime
+    from_num: str
+    to_num: str
+    direction: str
+    outcome: str
+    sip_code: int
+    q850: int
+    reason: str
+    hangup_by: str
+    mos: float | None
+    sip_call_id: str
+    link: str | None
+    """Calls sharing a link are one call crossing providers (Plivo → jambonz → Tmedia)."""
+    pdd_ms: int
+
+    def hexid(self, salt: str, n: int = 32) -> str:
+        return hashlib.blake2b(f"{self.key}/{salt}".encode(), digest_size=16).hexdigest()[:n]
+
+    def uuid(self, salt: str) -> str:
+        h = self.hexid(salt)
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
+
+    def rng(self, salt: str = "") -> random.Random:
+        return random.Random(f"{self.key}/{salt}")
+
+    def state_at(self, now: datetime) -> str:
+        """`in_progress` while the call is still up at `now`, else its outcome."""
+        return "in_progress" if self.end > now else self.outcome
+
+    @property
+    def duration_s(self) -> int:
+        return int((self.end - self.answer).total_seconds()) if self.answer else 0
+
+    @property
+    def total_s(self) -> int:
+        return int((self.end - self.start).total_seconds())
+
+
+def _number(rng: random.Random) -> str:
+    cc, n = rng.choice(_COUNTRIES)
+    return "+" + cc + "".join(rng.choice("0123456789") for _ in range(n - len(cc) + 1))
+
+
+def _rate(provider: str, hour_of_day: int) -> int:
+    """Calls per hour: busier in the working day, a different size per provider."""
+    base = {"tmedia": 70, "plivo": 160, "bandwidth": 60, "restcomm": 50, "jambonz": 90}[provider]
+    shape = 0.35 + 0.65 * max(0.0, 1 - abs(hour_of_day - 14) / 10)
+    return max(1, int(base * shape))
+
+
+def _make(
+    rng: random.Random, key: str, provider: str, start: datetime, link: str | None = None
+) -> SimCall:
+    outcome, _, causes = rng.choices(_OUTCOMES, weights=_WEIGHTS)[0]
+    sip_code, q850, reason = rng.choice(causes)
+    pdd_ms = int(rng.uniform(300, 4500))
+    answer = None
+    if outcome == "answered":
+        ring = rng.uniform(1.0, 18.0)
+        answer = start + timedelta(seconds=ring)
+        talk = rng.uniform(1, 6) if rng.random() < 0.1 else rng.lognormvariate(4.2, 0.9)
+        end = answer + timedelta(seconds=min(talk, 7200))
+    elif outcome == "no_answer":
+        end = start + timedelta(seconds=rng.uniform(20, 60))
+    elif outcome == "cancelled":
+        end = start + timedelta(seconds=rng.uniform(2, 25))
+    else:
+        end = start + timedelta(seconds=rng.uniform(0.2, 5.0))
+    mos = None
+    if answer is not None:
+        mos = round(rng.uniform(2.4, 3.7) if rng.random() < 0.12 else rng.uniform(3.9, 4.45), 2)
+    host = ".".join(str(rng.randint(1, 223)) for _ in range(4))
+    return SimCall(
+        key=key,
+        provider=provider,
+        start=start,
+        answer=answer,
+        end=end,
+        from_num=_number(rng),
+        to_num=_number(rng),
+        direction="inbound" if rng.random() < 0.55 else "outbound",
+        outcome=outcome,
+        sip_code=sip_code,
+        q850=q850,
+        reason=reason,
+        hangup_by=rng.choice(_HANGUP_BY) if outcome == "answered" else "callee",
+        mos=mos,
+        sip_call_id=f"{rng.getrandbits(64):016x}@{host}",
+        link=link,
+        pdd_ms=pdd_ms,
+    )
+
+
+def _follow(rng: random.Random, key: str, provider: str, first: SimCall, lag_s: float) -> SimCall:
+    """The same call seen by the next provider on its path, `lag_s` later."""
+    shift = timedelta(seconds=lag_s)
+    return SimCall(
+        key=key,
+        provider=provider,
+        start=first.start + shift,
+        answer=first.answer + shift if first.answer else None,
+        end=first.end + shift - timedelta(milliseconds=rng.randint(50, 400)),
+        from_num=first.from_num,
+        to_num=first.to_num,
+        direction=first.direction,
+        outcome=first.outcome,
+        sip_code=first.sip_code,
+        q850=first.q850,
+        reason=first.reason,
+        hangup_by=first.hangup_by,
+        mos=None if first.mos is None else round(min(4.5, first.mos + rng.uniform(-0.1, 0.1)), 2),
+        sip_call_id=f"{rng.getrandbits(64):016x}@10.0.0.9",
+        link=first.link,
+        pdd_ms=max(100, first.pdd_ms - int(lag_s * 1000)),
+    )
+
+
+@lru_cache(maxsize=512)
+def hour_calls(seed: int, hour: int) -> dict[str, tuple[SimCall, ...]]:
+    """Every call that started in hour `hour` (epoch seconds // 3600), by provider, sorted by
+    start time ascending."""
+    rng = random.Random(f"calltui-sim/{seed}/{hour}")
+    hod = hour % 24
+    t0 = datetime.fromtimestamp(hour * HOUR, tz=timezone.utc)
+    out: dict[str, list[SimCall]] = {p: [] for p in PROVIDERS}
+    for provider in PROVIDERS:
+        for i in range(_rate(provider, hod)):
+            start = t0 + timedelta(seconds=rng.uniform(0, HOUR))
+            call = _make(rng, f"{seed}/{hour}/{provider}/{i}", provider, start)
+            out[provider].append(call)
+            if provider == "plivo" and call.direction == "inbound" and rng.random() < 0.15:
+                # A trunk call handed on to jambonz, which sends it to a Tmedia box.
+                link = f"{seed}/{hour}/link/{i}"
+                first = dataclasses.replace(call, link=link)
+                out["plivo"][-1] = first
+                j = _follow(rng, f"{link}/jambonz", "jambonz", first, rng.uniform(0.3, 1.5))
+                out["jambonz"].append(j)
+                t = _follow(rng, f"{link}/tmedia", "tmedia", j, rng.uniform(0.2, 1.0))
+                out["tmedia"].append(dataclasses.replace(t, sip_call_id=j.sip_call_id))
+    return {p: tuple(sorted(v, key=lambda c: c.start)) for p, v in out.items()}
+
+
+class World:
+    """The calls of one seed as seen at a moment: fixed (`now`) or the wall clock."""
+
+    def __init__(self, seed: int = 1, now: datetime | None = None) -> None:
+        self.seed = seed
+        self.fixed_now = now
+        self._index: dict[tuple[str, Callable[[SimCall], str]], dict[str, SimCall]] = {}
+
+    def now(self) -> datetime:
+        if self.fixed_now is not None:
+            return self.fixed_now
+        return datetime.now(timezone.utc).replace(microsecond=0)
+
+    def calls(
+        self, provider: str, start: datetime | None = None, end: datetime | None = None
+    ) -> list[SimCall]:
+        """Calls of `provider` that started in [start, end] and by now, newest first."""
+        now = self.now()
+        oldest = now - timedelta(days=RETENTION_DAYS)
+        lo = max(start, oldest) if start else oldest
+        hi = min(end, now) if end else now
+        if hi < lo:
+            return []
+        out: list[SimCall] = []
+        h_hi, h_lo = int(hi.timestamp()) // HOUR, int(lo.timestamp()) // HOUR
+        # A call handed on near the end of an hour is generated with that hour: look one back.
+        for h in range(h_hi, h_lo - 2, -1):
+            out.extend(c for c in hour_calls(self.seed, h)[provider] if lo <= c.start <= hi)
+        out.sort(key=lambda c: c.start, reverse=True)
+        return out
+
+    def lookup(self, provider: str, id_of: Callable[[SimCall], str], wanted: str) -> SimCall | None:
+        """The visible call of `provider` whose wire id (`id_of`) is `wanted`."""
+        key = (provider, id_of)
+        index = self._index.get(key)
+        if index is None or wanted not in index:
+            index = {id_of(c): c for c in self.calls(provider)}
+            self._index[key] = index
+        call = index.get(wanted)
+        return call if call is not None and call.start <= self.now() else None

@@ -1,0 +1,64 @@
+"""Shared fixtures: the simulator on a fixed clock, adapters over real HTTP to it, and the
+recorded fixtures in ../shared/fixtures (tests that need them skip where the folder is absent)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from calltui.config import parse_settings
+from calltui.http import RetryPolicy
+from calltui.providers.base import Provider, open_provider
+from calltui.sim.app import SimApp
+from calltui.sim.demo import SIM_HOST, demo_accounts
+
+FIXED_NOW = datetime(2026, 11, 20, 14, 0, tzinfo=timezone.utc)
+SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+FAST_RETRY = RetryPolicy(attempts=3, base_s=0.01, cap_s=0.02)
+
+
+def shared_fixture(*parts: str) -> Path:
+    """A recorded response from ../shared/fixtures; skips the test where it is absent."""
+    path = SHARED_FIXTURES.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"recorded fixture {path} is absent (../shared/fixtures is not beside the repo)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No user config or theme leaks into a test."""
+    monkeypatch.setenv("CALLTUI_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+
+
+@pytest.fixture
+def sim() -> SimApp:
+    return SimApp(seed=7, now=FIXED_NOW)
+
+
+OpenDemo = Callable[..., Awaitable[Provider[Any]]]
+
+
+@pytest.fixture
+async def open_demo(sim: SimApp) -> AsyncIterator[OpenDemo]:
+    """`await open_demo("demo-plivo", page_size=5)`: that demo account's adapter talking real
+    HTTP to the in-process simulator, with any account keys overridden."""
+    opened: list[Provider[Any]] = []
+
+    async def make(name: str, app: SimApp | None = None, **overrides: Any) -> Provider[Any]:
+        raw = {**demo_accounts(SIM_HOST)[name], **overrides}
+        settings = parse_settings({"accounts": {name: raw}}, Path("<test>"))
+        transport = httpx.ASGITransport(app=app or sim)
+        p = open_provider(settings.accounts[name], transport=transport, retry=FAST_RETRY)
+        opened.append(p)
+        return p
+
+    yield make
+    for p in opened:
+        await p.aclose()
