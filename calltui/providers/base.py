@@ -54,6 +54,11 @@ class Provider(ABC, Generic[A]):
         self.page_size = min(account.page_size or self.DEFAULT_PAGE_SIZE, self.MAX_PAGE_SIZE)
 
     @classmethod
+    def default_base_url(cls, account: A) -> str | None:
+        """Where the API lives when the account gives no base_url."""
+        return cls.DEFAULT_BASE_URL
+
+    @classmethod
     def auth(cls, account: A) -> tuple[httpx.Auth | None, dict[str, str]]:
         """The httpx auth and any extra headers for this account."""
         raise NotImplementedError
@@ -100,7 +105,7 @@ def open_provider(
 
     cls = registry.get(getattr(account, "provider"))  # noqa: B009 - every account model has it
     auth, headers = cls.auth(account)
-    base = account.base_url or cls.DEFAULT_BASE_URL
+    base = account.base_url or cls.default_base_url(account)
     if base is None:  # config validation makes this unreachable for real configs
         raise ValueError(f"{account.name}: base_url is required")
     rate = RateLimit.per_second(account.rate_limit) if account.rate_limit else cls.DEFAULT_RATE
