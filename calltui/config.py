@@ -244,7 +244,7 @@ def _first_error(e: ValidationError, path: Path, prefix: str) -> ConfigError:
         msg = "unknown key"
     elif err["type"] == "missing":
         msg = "is required"
-    return ConfigError(path, ".".join([prefix, *loc]) if loc else prefix, msg)
+    return ConfigError(path, ".".join(p for p in [prefix, *loc] if p), msg)
 
 
 def parse_settings(data: dict[str, Any], path: Path) -> Settings:

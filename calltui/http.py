@@ -12,6 +12,7 @@ import email.utils
 import json
 import logging
 import random
+import socket
 import ssl
 import time
 from collections import deque
@@ -364,10 +365,20 @@ class HttpClient:
         raise BadResponseError(self.account, reason, status=resp.status_code, url=url)
 
 
-def _net_reason(e: Exception) -> str:
+def _net_reason(e: BaseException) -> str:
+    """The root cause in a few words: httpx wraps it ('All connection attempts failed')."""
+    chain: list[BaseException] = []
+    cur: BaseException | None = e
+    while cur is not None and cur not in chain:
+        chain.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    for err in chain:
+        text = str(err)
+        if isinstance(err, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
+            return "TLS certificate verification failed (set ca_bundle, or verify_tls = false)"
+        if isinstance(err, ConnectionRefusedError) or "refused" in text.lower():
+            return "connection refused"
+        if isinstance(err, socket.gaierror):
+            return "host name not found"
     text = str(e) or type(e).__name__
-    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
-        return "TLS certificate verification failed (set ca_bundle, or verify_tls = false)"
-    if "refused" in text.lower():
-        return "connection refused"
     return "".join(ch if ch.isprintable() else " " for ch in text)[:160]

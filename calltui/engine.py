@@ -1,0 +1,193 @@
+"""Streams of pages per account, prefetched, merged newest first, refined locally.
+
+Every account runs its own pump task that fetches pages ahead into a small queue; the merge
+emits a record only once no account can still produce a newer one (each page carries a
+watermark: the newest start time any later page of that stream may hold). An account that
+fails stops alone: its error is kept and the other accounts go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from collections.abc import AsyncGenerator, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from calltui.config import Settings
+from calltui.http import ProviderError, RetryPolicy
+from calltui.model import Call, CallDetail, CallQuery
+from calltui.providers.base import Page, Provider, open_provider
+
+PREFETCH_PAGES = 2
+_END = object()
+
+
+@dataclass(slots=True)
+class StreamState:
+    """What the UI shows per account: fetch progress and the last error."""
+
+    account: str
+    status: str = "idle"  # idle, loading, ok, error
+    pages: int = 0
+    fetched: int = 0
+    matched: int = 0
+    error: ProviderError | None = None
+    done: bool = False
+
+
+@dataclass(slots=True)
+class _Stream:
+    state: StreamState
+    queue: asyncio.Queue[Any]
+    task: asyncio.Task[None] | None = None
+    watermark: datetime | None = None
+    started: bool = False
+    ended: bool = False
+    buffer: list[tuple[float, int, Call]] = field(default_factory=list)
+
+
+class Engine:
+    """Opens one adapter per account on demand; lists, merges and drills down."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.settings = settings
+        self._transport = transport
+        self._retry = retry
+        self._providers: dict[str, Provider[Any]] = {}
+        self.states: dict[str, StreamState] = {}
+
+    @property
+    def account_names(self) -> list[str]:
+        return list(self.settings.accounts)
+
+    def provider(self, name: str) -> Provider[Any]:
+        p = self._providers.get(name)
+        if p is None:
+            account = self.settings.accounts[name]
+            p = open_provider(account, transport=self._transport, retry=self._retry)
+            self._providers[name] = p
+        return p
+
+    async def aclose(self) -> None:
+        for p in self._providers.values():
+            await p.aclose()
+        self._providers.clear()
+
+    async def detail(self, account: str, call_id: str) -> CallDetail:
+        return await self.provider(account).detail(call_id)
+
+    async def merged(
+        self,
+        accounts: Iterable[str],
+        query: CallQuery,
+        on_state: Callable[[StreamState], None] | None = None,
+    ) -> AsyncGenerator[Call, None]:
+        """Every matching call of `accounts`, newest first by started_at."""
+        streams = []
+        for name in accounts:
+            state = StreamState(name, status="loading")
+            self.states[name] = state
+            streams.append(_Stream(state, asyncio.Queue(PREFETCH_PAGES)))
+        for s in streams:
+            s.task = asyncio.create_task(self._pump(s, query, on_state))
+        tie = itertools.count()
+        try:
+            while True:
+                active = [s for s in streams if not s.ended]
+                # The stream that may still hold the newest call decides whether we can emit.
+                waiting = max(active, key=_watermark_key, default=None)
+                best = max((s for s in streams if s.buffer), key=_head, default=None)
+                if best is not None and (
+                    waiting is None
+                    or (waiting.started and _ts(waiting.watermark) <= -best.buffer[0][0])
+                ):
+                    _, _, call = heapq.heappop(best.buffer)
+                    yield call
+                    continue
+                if waiting is None:
+                    return
+                item = await waiting.queue.get()
+                waiting.started = True
+                if item is _END:
+                    waiting.ended = True
+                    continue
+                page: Page = item
+                waiting.watermark = page.watermark
+                for c in page.records:
+                    if query.matches(c):
+                        assert c.started_at is not None
+                        heapq.heappush(waiting.buffer, (-c.started_at.timestamp(), next(tie), c))
+                        waiting.state.matched += 1
+                if page.watermark is None:
+                    waiting.ended = True
+        finally:
+            for s in streams:
+                if s.task is not None and not s.task.done():
+                    s.task.cancel()
+            await asyncio.gather(*(s.task for s in streams if s.task), return_exceptions=True)
+
+    async def _pump(
+        self, s: _Stream, query: CallQuery, on_state: Callable[[StreamState], None] | None
+    ) -> None:
+        state = s.state
+        try:
+            async for page in self.provider(state.account).pages(query):
+                state.pages += 1
+                state.fetched += len(page.records)
+                if on_state:
+                    on_state(state)
+                await s.queue.put(page)
+            state.status = "ok"
+        except ProviderError as e:
+            state.status, state.error = "error", e
+        except asyncio.CancelledError:
+            state.status = "ok" if state.status == "loading" else state.status
+            raise
+        finally:
+            state.done = True
+            if on_state:
+                on_state(state)
+        await s.queue.put(_END)
+
+    def errors(self) -> list[ProviderError]:
+        return [s.error for s in self.states.values() if s.error is not None]
+
+    async def collect(
+        self, accounts: Iterable[str], query: CallQuery, limit: int | None
+    ) -> list[Call]:
+        out: list[Call] = []
+        if limit == 0:
+            return out
+        gen = self.merged(accounts, query)
+        try:
+            async for call in gen:
+                out.append(call)
+                if limit is not None and len(out) >= limit:
+                    break
+        finally:
+            await gen.aclose()
+        return out
+
+
+def _head(s: _Stream) -> float:
+    return -s.buffer[0][0]
+
+
+def _ts(t: datetime | None) -> float:
+    return float("-inf") if t is None else t.timestamp()
+
+
+def _watermark_key(s: _Stream) -> float:
+    # A stream that has not answered yet may hold anything: it is the one to wait for.
+    return float("inf") if not s.started else _ts(s.watermark)
