@@ -1,0 +1,413 @@
+"""The TUI: a thin Textual layer over the headless engine.
+
+Main screen: accounts (left), the filter bar, the call table, the detail pane, the status line.
+Every network call runs in a worker; the UI never waits on I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncGenerator
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar
+
+import httpx
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from calltui.config import Settings, config_dir
+from calltui.engine import Engine, StreamState
+from calltui.http import ProviderError
+from calltui.model import FAILED_OUTCOMES, Call, CallDetail, CallQuery
+from calltui.render import display_zone
+from calltui.store import CallStore
+from calltui.text import inert
+from calltui.tui import views
+from calltui.tui.themes import NO_COLOR_THEME, SHIPPED, load_themes
+from calltui.tui.widgets.call_table import CallTable
+
+ALL = "__all__"
+BATCH = 200
+MARKS = {"idle": "·", "loading": "◌", "ok": "●", "error": "✖"}
+MARK_STYLE = {"idle": "dim", "loading": "yellow", "ok": "green", "error": "bold red"}
+PRESETS = ("15m", "1h", "4h", "24h", "7d")
+
+
+class Sidebar(OptionList):
+    """Accounts with a status mark each, and 'All accounts' on top."""
+
+    DEFAULT_CSS = "Sidebar { width: 24; border-right: vkey $panel; }"
+
+    def set_accounts(self, names: list[str], states: dict[str, StreamState]) -> None:
+        highlighted = self.highlighted
+        self.clear_options()
+        self.add_option(Option(Text("All accounts", "bold"), id=ALL))
+        for name in names:
+            st = states.get(name)
+            status = st.status if st else "idle"
+            label = Text()
+            label.append(MARKS[status] + " ", MARK_STYLE[status])
+            label.append(inert(name, 20))
+            self.add_option(Option(label, id=name))
+        if highlighted is not None:
+            self.highlighted = min(highlighted, self.option_count - 1)
+
+
+class CallTUI(App[None]):
+    TITLE = "calltui"
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark,f1", "help", "Help", id="help"),
+        Binding("f", "toggle_failed", "Failed only", id="failed_only"),
+        Binding("r,f5", "refresh", "Refresh", id="refresh"),
+        Binding("slash,f3", "search", "Search", id="search"),
+        Binding("f7", "edit_filters", "Filters", id="filters"),
+        Binding("t", "cycle_since", "Window", id="window"),
+        Binding("y", "copy_id", "Copy id", id="copy_id"),
+        Binding("colon", "command_palette", "Commands", show=False, id="palette"),
+        Binding("tab", "focus_next", "Next pane", show=False, id="focus_next"),
+        Binding("shift+tab", "focus_previous", "Previous pane", show=False, id="focus_previous"),
+        Binding("b", "toggle_sidebar", "Accounts", show=False, id="toggle_sidebar"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        query: CallQuery | None = None,
+        accounts: list[str] | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.engine = Engine(settings, transport=transport)
+        self.zone = display_zone(settings.display.timezone)
+        self.store = CallStore()
+        self._now = now
+        self.query_ = query or CallQuery(since=self.now() - timedelta(hours=1))
+        self.selected: list[str] = list(accounts or [])
+        self.target = BATCH
+        self.more = asyncio.Event()
+        self.exhausted = False
+        self.last_error: str | None = None
+        self.detail_cache: dict[tuple[str, str], CallDetail] = {}
+        self._theme_problems: list[str] = []
+        self._register_themes()
+        if settings.keys:
+            self.set_keymap(settings.keys)
+
+    # --- set-up -----------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self._now or datetime.now(timezone.utc)
+
+    def _register_themes(self) -> None:
+        dirs = [SHIPPED, config_dir() / "themes"]
+        themes, problems = load_themes(dirs)
+        for theme in themes:
+            self.register_theme(theme)
+        self._theme_problems = problems
+        wanted = self.settings.display.theme
+        if os.environ.get("NO_COLOR"):
+            wanted = NO_COLOR_THEME
+        names = {t.name for t in themes}
+        if wanted not in names and wanted not in self.available_themes:
+            self._theme_problems.append(f"theme {wanted!r} not found; using calltui-dark")
+            wanted = "calltui-dark"
+        self.theme = wanted
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            yield Sidebar(id="sidebar")
+            with Vertical(id="main"):
+                yield Static(id="filterbar")
+                yield CallTable(self.store, self.zone, id="table")
+                with VerticalScroll(id="pane"):
+                    yield Static(id="pane-body")
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(Sidebar).set_accounts(self.engine.account_names, self.engine.states)
+        self.query_one(CallTable).focus()
+        for problem in self._theme_problems:
+            self.notify(problem, severity="warning", timeout=8)
+        self._show_filters()
+        self.start_fetch()
+
+    async def on_unmount(self) -> None:
+        await self.engine.aclose()
+
+    # --- fetching ---------------------------------------------------------------------------
+    @property
+    def accounts(self) -> list[str]:
+        return self.selected or self.engine.account_names
+
+    def start_fetch(self, keep: tuple[str, str] | None = None) -> None:
+        self.store.clear()
+        self.exhausted = False
+        self.target = BATCH
+        self.last_error = None
+        self._keep = keep
+        table = self.query_one(CallTable)
+        table.set_view([], "loading…")
+        self.fetch()
+
+    @work(exclusive=True, group="fetch", exit_on_error=False)
+    async def fetch(self) -> None:
+        gen: AsyncGenerator[Call, None] = self.engine.merged(
+            self.accounts, self.query_, self._on_state
+        )
+        batch: list[Call] = []
+        try:
+            async for call in gen:
+                batch.append(call)
+                if len(batch) >= 50 or len(self.store) + len(batch) >= self.target:
+                    self._append(batch)
+                    batch = []
+                while len(self.store) >= self.target:
+                    self.more.clear()
+                    await self.more.wait()
+            self._append(batch)
+            self.exhausted = True
+        finally:
+            await gen.aclose()
+        self._update_status()
+        self.query_one(CallTable).set_status(self._table_status())
+
+    def _append(self, batch: list[Call]) -> None:
+        if not batch:
+            return
+        table = self.query_one(CallTable)
+        keep_row = table.current_row
+        new = self.store.extend(batch)
+        if table.sort.key == "started" and table.sort.descending:
+            view = table.view + list(new)
+        else:
+            view = self.store.view(table.sort)
+        if self._keep is not None:
+            for i in new:
+                c = self.store.calls[i]
+                if (c.account, c.id) == self._keep:
+                    keep_row, self._keep = i, None
+        table.set_view(view, self._table_status(), keep_row)
+        self._update_status()
+
+    def _on_state(self, state: StreamState) -> None:
+        if state.error is not None:
+            self.last_error = str(state.error)
+        self.query_one(Sidebar).set_accounts(self.engine.account_names, self.engine.states)
+        self._update_status()
+
+    def _table_status(self) -> str:
+        if self.exhausted:
+            return f"end of results · {len(self.store)} calls"
+        return "loading…"
+
+    def _update_status(self) -> None:
+        loading = [s.account for s in self.engine.states.values() if not s.done]
+        text = Text()
+        text.append(f" {len(self.store)} loaded", "bold")
+        text.append(" · " + ("complete" if self.exhausted else "more available"), "dim")
+        if loading:
+            text.append(" · fetching " + inert(", ".join(loading), 60), "yellow")
+        errors = [s for s in self.engine.states.values() if s.error is not None]
+        if errors:
+            text.append(f" · {len(errors)} account(s) failed: ", "bold red")
+            text.append(inert(str(errors[-1].error), 160), "red")
+        self.query_one("#status", Static).update(text)
+
+    @on(CallTable.NeedMore)
+    def _need_more(self) -> None:
+        if not self.exhausted:
+            self.target = len(self.store) + BATCH
+            self.more.set()
+
+    @on(CallTable.SortChanged)
+    def _sorted(self, event: CallTable.SortChanged) -> None:
+        table = self.query_one(CallTable)
+        keep = table.current_row
+        table.set_view(self.store.view(event.sort), self._table_status(), keep)
+
+    # --- detail -----------------------------------------------------------------------------
+    @on(CallTable.Highlighted)
+    def _highlighted(self, event: CallTable.Highlighted) -> None:
+        if event.row is None:
+            self.query_one("#pane-body", Static).update(Text("no call selected", "dim"))
+            return
+        call = self.store.calls[event.row]
+        cached = self.detail_cache.get((call.account, call.id))
+        self.query_one("#pane-body", Static).update(views.summary(call, cached, self.zone))
+        if cached is None:
+            self.load_pane(call)
+
+    @work(exclusive=True, group="pane", exit_on_error=False)
+    async def load_pane(self, call: Call) -> None:
+        await asyncio.sleep(0.3)  # debounce: scrolling through rows fetches nothing
+        detail = await self.get_detail(call)
+        table = self.query_one(CallTable)
+        row = table.current_row
+        if row is not None and self.store.calls[row] is call and detail is not None:
+            self.query_one("#pane-body", Static).update(views.summary(call, detail, self.zone))
+
+    async def get_detail(self, call: Call) -> CallDetail | None:
+        key = (call.account, call.id)
+        if key in self.detail_cache:
+            return self.detail_cache[key]
+        try:
+            detail = await self.engine.detail(call.account, call.id)
+        except ProviderError as e:
+            self.last_error = str(e)
+            self.notify(inert(str(e), 300), title="detail failed", severity="error")
+            return None
+        self.detail_cache[key] = detail
+        return detail
+
+    @on(CallTable.Opened)
+    def _opened(self, event: CallTable.Opened) -> None:
+        from calltui.tui.screens.detail import DetailScreen
+
+        self.push_screen(DetailScreen(self.store.calls[event.row], self.zone))
+
+    # --- accounts and filters ----------------------------------------------------------------
+    @on(OptionList.OptionSelected, "#sidebar")
+    def _account_picked(self, event: OptionList.OptionSelected) -> None:
+        picked = event.option.id
+        self.selected = [] if picked in (None, ALL) else [picked]
+        self._show_filters()
+        self.start_fetch()
+        self.query_one(CallTable).focus()
+
+    def set_query(self, query: CallQuery) -> None:
+        table = self.query_one(CallTable)
+        row = table.current_row
+        keep = None
+        if row is not None:
+            c = self.store.calls[row]
+            keep = (c.account, c.id)
+        self.query_ = query
+        self._show_filters()
+        self.start_fetch(keep)
+
+    def _show_filters(self) -> None:
+        q = self.query_
+        text = Text()
+        text.append(" ")
+        text.append(", ".join(self.selected) if self.selected else "All accounts", "bold")
+        since = q.since.astimezone(self.zone).strftime("%m-%d %H:%M")
+        until = q.until.astimezone(self.zone).strftime("%m-%d %H:%M") if q.until else "now"
+        text.append(f" · {since} → {until}")
+        if q.outcomes == FAILED_OUTCOMES:
+            text.append(" · failed only", "bold red")
+        elif q.outcomes:
+            text.append(" · " + ",".join(sorted(o.value for o in q.outcomes)))
+        for label, value in (
+            ("from", q.from_),
+            ("to", q.to),
+            ("dir", q.direction),
+            ("text", q.text),
+        ):
+            if value:
+                text.append(f" · {label} {inert(value, 30)}")
+        if q.min_duration is not None or q.max_duration is not None:
+            text.append(f" · dur {q.min_duration or 0}–{q.max_duration or '∞'}s")
+        self.query_one("#filterbar", Static).update(text)
+
+    def action_toggle_failed(self) -> None:
+        failed = self.query_.outcomes == FAILED_OUTCOMES
+        self.set_query(replace(self.query_, outcomes=frozenset() if failed else FAILED_OUTCOMES))
+
+    def action_cycle_since(self) -> None:
+        spans = [timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4), timedelta(days=1)]
+        spans.append(timedelta(days=7))
+        current = self.now() - self.query_.since
+        nxt = next((s for s in spans if s > current + timedelta(seconds=30)), spans[0])
+        self.set_query(replace(self.query_, since=self.now() - nxt, until=None))
+
+    def action_refresh(self) -> None:
+        self.detail_cache.clear()
+        window = (self.query_.until or self.now()) - self.query_.since
+        query = self.query_
+        if query.until is None:
+            query = replace(query, since=self.now() - window)
+        self.set_query(query)
+
+    def action_search(self) -> None:
+        from calltui.tui.screens.filters import FilterScreen
+
+        self.push_screen(FilterScreen(self.query_, self.zone, focus="text"), self._filters_done)
+
+    def action_edit_filters(self) -> None:
+        from calltui.tui.screens.filters import FilterScreen
+
+        self.push_screen(FilterScreen(self.query_, self.zone), self._filters_done)
+
+    def _filters_done(self, query: CallQuery | None) -> None:
+        if query is not None:
+            self.set_query(query)
+
+    def action_copy_id(self) -> None:
+        row = self.query_one(CallTable).current_row
+        if row is None:
+            return
+        call_id = inert(self.store.calls[row].id)
+        self.copy_to_clipboard(call_id)
+        self.notify(f"copied {call_id}", timeout=2)
+
+    def action_help(self) -> None:
+        from calltui.tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.query_one(Sidebar)
+        sidebar.display = not sidebar.display
+
+    def action_go_to(self) -> None:
+        from calltui.tui.screens.filters import PromptScreen
+
+        def done(value: str | None) -> None:
+            if value:
+                self.go_to_call(value)
+
+        self.push_screen(PromptScreen("Go to call id"), done)
+
+    def go_to_call(self, needle: str) -> bool:
+        needle = needle.strip()
+        table = self.query_one(CallTable)
+        for pos, row in enumerate(table.view):
+            if self.store.calls[row].id == needle:
+                table.cursor = pos
+                table.focus()
+                return True
+        self.notify(f"no loaded call with id {inert(needle, 60)}", severity="warning")
+        return False
+
+    def pick_account(self, name: str | None) -> None:
+        self.selected = [] if name is None else [name]
+        self._show_filters()
+        self.start_fetch()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.last_error = f"{type(event.worker.error).__name__}: {event.worker.error}"
+            self.notify(inert(self.last_error, 300), title="internal error", severity="error")
+            self._update_status()
+
+    def get_system_commands(self, screen: Any) -> Any:
+        from calltui.tui.commands import system_commands
+
+        yield from super().get_system_commands(screen)
+        yield from system_commands(self)

@@ -1,0 +1,213 @@
+"""Rich Text renderings of one call for the detail pane and screen. Text objects only, never
+markup strings: every provider value goes in as plain, inert text."""
+
+from __future__ import annotations
+
+import json
+from datetime import tzinfo
+from typing import Any
+
+from rich.text import Text
+
+from calltui.model import Call, CallDetail, Event, Outcome, Span
+from calltui.render import fmt_duration, fmt_time, span_tree
+from calltui.text import inert, inert_block
+
+OUTCOME_COLOUR = {
+    Outcome.ANSWERED: "green",
+    Outcome.IN_PROGRESS: "cyan",
+    Outcome.BUSY: "yellow",
+    Outcome.NO_ANSWER: "yellow",
+    Outcome.CANCELLED: "bright_black",
+    Outcome.FAILED: "red",
+    Outcome.UNKNOWN: "bright_black",
+}
+
+
+def _kv(out: Text, key: str, value: Any, style: str = "") -> None:
+    if value in (None, ""):
+        return
+    out.append(f"{key:<12}", "bold")
+    out.append(inert(value, 300) + "\n", style)
+
+
+def summary(call: Call, detail: CallDetail | None, zone: tzinfo | None) -> Text:
+    out = Text()
+    head = Text()
+    head.append(f" {call.outcome.value.upper()} ", f"bold reverse {OUTCOME_COLOUR[call.outcome]}")
+    head.append("  ")
+    head.append(inert(call.from_ or "?", 40))
+    head.append(" → ")
+    head.append(inert(call.to or "?", 40))
+    head.append(f"   {call.provider} / {inert(call.account, 40)}\n", "dim")
+    out.append_text(head)
+    why = verdict_line(call, detail)
+    if why:
+        out.append(inert(why, 400) + "\n", "bold")
+    out.append("\n")
+    _kv(out, "id", call.id)
+    _kv(out, "parent", call.parent_id)
+    _kv(out, "sip call-id", call.sip_call_id)
+    _kv(out, "direction", call.direction)
+    _kv(out, "started", fmt_time(call.started_at, zone))
+    _kv(out, "answered", fmt_time(call.answered_at, zone) if call.answered_at else None)
+    _kv(out, "ended", fmt_time(call.ended_at, zone) if call.ended_at else None)
+    _kv(out, "duration", fmt_duration(call.duration_s) if call.duration_s is not None else None)
+    _kv(out, "billed", f"{call.billed_s} s" if call.billed_s is not None else None)
+    _kv(out, "sip code", call.sip_code)
+    _kv(out, "cause", call.cause)
+    _kv(out, "cause code", call.cause_code)
+    _kv(out, "mos", call.mos)
+    return out
+
+
+def verdict_line(call: Call, detail: CallDetail | None) -> str | None:
+    """One line saying why: the provider's explanation where it gives one."""
+    if detail is not None and detail.explanation:
+        return detail.explanation
+    if call.outcome in (Outcome.ANSWERED, Outcome.IN_PROGRESS):
+        return None
+    parts = []
+    if call.sip_code is not None:
+        parts.append(f"SIP {call.sip_code}")
+    if call.cause:
+        parts.append(call.cause)
+    elif call.cause_code is not None:
+        parts.append(f"cause {call.cause_code}")
+    return " · ".join(parts) or None
+
+
+def events_view(events: list[Event], zone: tzinfo | None) -> Text:
+    out = Text()
+    if not events:
+        return Text("no events", "dim")
+    t0 = next((e.time for e in events if e.time is not None), None)
+    for e in events:
+        delta = ""
+        if e.time is not None and t0 is not None:
+            delta = f"+{(e.time - t0).total_seconds():8.3f}s"
+        out.append(f"{fmt_time(e.time, zone, with_date=False):>8} {delta:>11}  ", "dim")
+        out.append(inert(e.name, 60), "bold")
+        if e.data not in (None, "", {}):
+            out.append("  " + inert(_compact(e.data), 200), "")
+        out.append("\n")
+    return out
+
+
+def ladder(detail: CallDetail, zone: tzinfo | None, width: int = 100) -> Text:
+    """Tmedia legs side by side: each `call_traces` step an arrow by direction (1 → into the
+    box, 2 ← out of it), with the time since the first step."""
+    out = Text()
+    legs = detail.legs or [detail.call]
+    header = "   ".join(
+        f"{inert(leg.id, 14)} {inert(leg.direction or '?', 8)} {inert(leg.from_ or '?', 16)}→"
+        f"{inert(leg.to or '?', 16)}"
+        for leg in legs
+    )
+    out.append(header + "\n", "bold")
+    if not detail.events:
+        out.append("no call traces\n", "dim")
+        return out
+    t0 = next((e.time for e in detail.events if e.time is not None), None)
+    arrow_w = max(24, min(60, width - 40))
+    for e in detail.events:
+        data = e.data if isinstance(e.data, dict) else {}
+        direction = str(data.get("direction", ""))
+        leg = inert(data.get("leg", ""), 12)
+        delta = f"+{(e.time - t0).total_seconds():7.3f}s" if e.time is not None and t0 else " " * 9
+        label = inert(e.name, arrow_w - 4)
+        if direction == "2":
+            arrow = "◀─" + label.center(arrow_w - 3, "─") + "─"
+            style = "cyan"
+        else:
+            arrow = "─" + label.center(arrow_w - 3, "─") + "─▶"
+            style = "green"
+        out.append(f"{delta} {leg:<12} ", "dim")
+        out.append(arrow + "\n", style)
+    return out
+
+
+def waterfall_lines(
+    spans: list[Span], width: int, collapsed: set[str] | None = None
+) -> list[tuple[Span, Text]]:
+    """The span tree as lines: indented names, a bar placed and scaled on the call's timeline,
+    and the duration. Children of a collapsed span are hidden."""
+    collapsed = collapsed or set()
+    if not spans:
+        return []
+    t0 = min(s.start_ns for s in spans)
+    t1 = max(s.end_ns for s in spans)
+    total = max(1, t1 - t0)
+    name_w = max(16, min(40, width // 3))
+    bar_w = max(10, width - name_w - 14)
+    lines: list[tuple[Span, Text]] = []
+    hidden_below: int | None = None
+    ids_with_children = {s.parent_id for s in spans if s.parent_id}
+    for depth, s in span_tree(spans):
+        if hidden_below is not None and depth > hidden_below:
+            continue
+        hidden_below = depth if s.span_id in collapsed else None
+        marker = " "
+        if s.span_id in ids_with_children:
+            marker = "▸" if s.span_id in collapsed else "▾"
+        name = ("  " * depth + marker + inert(s.name, name_w))[:name_w].ljust(name_w)
+        a = int((s.start_ns - t0) / total * bar_w)
+        b = max(a + 1, int((s.end_ns - t0) / total * bar_w))
+        line = Text(name + " ")
+        line.append(" " * a)
+        line.append("█" * (b - a), "red" if _span_failed(s) else "blue")
+        line.append(" " * (bar_w - b))
+        line.append(f" {fmt_ms(s.end_ns - s.start_ns):>9}", "dim")
+        lines.append((s, line))
+    return lines
+
+
+def _span_failed(s: Span) -> bool:
+    status = str(s.attributes.get("otel.status_code", s.attributes.get("status", ""))).lower()
+    return status in ("error", "2") or bool(s.attributes.get("error"))
+
+
+def fmt_ms(ns: int) -> str:
+    ms = ns / 1e6
+    return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.1f} ms"
+
+
+def attributes(span: Span) -> Text:
+    out = Text()
+    out.append(inert(span.name, 100) + "\n", "bold")
+    out.append(f"span {inert(span.span_id, 40)}  {fmt_ms(span.end_ns - span.start_ns)}\n", "dim")
+    for k, v in sorted(span.attributes.items()):
+        out.append(f"{inert(k, 40)}: ", "bold")
+        out.append(inert(_compact(v), 300) + "\n")
+    return out
+
+
+def items_view(title: str, items: list[Any]) -> Text:
+    out = Text()
+    out.append(f"{title} ({len(items)})\n", "bold")
+    if not items:
+        out.append("none\n", "dim")
+    for item in items:
+        if isinstance(item, dict):
+            for k, v in item.items():
+                if v in (None, "", "null"):
+                    continue
+                out.append(f"  {inert(k, 30)}: ", "bold")
+                out.append(inert(_compact(v), 200) + "\n")
+            out.append("\n")
+        else:
+            out.append("  " + inert(_compact(item), 200) + "\n")
+    return out
+
+
+def raw_json(detail: CallDetail | None, call: Call) -> str:
+    doc = detail.to_dict() if detail is not None else {"call": call.to_dict()}
+    if detail is not None and detail.extra:
+        doc["extra"] = detail.extra
+    return inert_block(json.dumps(doc, indent=2, ensure_ascii=False, default=str))
+
+
+def _compact(v: object) -> str:
+    if isinstance(v, str):
+        return v
+    return json.dumps(v, ensure_ascii=False, separators=(", ", ": "), default=str)
