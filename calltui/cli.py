@@ -281,6 +281,11 @@ def _tui(args: argparse.Namespace) -> int:
         print(f"calltui: warning: {w}", file=sys.stderr)
     from calltui.tui.app import CallTUI
 
-    app = CallTUI(settings, transport=transport, query=query, accounts=args.account)
+    now = sim_now() if args.demo else None
+    app = CallTUI(settings, transport=transport, query=query, accounts=args.account, now=now)
     app.run()
     return EXIT_OK
+
+
+if __name__ == "__main__":
+    main()

@@ -132,17 +132,22 @@ class Engine:
                 if page.watermark is None:
                     waiting.ended = True
         finally:
+            tasks = [s.task for s in streams if s.task is not None]
+            for t in tasks:
+                t.cancel()
             for s in streams:
-                if s.task is not None and not s.task.done():
-                    s.task.cancel()
-            await asyncio.gather(*(s.task for s in streams if s.task), return_exceptions=True)
+                # A pump blocked on a full queue must be able to finish.
+                while not s.queue.empty():
+                    s.queue.get_nowait()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _pump(
         self, s: _Stream, query: CallQuery, on_state: Callable[[StreamState], None] | None
     ) -> None:
         state = s.state
+        pages = self.provider(state.account).pages(query)
         try:
-            async for page in self.provider(state.account).pages(query):
+            async for page in pages:
                 state.pages += 1
                 state.fetched += len(page.records)
                 if on_state:
@@ -155,6 +160,7 @@ class Engine:
             state.status = "ok" if state.status == "loading" else state.status
             raise
         finally:
+            await pages.aclose()  # type: ignore[attr-defined]
             state.done = True
             if on_state:
                 on_state(state)

@@ -16,15 +16,16 @@ import socket
 import ssl
 import time
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 log = logging.getLogger("calltui.http")
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
+T = TypeVar("T")
 
 
 class ProviderError(Exception):
@@ -274,7 +275,7 @@ class HttpClient:
         try:
             # The whole exchange, body included, is bounded: httpx's timeouts are per read (a body
             # that drips forever passes them) and in-process transports ignore them.
-            resp = await asyncio.wait_for(self._exchange(request, url), self.timeout_s)
+            resp = await _bounded(self._exchange(request, url), self.timeout_s)
         except ReadOnlyViolation:
             raise
         except (httpx.TimeoutException, asyncio.TimeoutError):
@@ -363,6 +364,24 @@ class HttpClient:
         except UnicodeDecodeError:
             reason = "a body that is not UTF-8 text"
         raise BadResponseError(self.account, reason, status=resp.status_code, url=url)
+
+
+async def _bounded(coro: Coroutine[Any, Any, T], timeout_s: float) -> T:
+    """`coro` within `timeout_s`, else asyncio.TimeoutError. Unlike wait_for on Python <= 3.11,
+    a cancellation that arrives as the request completes is never swallowed (the engine relies
+    on cancelling a fetch to stop it)."""
+    task = asyncio.ensure_future(coro)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout_s)
+    except asyncio.CancelledError:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise
+    if not done:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise asyncio.TimeoutError
+    return task.result()
 
 
 def _net_reason(e: BaseException) -> str:

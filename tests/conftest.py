@@ -26,7 +26,7 @@ def shared_fixture(*parts: str) -> Path:
     """A recorded response from ../shared/fixtures; skips the test where it is absent."""
     path = SHARED_FIXTURES.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"recorded fixture {path} is absent (../shared/fixtures is not beside the repo)")
+        pytest.skip(f"recorded fixture {path} is absent (is ../shared/fixtures beside the repo?)")
     return path
 
 

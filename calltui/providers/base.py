@@ -74,7 +74,10 @@ class Provider(ABC, Generic[A]):
     async def fetch_page(self, request: tuple[str, dict[str, Any]]) -> list[Call]:
         """Fetch again a page listed earlier (its Page.request)."""
         path, params = request
-        return self.parse_list(await self.http.get_json(path, params))
+        try:
+            return self.parse_list(await self.http.get_json(path, params))
+        except DataError as e:
+            raise self.bad(e, path) from None
 
     def parse_list(self, body: Any) -> list[Call]:
         """A list body → records; subclasses override to read their envelope."""

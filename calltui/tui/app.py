@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState
 
 from calltui.config import Settings, config_dir
 from calltui.engine import Engine, StreamState
-from calltui.http import ProviderError
+from calltui.http import ProviderError, RetryPolicy
 from calltui.model import FAILED_OUTCOMES, Call, CallDetail, CallQuery
 from calltui.render import display_zone
 from calltui.store import CallStore
@@ -57,8 +57,7 @@ class Sidebar(OptionList):
             label.append(MARKS[status] + " ", MARK_STYLE[status])
             label.append(inert(name, 20))
             self.add_option(Option(label, id=name))
-        if highlighted is not None:
-            self.highlighted = min(highlighted, self.option_count - 1)
+        self.highlighted = min(highlighted or 0, self.option_count - 1)
 
 
 class CallTUI(App[None]):
@@ -90,10 +89,11 @@ class CallTUI(App[None]):
         query: CallQuery | None = None,
         accounts: list[str] | None = None,
         now: datetime | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
-        self.engine = Engine(settings, transport=transport)
+        self.engine = Engine(settings, transport=transport, retry=retry)
         self.zone = display_zone(settings.display.timezone)
         self.store = CallStore()
         self._now = now
@@ -102,6 +102,8 @@ class CallTUI(App[None]):
         self.target = BATCH
         self.more = asyncio.Event()
         self.exhausted = False
+        self.idle = False
+        """True while the fetch waits for the cursor to want more, or has fetched everything."""
         self.last_error: str | None = None
         self.detail_cache: dict[tuple[str, str], CallDetail] = {}
         self._theme_problems: list[str] = []
@@ -147,6 +149,11 @@ class CallTUI(App[None]):
         self._show_filters()
         self.start_fetch()
 
+    def on_resize(self) -> None:
+        # Small terminals: the sidebar goes first (b brings it back), then the detail pane.
+        self.screen.set_class(self.size.width < 100, "narrow")
+        self.screen.set_class(self.size.height < 20, "short")
+
     async def on_unmount(self) -> None:
         await self.engine.aclose()
 
@@ -158,11 +165,12 @@ class CallTUI(App[None]):
     def start_fetch(self, keep: tuple[str, str] | None = None) -> None:
         self.store.clear()
         self.exhausted = False
+        self.idle = False
         self.target = BATCH
         self.last_error = None
         self._keep = keep
         table = self.query_one(CallTable)
-        table.set_view([], "loading…")
+        table.set_view([], "loading…", reset=True)
         self.fetch()
 
     @work(exclusive=True, group="fetch", exit_on_error=False)
@@ -179,9 +187,12 @@ class CallTUI(App[None]):
                     batch = []
                 while len(self.store) >= self.target:
                     self.more.clear()
+                    self.idle = True
                     await self.more.wait()
+                    self.idle = False
             self._append(batch)
             self.exhausted = True
+            self.idle = True
         finally:
             await gen.aclose()
         self._update_status()

@@ -79,7 +79,9 @@ class DetailScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q", "back", "Back", id="detail_back"),
         Binding("y", "copy_id", "Copy id", id="detail_copy_id"),
-        Binding("f6", "raw", "Raw", id="detail_raw"),
+        Binding("1", "tab('tab-summary')", "Summary", id="detail_summary"),
+        Binding("2", "tab('tab-flow')", "Flow", id="detail_flow"),
+        Binding("3,f6", "tab('tab-raw')", "Raw", id="detail_raw"),
         Binding("slash", "search_raw", "Search raw", id="detail_search"),
     ]
     DEFAULT_CSS = """
@@ -171,11 +173,11 @@ class DetailScreen(Screen[None]):
         self.app.copy_to_clipboard(inert(self.call.id))
         self.notify(f"copied {inert(self.call.id, 60)}", timeout=2)
 
-    def action_raw(self) -> None:
-        self.query_one(TabbedContent).active = "tab-raw"
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
 
     def action_search_raw(self) -> None:
-        self.action_raw()
+        self.action_tab("tab-raw")
         self.query_one("#raw-search", Input).focus()
 
     @on(Input.Changed, "#raw-search")

@@ -13,6 +13,7 @@ from datetime import tzinfo
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
+from textual.color import Color, ColorParseError
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -100,15 +101,20 @@ class CallTable(ScrollView, can_focus=True):
         self.status_text = ""
         self._cache: OrderedDict[tuple[int, bool, int], Strip] = OrderedDict()
         self._gen = 0
+        self._outcome_styles: dict[Outcome, Style] = {}
         self.width_total = sum(w for _, _, w in COLUMNS) + len(COLUMNS)
         self.renders = 0
 
     # --- data -----------------------------------------------------------------------------
-    def set_view(self, view: list[int], status: str, keep_row: int | None = None) -> None:
-        """Show `view`; the cursor stays on the same call (`keep_row`) where it still is."""
+    def set_view(
+        self, view: list[int], status: str, keep_row: int | None = None, reset: bool = False
+    ) -> None:
+        """Show `view`; the cursor stays on the same call (`keep_row`) where it still is.
+        Cached rows stay valid (they are keyed by store row) unless the store was `reset`."""
         self.view = view
         self.status_text = status
-        self._invalidate()
+        if reset:
+            self._invalidate()
         self.virtual_size = Size(self.width_total, len(view) + 2)
         if keep_row is not None and view:
             try:
@@ -131,6 +137,7 @@ class CallTable(ScrollView, can_focus=True):
     def _invalidate(self) -> None:
         self._gen += 1
         self._cache.clear()
+        self._outcome_styles.clear()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -176,7 +183,7 @@ class CallTable(ScrollView, can_focus=True):
         base = self.rich_style
         if selected:
             base = self.get_component_rich_style("call-table--cursor")
-        outcome_style = base + Style.parse(self._color(OUTCOME_STYLE[c.outcome]))
+        outcome_style = base + self._outcome_style(c.outcome)
         code = ""
         if c.sip_code is not None:
             code = str(c.sip_code) + (" " + c.cause if c.cause else "")
@@ -200,9 +207,16 @@ class CallTable(ScrollView, can_focus=True):
             segments.append(Segment(" ", base))
         return Strip(segments).simplify()
 
-    def _color(self, variable: str) -> str:
-        value = self.app.theme_variables.get(variable.lstrip("$"), "")
-        return value or "default"
+    def _outcome_style(self, outcome: Outcome) -> Style:
+        style = self._outcome_styles.get(outcome)
+        if style is None:
+            value = self.app.theme_variables.get(OUTCOME_STYLE[outcome].lstrip("$"), "")
+            try:
+                style = Style(color=Color.parse(value).rich_color) if value else Style()
+            except ColorParseError:
+                style = Style()
+            self._outcome_styles[outcome] = style
+        return style
 
     # --- cursor and keys --------------------------------------------------------------------
     def watch_cursor(self, old: int, new: int) -> None:

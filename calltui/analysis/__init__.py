@@ -1,0 +1,1 @@
+"""Provider knowledge that explains records: code tables and their meaning."""

@@ -1,0 +1,309 @@
+"""Bandwidth Catapult v1 (research/providers-plivo-bandwidth-restcomm.md §2).
+
+- `GET /v1/users/{userId}/calls?page=&size=&sortOrder=desc`: a bare array sorted by startTime,
+  newest first, so a page's oldest start is its watermark and paging stops at --since.
+- The next page is the `Link rel="next"` URL, relative or absolute, resolved against the request;
+  with no Link header, the next `page` number until a short page (§2.4).
+- `from`/`to` are never sent: whether the server matches a prefix is UNVERIFIED (§2.3, §5.4), and
+  an exact-match server would drop calls that the --from/--to prefix matches. `fromDateTime`/
+  `toDateTime` are not documented for calls (§2.3): the time window is refined locally too.
+- The call record has no hangup cause (§2.5): the drill-down takes it from the `hangup` event.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from calltui.config import BandwidthAccount
+from calltui.http import RateLimit
+from calltui.model import Call, CallDetail, CallQuery, Event, Outcome, epoch_placeholder
+from calltui.providers.base import DataError, Page, Provider
+
+_IN_PROGRESS = frozenset({"started", "active", "transferring"})
+_DIRECTIONS = {"in": "inbound", "out": "outbound"}
+_FRACTION = re.compile(r"\.(\d+)")
+
+# The hangup callback's documented causes (ap-docs apiCallbacks/hangup.md, research §2.5).
+CAUSES = {
+    "NORMAL_CLEARING": "Normal call clearing: the call was answered and a party hung up.",
+    "ORIGINATOR_CANCEL": "The caller hung up before the call was answered.",
+    "USER_BUSY": "The called party was busy.",
+    "CALL_REJECTED": "The called party or its network rejected the call.",
+    "UNALLOCATED_NUMBER": "The dialled number is not assigned to anyone.",
+    "NO_ANSWER": "The called party was alerted but did not answer in time.",
+    "NORMAL_TEMPORARY_FAILURE": "A temporary network failure; a retry may succeed.",
+}
+OTHER_CAUSE = "Not a documented hangup cause: Bandwidth says any other cause is an internal error."
+
+
+def _text(v: Any) -> str | None:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return str(v)
+    return None
+
+
+def _int(v: Any) -> int | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        return int(v)
+    if isinstance(v, str) and v.strip().isdigit():
+        return int(v.strip())
+    return None
+
+
+def parse_time(v: Any, zone: tzinfo = timezone.utc) -> datetime | None:
+    """ISO 8601 with or without milliseconds (§2.5), or epoch milliseconds (events, §2.6);
+    a naive time is in the account's zone, an epoch placeholder is None."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        seconds = v / 1000 if abs(v) > 1e11 else v
+        try:
+            return epoch_placeholder(datetime.fromtimestamp(seconds, tz=timezone.utc))
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(v, str) or not v.strip():
+        return None
+    s = v.strip()
+    if s.isdigit():
+        return parse_time(int(s), zone)
+    # Python 3.10's fromisoformat takes neither `Z` nor fractions other than 3 or 6 digits.
+    s = s[:-1] + "+00:00" if s[-1] in "zZ" else s
+    s = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), s, count=1)
+    try:
+        t = datetime.fromisoformat(s)
+    except ValueError:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=zone)
+    return epoch_placeholder(t.astimezone(timezone.utc))
+
+
+def outcome_of(state: Any, answered_at: datetime | None) -> Outcome:
+    """Design §1.3: completed with activeTime → answered, without → no_answer; rejected →
+    failed; started, active, transferring → in_progress."""
+    s = state.lower() if isinstance(state, str) else ""
+    if s == "completed":
+        return Outcome.ANSWERED if answered_at is not None else Outcome.NO_ANSWER
+    if s == "rejected":
+        return Outcome.FAILED
+    if s in _IN_PROGRESS:
+        return Outcome.IN_PROGRESS
+    return Outcome.UNKNOWN
+
+
+def parse_call(raw: Any, account: str, zone: tzinfo = timezone.utc) -> Call:
+    if not isinstance(raw, dict):
+        raise DataError(f"a call is a JSON object, not {type(raw).__name__}")
+    cid = _text(raw.get("id"))
+    if not cid:
+        raise DataError("a call without an id")
+    started = parse_time(raw.get("startTime"), zone)
+    answered = parse_time(raw.get("activeTime"), zone)
+    ended = parse_time(raw.get("endTime"), zone)
+    direction = raw.get("direction")
+    return Call(
+        provider="bandwidth",
+        account=account,
+        id=cid,
+        started_at=started,
+        outcome=outcome_of(raw.get("state"), answered),
+        raw=raw,
+        from_=_text(raw.get("from")),
+        to=_text(raw.get("to")),
+        direction=_DIRECTIONS.get(direction) if isinstance(direction, str) else None,
+        answered_at=answered,
+        ended_at=ended,
+        duration_s=_talk_seconds(answered, ended),
+        billed_s=_int(raw.get("chargeableDuration")),
+    )
+
+
+def _talk_seconds(answered: datetime | None, ended: datetime | None) -> int | None:
+    """The record has no duration, only chargeableDuration (billed, per minute): the talk time
+    is activeTime → endTime, 0 for a call that ended unanswered, None while it is up."""
+    if ended is None:
+        return None
+    if answered is None:
+        return 0
+    return max(0, int((ended - answered).total_seconds()))
+
+
+def parse_calls(body: Any, account: str, zone: tzinfo = timezone.utc) -> list[Call]:
+    """The list body is a bare array, with no envelope (§2.4)."""
+    if not isinstance(body, list):
+        raise DataError(f"the call list is a JSON array, not {type(body).__name__}")
+    return [parse_call(item, account, zone) for item in body]
+
+
+def _event_data(v: Any) -> Any:
+    """`data` is a string that sometimes holds JSON (§2.6 quirk 1): decode it when it does."""
+    if not isinstance(v, str):
+        return v
+    s = v.strip()
+    if not s:
+        return None
+    if s[0] in "{[":
+        try:
+            return json.loads(s)
+        except ValueError:
+            return v
+    return v
+
+
+_NO_TIME = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def parse_events(body: Any, zone: tzinfo = timezone.utc) -> list[Event]:
+    """Events sorted by time (the list is unsorted, §2.6 quirk 3; `time` is ISO or epoch ms,
+    quirk 4). Events without a time go last, in the order given."""
+    if not isinstance(body, list):
+        raise DataError(f"the event list is a JSON array, not {type(body).__name__}")
+    events = []
+    for item in body:
+        if not isinstance(item, dict):
+            raise DataError(f"an event is a JSON object, not {type(item).__name__}")
+        name = _text(item.get("name")) or "event"
+        events.append(
+            Event(parse_time(item.get("time"), zone), name, _event_data(item.get("data")))
+        )
+    events.sort(key=lambda e: e.time or _NO_TIME)
+    return events
+
+
+def hangup_cause(events: list[Event]) -> str | None:
+    """The cause is the `data` of the hangup event (§2.5)."""
+    for e in reversed(events):
+        if e.name.lower() == "hangup" and isinstance(e.data, str) and e.data.strip():
+            return e.data.strip()
+    return None
+
+
+def explain(cause: str | None) -> str | None:
+    if cause is None:
+        return None
+    return CAUSES.get(cause.upper(), OTHER_CAUSE)
+
+
+class Bandwidth(Provider[BandwidthAccount]):
+    name = "bandwidth"
+    PARAMS = frozenset({"page", "size", "sortOrder"})
+    DEFAULT_BASE_URL = "https://api.catapult.inetwork.com"
+    DEFAULT_RATE = RateLimit(1, 1.0)
+    """`/calls` GET: 1 request per 1000 ms (§2.7)."""
+    DEFAULT_PAGE_SIZE = 1000
+    MAX_PAGE_SIZE = 1000
+    ERROR_KEYS = ("message", "code", "category")
+    """The 429 body has no `message` (§2.7): its `code` says what happened."""
+
+    @classmethod
+    def auth(cls, account: BandwidthAccount) -> tuple[httpx.Auth | None, dict[str, str]]:
+        token, secret = account.api_token.get_secret_value(), account.api_secret.get_secret_value()
+        return httpx.BasicAuth(token, secret), {}
+
+    def _calls_path(self) -> str:
+        return f"/v1/users/{quote(self.account.user_id, safe='')}/calls"
+
+    def _call_path(self, call_id: str) -> str:
+        return f"{self._calls_path()}/{quote(call_id, safe='')}"
+
+    def parse_list(self, body: Any) -> list[Call]:
+        return parse_calls(body, self.account.name, self.account.zone())
+
+    async def pages(self, query: CallQuery) -> AsyncIterator[Page]:
+        request: tuple[str, dict[str, Any]] | None = (
+            self._calls_path(),
+            {"page": "0", "size": str(self.page_size), "sortOrder": "desc"},
+        )
+        # Only a page whose records all lack startTime keeps this bound: no call starts later.
+        watermark = query.until or datetime.now(timezone.utc) + timedelta(days=1)
+        while request is not None:
+            path, params = request
+            resp = await self.http.get(path, params)
+            try:
+                records = self.parse_list(self.http.parse_json(resp))
+            except DataError as e:
+                raise self.bad(e, path) from None
+            starts = [c.started_at for c in records if c.started_at is not None]
+            watermark = min(starts, default=watermark)
+            # Sorted by startTime descending: once a page reaches past --since, no later one
+            # can hold a call that started at or after it.
+            crossed = not records or watermark < query.since
+            nxt = None if crossed else self._next_request(resp, path, params, len(records))
+            yield Page(records, None if nxt is None else watermark, request)
+            if nxt == request:
+                raise self.bad(DataError("the next-page link repeats this page"), path)
+            request = nxt
+
+    def _next_request(
+        self, resp: httpx.Response, path: str, params: dict[str, Any], count: int
+    ) -> tuple[str, dict[str, Any]] | None:
+        """Link rel="next" if given; else the next page number unless this page was short."""
+        link = resp.links.get("next", {}).get("url")
+        if link:
+            return self._resolve(resp.request.url.join(link), path)
+        size, page = _int(params.get("size")), _int(params.get("page"))
+        if size is None or page is None or count < size:
+            return None
+        return path, {**params, "page": str(page + 1)}
+
+    def _resolve(self, url: httpx.URL, path: str) -> tuple[str, dict[str, Any]]:
+        """A next link as a request for the same list under the account's base URL: a link
+        elsewhere (credentials go with every request) or one carrying parameters calltui never
+        sends is refused."""
+        base = httpx.URL((self.account.base_url or self.default_base_url(self.account) or "") + "/")
+        same_list = (url.scheme, url.host, url.port, url.path) == (
+            base.scheme,
+            base.host,
+            base.port,
+            base.path.rstrip("/") + path,
+        )
+        if not same_list:
+            raise self.bad(DataError("the next-page link points outside this call list"), path)
+        params = dict(url.params)
+        unknown = sorted(set(params) - self.PARAMS)
+        if unknown:
+            raise self.bad(DataError(f"the next-page link carries parameters {unknown}"), path)
+        return path, params
+
+    async def detail(self, call_id: str) -> CallDetail:
+        path = self._call_path(call_id)
+        zone = self.account.zone()
+        body = await self.http.get_json(path)
+        events_body = await self.http.get_json(path + "/events")
+        try:
+            call = parse_call(body, self.account.name, zone)
+        except DataError as e:
+            raise self.bad(e, path) from None
+        try:
+            events = parse_events(events_body, zone)
+        except DataError as e:
+            raise self.bad(e, path + "/events") from None
+        call.cause = hangup_cause(events)
+        return CallDetail(
+            call=call, events=events, explanation=explain(call.cause), extra=_extra(body)
+        )
+
+    def request_for(self, call: Call) -> tuple[str, dict[str, Any]]:
+        return self._call_path(call.id), {}
+
+
+def _extra(raw: dict[str, Any]) -> dict[str, Any]:
+    """Call settings a NOC engineer asks about that the record has no column for."""
+    keys = ("callTimeout", "sipHeaders", "bridgeId", "conferenceId", "recordingEnabled")
+    return {k: raw[k] for k in keys if raw.get(k) is not None}
+
+
+PROVIDER = Bandwidth

@@ -1,0 +1,559 @@
+"""jambonz: RecentCalls (CDRs from InfluxDB), the Jaeger trace of a call, and its pcap.
+
+Everything here follows the server code, not the docs (research/providers-jambonz-tmedia.md §1.1):
+the envelope is `{total, page_size, page, data}` (no `batch`), the SIP Call-ID is `sip_callid`,
+times are ISO strings (not integers), the trace is addressed by `trace_id` and comes back as OTLP
+JSON in whichever dialect the Jaeger behind the server speaks (§1.3.2), and the pcap path has a
+`{invite|register}` segment.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import SecretStr
+
+from calltui.config import JambonzAccount
+from calltui.http import HttpClient, NotFoundError, RateLimit
+from calltui.model import Call, CallDetail, CallQuery, Outcome, Span, epoch_placeholder, number_key
+from calltui.providers.base import DataError, Page, Provider
+
+NO_TRACE = "0" * 32
+"""What sbc-inbound writes when the feature server sent no X-Trace-ID (§1.2)."""
+
+_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timezone.utc)
+_ISO = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?"
+    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?",
+    re.IGNORECASE,
+)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+_HEX_ID = re.compile(r"[0-9a-fA-F]{16}|[0-9a-fA-F]{32}")
+_FILTER_SAFE = re.compile(r"[A-Za-z0-9_@-]+")
+_BUSY = frozenset({486, 600})
+_NO_ANSWER = frozenset({408, 480})
+_PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+_PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+_KNOWN_CALLS = 5000
+_SCAN_PAGES = 40
+
+
+class _Bearer(httpx.Auth):
+    """`Authorization: Bearer <api key>`, the secret read only when a request goes out (§1.5)."""
+
+    def __init__(self, key: SecretStr) -> None:
+        self._key = key
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        request.headers["Authorization"] = f"Bearer {self._key.get_secret_value()}"
+        yield request
+
+
+# --- records -------------------------------------------------------------------------------
+
+
+def parse_time(value: Any, zone: tzinfo = timezone.utc) -> datetime | None:
+    """An ISO 8601 string with up to 9 fraction digits (time-series 0.5.x adds a nanosecond
+    offset, §1.2, which Python 3.10's fromisoformat cannot read), or epoch seconds/ms as the docs
+    and the write side show them. The 1970 placeholder of `new Date(null)` is None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        seconds = value / 1000 if value > 1e11 else value
+        try:
+            return epoch_placeholder(datetime.fromtimestamp(seconds, tz=timezone.utc))
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str):
+        return None
+    m = _ISO.fullmatch(value.strip())
+    if m is None:
+        return None
+    y, mo, d, h, mi, s, frac, tz = m.groups()
+    micro = int((frac or "0").ljust(6, "0")[:6])
+    try:
+        t = datetime(
+            int(y), int(mo), int(d), int(h), int(mi), int(s), micro, tzinfo=_zone(tz, zone)
+        )
+    except ValueError:
+        return None
+    return epoch_placeholder(t.astimezone(timezone.utc))
+
+
+def _zone(tz: str | None, default: tzinfo) -> tzinfo:
+    if tz is None:
+        return default
+    if tz.upper() == "Z":
+        return timezone.utc
+    digits = tz[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + (int(digits[2:4]) if len(digits) > 2 else 0)
+    return timezone(timedelta(minutes=minutes if tz[0] == "+" else -minutes))
+
+
+def _str(value: Any) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    return value if isinstance(value, str) and value else None
+
+
+def _int(value: Any) -> int | None:
+    """Influx writes untyped numbers as floats (§1.2): 200 may arrive as 200.0 or "200"."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            return int(value)  # an int64 past 2^53 must not pass through a float
+        except ValueError:
+            value = _float(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return int(value)
+    return None
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        return float(value)
+    except (ValueError, OverflowError):
+        return None
+
+
+def outcome_of(answered: Any, sip_status: int | None) -> Outcome:
+    """Design §1.3: answered → answered; else by the final SIP status."""
+    if answered is True or answered == "true":
+        return Outcome.ANSWERED
+    if sip_status in _BUSY:
+        return Outcome.BUSY
+    if sip_status == 487:
+        return Outcome.CANCELLED
+    if sip_status in _NO_ANSWER:
+        return Outcome.NO_ANSWER
+    return Outcome.FAILED
+
+
+def parse_call(row: Any, account: str, zone: tzinfo = timezone.utc) -> Call:
+    """One RecentCalls row → Call. Every column is present with null where the point has none."""
+    if not isinstance(row, dict):
+        raise DataError(f"a call record is {type(row).__name__}, not an object")
+    sip_call_id = _str(row.get("sip_callid"))
+    call_id = _str(row.get("call_sid")) or sip_call_id
+    if call_id is None:
+        raise DataError("a call record has neither call_sid nor sip_callid")
+    sip_status = _int(row.get("sip_status"))
+    direction = row.get("direction")
+    return Call(
+        provider="jambonz",
+        account=account,
+        id=call_id,
+        started_at=parse_time(row.get("attempted_at"), zone),
+        outcome=outcome_of(row.get("answered"), sip_status),
+        raw=row,
+        parent_id=_str(row.get("sip_parent_callid")),
+        sip_call_id=sip_call_id,
+        from_=_str(row.get("from")),
+        to=_str(row.get("to")),
+        direction=direction if direction in ("inbound", "outbound") else None,
+        answered_at=parse_time(row.get("answered_at"), zone),
+        ended_at=parse_time(row.get("terminated_at"), zone),
+        duration_s=_int(row.get("duration")),
+        billed_s=_int(row.get("billed_seconds")),
+        sip_code=sip_status,
+        cause=_str(row.get("termination_reason")),
+    )
+
+
+def parse_envelope(body: Any, account: str, zone: tzinfo = timezone.utc) -> tuple[list[Call], int]:
+    """`{total, page_size, page, data}` → (records, total). `page_size` and `page` echo the query
+    strings (§1.2) and are not needed; `total` may be missing on odd servers (-1)."""
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        raise DataError("expected an object with a `data` list")
+    total = _int(body.get("total"))
+    return [parse_call(r, account, zone) for r in body["data"]], -1 if total is None else total
+
+
+def trace_id_of(call: Call) -> str | None:
+    """The Jaeger trace id of a call, or None where there is none to fetch (null on failed calls,
+    all zeros when the feature server sent no X-Trace-ID, §1.2)."""
+    value = call.raw.get("trace_id")
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-fA-F]{32}", value):
+        return None
+    return None if value == NO_TRACE else value.lower()
+
+
+# --- traces --------------------------------------------------------------------------------
+
+
+def hex_id(value: Any) -> str | None:
+    """A trace or span id as lowercase hex: Jaeger ≥ 1.54 sends hex, older ones base64 (§1.3.3).
+    Empty, missing or all-zero means none."""
+    if not isinstance(value, str) or not value:
+        return None
+    if _HEX_ID.fullmatch(value):
+        out = value.lower()
+    else:
+        try:
+            out = base64.b64decode(value, validate=True).hex()
+        except (binascii.Error, ValueError):
+            raise DataError(f"id {value[:40]!r} is neither hex nor base64") from None
+    return None if not out or set(out) == {"0"} else out
+
+
+def any_value(value: Any) -> Any:
+    """An OTLP AnyValue → a plain JSON value (intValue is an int64 as a string)."""
+    if not isinstance(value, dict):
+        return None
+    if "stringValue" in value:
+        return value["stringValue"]
+    if "boolValue" in value:
+        return value["boolValue"]
+    if "intValue" in value:
+        return _int(value["intValue"])
+    if "doubleValue" in value:
+        return _float(value["doubleValue"])
+    if "bytesValue" in value:
+        return value["bytesValue"]
+    if "arrayValue" in value:
+        items = (value["arrayValue"] or {}).get("values") or []
+        return [any_value(v) for v in items]
+    if "kvlistValue" in value:
+        return attributes((value["kvlistValue"] or {}).get("values"))
+    return None
+
+
+def attributes(items: Any) -> dict[str, Any]:
+    if not isinstance(items, list):
+        return {}
+    return {
+        a["key"]: any_value(a.get("value"))
+        for a in items
+        if isinstance(a, dict) and isinstance(a.get("key"), str)
+    }
+
+
+def _nanos(value: Any) -> int:
+    """Nanoseconds arrive as strings and must never pass through a float (§1.3.3 rule 4); zero
+    times are omitted by Jaeger v2."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return 0
+
+
+def _otlp_span(s: Any) -> Span:
+    if not isinstance(s, dict):
+        raise DataError("a span is not an object")
+    span_id = hex_id(s.get("spanId"))
+    if span_id is None:
+        raise DataError("a span has no spanId")
+    try:
+        parent = hex_id(s.get("parentSpanId"))
+    except DataError:
+        parent = None
+    name = s.get("name")
+    return Span(
+        span_id=span_id,
+        parent_id=parent,
+        name=name if isinstance(name, str) else "",
+        start_ns=_nanos(s.get("startTimeUnixNano")),
+        end_ns=_nanos(s.get("endTimeUnixNano")),
+        attributes=attributes(s.get("attributes")),
+    )
+
+
+def _otlp_spans(body: dict[str, Any]) -> list[Span]:
+    resource_spans = body["resourceSpans"]
+    if not isinstance(resource_spans, list):
+        raise DataError("`resourceSpans` is not a list")
+    out: list[Span] = []
+    for rs in resource_spans:
+        if not isinstance(rs, dict):
+            raise DataError("a resourceSpans entry is not an object")
+        # Jaeger ≤ 1.49 speaks pre-1.0 OTLP: instrumentationLibrarySpans (§1.3.2).
+        scopes = rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or []
+        for scope in scopes if isinstance(scopes, list) else []:
+            spans = scope.get("spans") if isinstance(scope, dict) else None
+            out.extend(_otlp_span(s) for s in spans or [])
+    return out
+
+
+def _tag_value(tag: dict[str, Any]) -> Any:
+    value = tag.get("value")
+    kind = tag.get("type")
+    if kind == "int64":
+        return _int(value)  # past 2^53 Jaeger emits it as a string
+    if kind == "float64":
+        return _float(value)
+    return value
+
+
+def _legacy_parent(span: dict[str, Any]) -> str | None:
+    """Jaeger's rule: the first CHILD_OF reference within the same trace, else the first one."""
+    refs = [r for r in span.get("references") or [] if isinstance(r, dict)]
+    same = [r for r in refs if r.get("traceID") == span.get("traceID")]
+    for r in [*(r for r in same if r.get("refType") == "CHILD_OF"), *same, *refs]:
+        return hex_id(r.get("spanID"))
+    return None
+
+
+def _legacy_span(s: Any) -> Span:
+    if not isinstance(s, dict):
+        raise DataError("a span is not an object")
+    span_id = hex_id(s.get("spanID"))
+    if span_id is None:
+        raise DataError("a span has no spanID")
+    start_us = _int(s.get("startTime")) or 0
+    tags = [t for t in s.get("tags") or [] if isinstance(t, dict) and isinstance(t.get("key"), str)]
+    name = s.get("operationName")
+    return Span(
+        span_id=span_id,
+        parent_id=_legacy_parent(s),
+        name=name if isinstance(name, str) else "",
+        start_ns=start_us * 1000,
+        end_ns=(start_us + (_int(s.get("duration")) or 0)) * 1000,
+        attributes={t["key"]: _tag_value(t) for t in tags},
+    )
+
+
+def _legacy_spans(traces: list[Any]) -> list[Span]:
+    out: list[Span] = []
+    for t in traces:
+        if not isinstance(t, dict) or not isinstance(t.get("spans"), list):
+            raise DataError("a legacy trace has no `spans` list")
+        out.extend(_legacy_span(s) for s in t["spans"])
+    return out
+
+
+def parse_trace(body: Any) -> list[Span]:
+    """Any Jaeger trace body → spans sorted by start: OTLP `{resourceSpans}` in its three
+    dialects (with or without api_v3's `result` wrapper) or the legacy `/api/traces` shape
+    (`{data: [trace]}` or one bare trace, §1.3.5). Exact duplicates are dropped."""
+    if isinstance(body, dict) and isinstance(body.get("result"), dict):
+        body = body["result"]
+    if not isinstance(body, dict):
+        raise DataError("a trace body is not an object")
+    if "resourceSpans" in body:
+        spans = _otlp_spans(body)
+    elif isinstance(body.get("data"), list):
+        spans = _legacy_spans(body["data"])
+    elif isinstance(body.get("spans"), list):
+        spans = _legacy_spans([body])
+    else:
+        raise DataError("not a Jaeger trace (no resourceSpans, data or spans)")
+    seen: set[tuple[str, str, int, int]] = set()
+    unique = []
+    for s in spans:
+        key = (s.span_id, s.name, s.start_ns, s.end_ns)
+        if key not in seen:
+            seen.add(key)
+            unique.append(s)
+    return sorted(unique, key=lambda s: s.start_ns)
+
+
+# --- the adapter ---------------------------------------------------------------------------
+
+
+def filter_value(query: CallQuery) -> str | None:
+    """The `filter` to send for a --from/--to prefix, or None.
+
+    The server pastes `filter` unescaped into an InfluxQL regex, `/.*${filter}.*/`, and also
+    compares it to call_sid (§1.2): a leading `+` makes the regex invalid (a 500) and any other
+    metacharacter changes its meaning. Rather than escape (how jambonz's string interpolation and
+    InfluxQL's regex literal treat backslashes is unverified), we send the longest run of plain
+    characters of the number: every call whose number starts with the prefix contains that run,
+    so nothing that matches is lost, and query.matches() refines the rest locally.
+    """
+    runs = [
+        m.group(0)
+        for n in (query.from_, query.to)
+        if n
+        for m in _FILTER_SAFE.finditer(number_key(n))
+    ]
+    return max(runs, key=len) if runs else None
+
+
+def _answered_param(query: CallQuery) -> str | None:
+    """`answered` filters on the CDR's bool, which maps onto outcomes exactly (design §1.3)."""
+    if not query.outcomes:
+        return None
+    if query.outcomes == {Outcome.ANSWERED}:
+        return "true"
+    return "false" if Outcome.ANSWERED not in query.outcomes else None
+
+
+def iso_ms(t: datetime) -> str:
+    """The form the jambonz webapp sends (`dayjs().toISOString()`)."""
+    u = t.astimezone(timezone.utc)
+    return u.strftime("%Y-%m-%dT%H:%M:%S.") + f"{u.microsecond // 1000:03d}Z"
+
+
+class Jambonz(Provider[JambonzAccount]):
+    name = "jambonz"
+    # `days` is left out on purpose: when present the server ignores start/end (§1.2), and
+    # start/end say the same more precisely. CallQuery has no trunk, so `trunk` is never sent.
+    PARAMS = frozenset({"page", "count", "start", "end", "answered", "direction", "filter"})
+    DEFAULT_BASE_URL = "https://api.jambonz.cloud"
+    # jambonz documents no rate limit; this is a polite default.
+    DEFAULT_RATE = RateLimit(10, 1.0)
+    DEFAULT_PAGE_SIZE = 500
+    MAX_PAGE_SIZE = 500
+    # Route errors say {"msg"}; the auth middleware says {"status":"fail","message"} (§1.5).
+    ERROR_KEYS: ClassVar[tuple[str, ...]] = ("msg", "message")
+
+    def __init__(self, account: JambonzAccount, http: HttpClient) -> None:
+        super().__init__(account, http)
+        self._known: OrderedDict[str, Call] = OrderedDict()
+
+    @classmethod
+    def auth(cls, account: JambonzAccount) -> tuple[httpx.Auth | None, dict[str, str]]:
+        return _Bearer(account.api_key), {}
+
+    @property
+    def base_path(self) -> str:
+        """Both mounts serve the same routes (§1.0); an account-scope key can use only the first."""
+        if self.account.account_sid:
+            return f"/v1/Accounts/{self.account.account_sid}/RecentCalls"
+        return f"/v1/ServiceProviders/{self.account.service_provider_sid}/RecentCalls"
+
+    def list_params(self, query: CallQuery) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "start": iso_ms(query.since),
+            "end": iso_ms(query.until) if query.until else None,
+            "answered": _answered_param(query),
+            "direction": query.direction,
+            "filter": filter_value(query),
+        }
+        return {k: v for k, v in params.items() if v is not None}
+
+    def parse_list(self, body: Any) -> list[Call]:
+        return parse_envelope(body, self.account.name, self.account.zone())[0]
+
+    async def _page(self, params: dict[str, Any]) -> tuple[list[Call], int]:
+        body = await self.http.get_json(self.base_path, params)
+        try:
+            calls, total = parse_envelope(body, self.account.name, self.account.zone())
+        except DataError as e:
+            raise self.bad(e, self.base_path) from None
+        for c in calls:
+            self._remember(c)
+        return calls, total
+
+    def _remember(self, call: Call) -> None:
+        self._known[call.id] = call
+        self._known.move_to_end(call.id)
+        while len(self._known) > _KNOWN_CALLS:
+            self._known.popitem(last=False)
+
+    async def pages(self, query: CallQuery) -> AsyncIterator[Page]:
+        """`page` from 1 with `count` rows, ORDER BY time DESC (§1.2). Offset paging over a live
+        store shifts when calls land between requests, so rows seen already are dropped."""
+        base = self.list_params(query)
+        seen: set[tuple[str, datetime | None]] = set()
+        watermark = query.until or _FAR_FUTURE
+        page = 1
+        while True:
+            params = {**base, "page": page, "count": self.page_size}
+            calls, total = await self._page(params)
+            fresh = [c for c in calls if (c.id, c.started_at) not in seen]
+            seen.update((c.id, c.started_at) for c in calls)
+            times = [c.started_at for c in calls if c.started_at is not None]
+            watermark = min(times, default=watermark)
+            done = (
+                len(calls) < self.page_size
+                or (total >= 0 and page * self.page_size >= total)
+                or watermark < query.since
+            )
+            yield Page(fresh, None if done else watermark, (self.base_path, params))
+            if done:
+                return
+            page += 1
+
+    async def detail(self, call_id: str) -> CallDetail:
+        call = self._known.get(call_id) or await self._find(call_id)
+        extra: dict[str, Any] = {"trace_id": call.raw.get("trace_id")}
+        recordings = []
+        recording = _str(call.raw.get("recording_url"))
+        if recording:
+            # A relative API path (§1.2); the webapp prefixes its API base the same way.
+            url = recording if recording.startswith("http") else self._api_url(recording)
+            recordings.append({"url": url})
+        trace_id = trace_id_of(call)
+        spans = await self.trace(trace_id) if trace_id else None
+        if trace_id and spans is None:
+            extra["trace_error"] = "Jaeger holds no trace for this call"
+        return CallDetail(call=call, spans=spans, recordings=recordings, extra=extra)
+
+    def _api_url(self, path: str) -> str:
+        return self.http.url_for("/v1" + path)
+
+    async def _find(self, call_id: str) -> Call:
+        """A call by call_sid (the server's `filter` also matches call_sid exactly), else by
+        sip_callid, which no filter reaches: failed inbound calls have no call_sid (§1.2), so
+        their id is the Call-ID and the pages are scanned newest first."""
+        if _UUID.fullmatch(call_id):
+            calls, _ = await self._page({"page": 1, "count": 25, "filter": call_id})
+            for c in calls:
+                if c.raw.get("call_sid") == call_id:
+                    return c
+        for page in range(1, _SCAN_PAGES + 1):
+            calls, total = await self._page({"page": page, "count": self.page_size})
+            for c in calls:
+                if call_id in (c.id, c.sip_call_id):
+                    return c
+            if len(calls) < self.page_size or page * self.page_size >= total:
+                break
+        raise NotFoundError(self.http.account, f"no call {call_id!r} among the recent calls")
+
+    async def trace(self, trace_id: str) -> list[Span] | None:
+        """The spans of a trace, or None when Jaeger has nothing (the server then answers a
+        plain 404 whatever went wrong, §1.3.4)."""
+        path = f"{self.base_path}/trace/{trace_id}"
+        try:
+            body = await self.http.get_json(path)
+        except NotFoundError:
+            return None
+        try:
+            return parse_trace(body)
+        except DataError as e:
+            raise self.bad(e, path) from None
+
+    async def pcap(self, sip_callid: str) -> bytes:
+        """The call's SIP capture from Homer: `{sip_callid}/invite/pcap`, not the documented
+        `{CallId}/pcap`, which matches no route (§1.1)."""
+        path = f"{self.base_path}/{quote(sip_callid, safe='@')}/invite/pcap"
+        resp = await self.http.get(path)
+        body = resp.content
+        if body[:4] not in (*_PCAP_MAGICS, _PCAPNG_MAGIC):
+            raise self.bad(DataError("the body is not a pcap capture"), path)
+        return body
+
+    def request_for(self, call: Call) -> tuple[str, dict[str, Any]]:
+        """The list request that finds this call: by call_sid where it has one, else the
+        millisecond of its attempt (Influx compares `time` inclusively on both ends)."""
+        call_sid = call.raw.get("call_sid")
+        if isinstance(call_sid, str) and call_sid:
+            return self.base_path, {"page": 1, "count": 25, "filter": call_sid}
+        params: dict[str, Any] = {"page": 1, "count": 25}
+        if call.started_at is not None:
+            ms = call.started_at.replace(microsecond=call.started_at.microsecond // 1000 * 1000)
+            params |= {"start": iso_ms(ms), "end": iso_ms(ms + timedelta(milliseconds=1))}
+        return self.base_path, params
+
+
+PROVIDER = Jambonz

@@ -1,0 +1,434 @@
+"""Plivo Zentrunk (SIP trunking) call records, current and legacy API.
+
+Research: research/providers-plivo-bandwidth-restcomm.md §1. The current API lives at
+api.plivo.com under `/Zentrunk/Call/` with UTC times; the legacy one at zt.plivo.com under
+`/Call/`, with other field names and times in the zone set in the Plivo console (the account's
+`timezone`). Both page with `limit` (at most 20) and `offset`, sorted by end time, newest first,
+and filter on end time only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import deque
+from collections.abc import AsyncIterator, Coroutine
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+import httpx
+
+from calltui.analysis.plivo_codes import RECORD_NAMES, explain
+from calltui.config import PlivoAccount
+from calltui.http import HttpClient, NotFoundError, RateLimit
+from calltui.model import Call, CallDetail, CallQuery, Outcome, epoch_placeholder, number_key
+from calltui.providers.base import DataError, Page, Provider
+
+CURRENT_BASE_URL = "https://api.plivo.com"
+LEGACY_BASE_URL = "https://zt.plivo.com"
+
+# The longest call we allow for: the research documents no Zentrunk call-length cap, so this is
+# an assumption (a trunk call of a day). A call that started by `until` ended by `until` + this,
+# so the end-time filter is widened by it and stays bounded; a longer call would be missed.
+MAX_CALL = timedelta(hours=24)
+# A range of end times wider than 90 days is refused with 400 (§1.2 quirk 1).
+MAX_RANGE = timedelta(days=90)
+_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timezone.utc)
+
+_OPS = ("", "__gt", "__gte", "__lt", "__lte")
+_Fetched = tuple[list[Call], int | None]
+_PARAMS = frozenset(
+    {
+        "limit",
+        "offset",
+        "from_number",
+        "to_number",
+        "call_direction",
+        *(f"end_time{op}" for op in _OPS),
+    }
+)
+
+_BUSY_CODES = frozenset({4410})
+_CANCEL_CODES = frozenset({4420, 4550})
+_ANSWER_CODES = frozenset({3000, 3010})
+_STIR = {v.lower(): v for v in ("Verified", "Not Verified", "Not Applicable")}
+_MONEY_KEYS = ("rate", "total_rate", "total_amount", "secure_trunking_rate", "cnam_lookup_rate")
+
+
+class Plivo(Provider[PlivoAccount]):
+    name = "plivo"
+    PARAMS = _PARAMS
+    DEFAULT_BASE_URL = CURRENT_BASE_URL
+    DEFAULT_RATE = RateLimit(300, 5.0)  # 300 requests per 5 s per account (§1.5)
+    DEFAULT_PAGE_SIZE = 20
+    MAX_PAGE_SIZE = 20  # `limit` above 20 is a 400 (§1.2 quirk 5)
+    ERROR_KEYS = ("error", "message", "global_error")  # §1.5: `error` first, then `message`
+
+    def __init__(self, account: PlivoAccount, http: HttpClient) -> None:
+        super().__init__(account, http)
+        self._tasks: set[asyncio.Task[_Fetched]] = set()
+
+    @classmethod
+    def default_base_url(cls, account: PlivoAccount) -> str | None:
+        return LEGACY_BASE_URL if account.api == "legacy" else CURRENT_BASE_URL
+
+    @classmethod
+    def auth(cls, account: PlivoAccount) -> tuple[httpx.Auth | None, dict[str, str]]:
+        token = account.auth_token.get_secret_value()
+        # Scoped tokens go as a bearer token (plivo-cli internal/api/client.go, §1.1).
+        if token.startswith("stk_"):
+            return None, {"Authorization": f"Bearer {token}"}
+        return httpx.BasicAuth(account.auth_id, token), {}
+
+    @property
+    def legacy(self) -> bool:
+        return self.account.api == "legacy"
+
+    @property
+    def zone(self) -> tzinfo:
+        """The zone of the API's naive times: UTC, or the console's zone on the legacy API."""
+        return self.account.zone() if self.legacy else timezone.utc
+
+    def list_path(self) -> str:
+        kind = "Call" if self.legacy else "Zentrunk/Call"
+        return f"/v1/Account/{self.account.auth_id}/{kind}/"
+
+    def call_path(self, call_id: str) -> str:
+        return f"{self.list_path()}{call_id}/"
+
+    def filters(self, query: CallQuery) -> dict[str, Any]:
+        """The server-side filters for `query`: widened to end times, numbers without `+`."""
+        params: dict[str, Any] = {
+            # A call that started at or after `since` ended at or after it.
+            "end_time__gte": wire_time(query.since, self.zone, up=False),
+            "from_number": number_key(query.from_) or None,
+            "to_number": number_key(query.to) or None,
+            "call_direction": query.direction or None,
+        }
+        if query.until is not None:
+            # An upper bound is only ever sent with the lower one above (§1.2 quirk 3).
+            upper = min(query.until + MAX_CALL, query.since + MAX_RANGE)
+            params["end_time__lte"] = wire_time(upper, self.zone, up=True)
+        return {k: v for k, v in params.items() if v}
+
+    async def pages(self, query: CallQuery) -> AsyncIterator[Page]:
+        path = self.list_path()
+        params = {**self.filters(query), "limit": self.page_size, "offset": 0}
+        records, total = await self._get(path, params)
+        mark = _watermark(records, _FAR_FUTURE)
+        done = _last(records, 0, self.page_size, total, query.since)
+        yield Page(records, None if done else mark, (path, params))
+        if done:
+            return
+        if total is None:
+            async for page in self._sequential(path, params, query.since, mark):
+                yield page
+            return
+        # Later calls that end while we page would shift every offset: pin the upper bound to
+        # the newest end time already listed, so the remaining pages are one stable set.
+        newest = max((c.ended_at for c in records if c.ended_at), default=None)
+        if newest is not None and newest - query.since <= MAX_RANGE:
+            pin = wire_time(newest, self.zone, up=True)
+            params["end_time__lte"] = min(params.get("end_time__lte", pin), pin)
+        async for page in self._concurrent(path, params, total, query.since, mark):
+            yield page
+
+    async def _concurrent(
+        self, path: str, base: dict[str, Any], total: int, since: datetime, mark: datetime
+    ) -> AsyncIterator[Page]:
+        """Every remaining page, up to max_concurrency in flight, yielded in offset order."""
+        offsets = iter(range(self.page_size, total, self.page_size))
+        inflight: deque[tuple[dict[str, Any], asyncio.Task[_Fetched]]] = deque()
+
+        def refill() -> None:
+            while len(inflight) < self.http.max_concurrency:
+                offset = next(offsets, None)
+                if offset is None:
+                    return
+                params = {**base, "offset": offset}
+                inflight.append((params, self._spawn(self._fetch(path, params))))
+
+        try:
+            refill()
+            while inflight:
+                params, task = inflight[0]
+                records, _ = await _settled(task)
+                inflight.popleft()
+                mark = _watermark(records, mark)
+                done = _last(records, params["offset"], self.page_size, total, since)
+                yield Page(records, None if done else mark, (path, params))
+                if done:
+                    return
+                refill()
+        finally:
+            # No await here: a consumer that drops the stream leaves it to the garbage
+            # collector, and a generator finalized there must not wait on anything.
+            for _, task in inflight:
+                task.cancel()
+
+    async def _get(self, path: str, params: dict[str, Any]) -> _Fetched:
+        """One page, fetched in a task of its own (see `_settled`)."""
+        task = self._spawn(self._fetch(path, params))
+        try:
+            return await _settled(task)
+        finally:
+            task.cancel()
+
+    def _spawn(self, fetch: Coroutine[Any, Any, _Fetched]) -> asyncio.Task[_Fetched]:
+        """A prefetch task, held here (not only by the generator's frame, which the garbage
+        collector may tear down with it) until it is done; aclose() cancels what is left."""
+        task = asyncio.create_task(fetch)
+        self._tasks.add(task)
+        task.add_done_callback(self._forget)
+        return task
+
+    def _forget(self, task: asyncio.Task[_Fetched]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # a page nobody will read: its error is not news
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await super().aclose()
+
+    async def _sequential(
+        self, path: str, base: dict[str, Any], since: datetime, mark: datetime
+    ) -> AsyncIterator[Page]:
+        """Without a total_count (a bare `meta`), page until a short or empty page."""
+        offset = self.page_size
+        while True:
+            params = {**base, "offset": offset}
+            records, _ = await self._get(path, params)
+            mark = _watermark(records, mark)
+            done = _last(records, offset, self.page_size, None, since)
+            yield Page(records, None if done else mark, (path, params))
+            if done:
+                return
+            offset += self.page_size
+
+    async def _fetch(self, path: str, params: dict[str, Any]) -> _Fetched:
+        body = await self.http.get_json(path, params)
+        try:
+            return self.parse_list(body), total_count(body)
+        except DataError as e:
+            raise self.bad(e, path) from None
+
+    def parse_list(self, body: Any) -> list[Call]:
+        return parse_list(body, self.account.name, self.zone)
+
+    def request_for(self, call: Call) -> tuple[str, dict[str, Any]]:
+        return self.call_path(call.id), {}
+
+    async def detail(self, call_id: str) -> CallDetail:
+        path = self.call_path(call_id)
+        body = await self.http.get_json(path)
+        try:
+            detail = parse_detail(body, self.account.name, self.zone)
+        except DataError as e:
+            raise self.bad(e, path) from None
+        if not self.legacy:
+            detail.extra["insights"] = await self._insights(call_id)
+        return detail
+
+    async def _insights(self, call_id: str) -> dict[str, Any] | None:
+        """Call quality (current API only, §1.0); a call without media has none (404)."""
+        path = f"{self.call_path(call_id)}Insights/"
+        try:
+            body = await self.http.get_json(path)
+        except NotFoundError:
+            return None
+        if not isinstance(body, dict):
+            raise self.bad(DataError("Insights is not a JSON object"), path)
+        return {k: v for k, v in body.items() if k != "api_id"}
+
+
+async def _settled(task: asyncio.Task[_Fetched]) -> _Fetched:
+    """The task's result, without awaiting the task itself: on Python <= 3.11, asyncio.wait_for
+    (inside HttpClient) swallows a cancellation that arrives as the request completes, and a
+    consumer cancelled through it would go on as if never cancelled. asyncio.wait lets the
+    cancellation reach the caller; the fetch task is cancelled apart."""
+    await asyncio.wait({task})
+    return task.result()
+
+
+def _watermark(records: list[Call], previous: datetime) -> datetime:
+    """The page's smallest end time: later pages end no later, so start no later (§1.2)."""
+    ends = [c.ended_at for c in records if c.ended_at is not None]
+    return min([*ends, previous])
+
+
+def _last(records: list[Call], offset: int, limit: int, total: int | None, since: datetime) -> bool:
+    """Whether no later page can hold a call that started at or after `since`. `meta.next` is
+    never read: legacy gives booleans, current null or URLs of any form (§1.3)."""
+    if len(records) < limit or (total is not None and offset + limit >= total):
+        return True
+    ends = [c.ended_at for c in records if c.ended_at is not None]
+    return bool(ends) and min(ends) < since
+
+
+def wire_time(t: datetime, zone: tzinfo, *, up: bool) -> str:
+    """`YYYY-MM-DD HH:MM:SS` in the API's zone, rounded outwards to whole seconds."""
+    local = t.astimezone(zone)
+    if up and local.microsecond:
+        local += timedelta(seconds=1)
+    return local.replace(microsecond=0, tzinfo=None).isoformat(sep=" ")
+
+
+def total_count(body: Any) -> int | None:
+    meta = body.get("meta") if isinstance(body, dict) else None
+    total = meta.get("total_count") if isinstance(meta, dict) else None
+    return total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+def parse_list(body: Any, account: str, zone: tzinfo) -> list[Call]:
+    """A list envelope `{api_id, meta, objects: [...]}` → records."""
+    if not isinstance(body, dict) or not isinstance(body.get("objects"), list):
+        raise DataError("expected an object with an `objects` list")
+    if "meta" in body and not isinstance(body["meta"], dict):
+        raise DataError("`meta` is not an object")
+    return [parse_call(obj, account, zone) for obj in body["objects"]]
+
+
+def parse_detail(body: Any, account: str, zone: tzinfo) -> CallDetail:
+    """The single-call body (flat, unlike the trunk endpoint's `object` wrapper, §1.4)."""
+    call = parse_call(body, account, zone)
+    raw = call.raw
+    extra: dict[str, Any] = {
+        "hangup_source": _text(raw.get("hangup_source", raw.get("hangup_initiator"))),
+        "stir_verification": stir_verification(raw.get("stir_verification")),
+        "attestation_indicator": _text(raw.get("attestation_indicator")),
+        "billing": {k: _money(raw[k]) for k in _MONEY_KEYS if k in raw},
+    }
+    return CallDetail(
+        call=call,
+        explanation=explain(call.cause_code, call.cause, extra["hangup_source"]),
+        extra=extra,
+    )
+
+
+def parse_call(obj: Any, account: str, zone: tzinfo) -> Call:
+    """One call object, current or legacy field names (§1.0, §1.4)."""
+    if not isinstance(obj, dict):
+        raise DataError("a call is not a JSON object")
+    call_id = obj.get("call_uuid")
+    if not isinstance(call_id, str) or not call_id:
+        raise DataError("a call without `call_uuid`")
+    code = _int(_first(obj, "hangup_cause_code", "hangup_code"))
+    cause = _text(_first(obj, "hangup_cause_name", "hangup_cause"))
+    direction = _text(obj.get("call_direction"))
+    return Call(
+        provider="plivo",
+        account=account,
+        id=call_id,
+        sip_call_id=_text(obj.get("call_id")),
+        from_=_text(obj.get("from_number")),
+        to=_text(obj.get("to_number")),
+        direction=direction.lower() if direction else None,
+        started_at=parse_time(obj.get("initiation_time"), zone),
+        answered_at=parse_time(obj.get("answer_time"), zone),
+        ended_at=parse_time(obj.get("end_time"), zone),
+        duration_s=_int(_first(obj, "call_duration", "duration")),
+        billed_s=_int(_first(obj, "bill_duration", "billed_duration")),
+        outcome=outcome(code, cause),
+        cause=cause,
+        cause_code=code,
+        raw=obj,
+    )
+
+
+def outcome(code: int | None, cause: str | None) -> Outcome:
+    """Design §1.3: by hangup code; without one, by the cause name."""
+    if code is None:
+        return _outcome_by_name(cause)
+    if code in _ANSWER_CODES:
+        return Outcome.ANSWERED
+    if code in _BUSY_CODES:
+        return Outcome.BUSY
+    if code in _CANCEL_CODES:
+        return Outcome.CANCELLED
+    return Outcome.FAILED
+
+
+# Names that decide an outcome other than failed when a record carries no code; the names seen
+# on records where they differ from the table come from plivo_codes.RECORD_NAMES.
+_NAME_CODES = {"user_busy": 4410, "carrier_cancelled": 4420, "user_cancelled": 4550}
+
+
+def _outcome_by_name(cause: str | None) -> Outcome:
+    if not cause:
+        return Outcome.UNKNOWN
+    if cause == "normal_hangup":
+        return Outcome.ANSWERED
+    code = _NAME_CODES.get(cause, RECORD_NAMES.get(cause))
+    return Outcome.FAILED if code is None else outcome(code, None)
+
+
+def stir_verification(v: Any) -> str | None:
+    """`Verified`, `Not Verified` or `Not Applicable`, whatever the case (§1.4: the doc's
+    example writes `not applicable`)."""
+    s = _text(v)
+    return None if s is None else _STIR.get(s.lower(), s)
+
+
+def parse_time(v: Any, zone: tzinfo) -> datetime | None:
+    """`YYYY-MM-DD HH:MM:SS[.ffffff]` naive in `zone` (an offset, if present, wins) → UTC."""
+    s = _text(v)
+    if s is None:
+        return None
+    try:
+        t = datetime.fromisoformat(s)
+    except ValueError:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=zone)
+    return epoch_placeholder(t.astimezone(timezone.utc))
+
+
+def _first(obj: dict[str, Any], *keys: str) -> Any:
+    for k in keys:
+        if obj.get(k) is not None:
+            return obj[k]
+    return None
+
+
+def _text(v: Any) -> str | None:
+    """A string field: numbers become strings; empty and the string "null" mean null (§1.4)."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else str(v)
+    if not isinstance(v, str):
+        return None
+    s = v.strip()
+    return None if not s or s.lower() == "null" else s
+
+
+def _int(v: Any) -> int | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and math.isfinite(v):
+        return int(v)
+    if isinstance(v, str):
+        try:
+            return int(float(v))
+        except (ValueError, OverflowError):
+            return None
+    return None
+
+
+def _money(v: Any) -> str | None:
+    """Money as a string: the current API sends strings, the legacy one JSON numbers."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return repr(v) if isinstance(v, float) else str(v)
+    return _text(v)
+
+
+PROVIDER = Plivo

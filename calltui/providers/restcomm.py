@@ -1,0 +1,389 @@
+"""Restcomm Connect: `GET /2012-04-24/Accounts/{AccountSid}/Calls.json` and the drill-down.
+
+What the server really does is in research/providers-plivo-bandwidth-restcomm.md §3 (cited as
+§3.x); the parts that shape this adapter:
+- Always the `.json` form: without it the server answers XML to httpx's default Accept (§3.1).
+- Offset paging with `Page` (from 0) and `PageSize`. The navigation URIs drop the filters, the
+  sort and the `/restcomm` prefix, so page URLs are built here; `num_pages` is the last page
+  index and an exact multiple of the page size leaves a phantom empty page, so `total` decides
+  when to stop (§3.2 quirks 2-6).
+- `StartTime`/`EndTime` are dates; `EndTime` also drops every call without an end time (live,
+  busy and failed calls), so it is never sent for a listing; `From`/`To` are suffix `LIKE`
+  matches (§3.2). Everything is refined locally by CallQuery.matches.
+- Keys are absent rather than null, `"null"` strings stand for null, `date_created` is RFC 2822
+  while `start_time` is ISO 8601, and `status` comes in two spellings (§3.2).
+- Errors mostly come with an empty body (§3.5): messages are written here.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from calltui.config import RestcommAccount
+from calltui.http import ProviderError, RateLimit
+from calltui.model import Call, CallDetail, CallQuery, Outcome, epoch_placeholder, number_key
+from calltui.providers.base import DataError, Page, Provider
+
+API = "2012-04-24"
+
+OUTCOMES = {
+    "completed": Outcome.ANSWERED,
+    "busy": Outcome.BUSY,
+    "no-answer": Outcome.NO_ANSWER,
+    "canceled": Outcome.CANCELLED,
+    "failed": Outcome.FAILED,
+    "not-found": Outcome.FAILED,
+    "queued": Outcome.IN_PROGRESS,
+    "ringing": Outcome.IN_PROGRESS,
+    "in-progress": Outcome.IN_PROGRESS,
+    "wait-for-answer": Outcome.IN_PROGRESS,
+}
+DIRECTIONS = {
+    "inbound": "inbound",
+    "outbound-api": "outbound",
+    "outbound-dial": "outbound",
+    # Written by the telephony code though undocumented (§3.2).
+    "outbound": "outbound",
+}
+# The list is sorted by `date_created`, but records are placed by `start_time`, which recorded
+# traffic shows up to a second later (fixtures/restcomm). A generous margin keeps the watermark
+# a true bound for a server that sets start_time a little later still.
+START_AFTER_CREATED = timedelta(seconds=60)
+NO_BOUND = datetime.max.replace(tzinfo=timezone.utc)
+NOTIFICATION_PAGE_SIZE = 1000
+
+
+# --- pure parsers ---------------------------------------------------------------------------
+
+
+def _text(v: Any) -> str | None:
+    """A string field; numbers become strings; the string "null" is null (§3.2 quirk 2)."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, str):
+        s = v.strip()
+        return None if not s or s == "null" else v
+    return None
+
+
+def _int(v: Any) -> int | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        return int(v)
+    if isinstance(v, str):
+        try:
+            return int(float(v))
+        except ValueError:
+            return None
+    return None
+
+
+def _utc(t: datetime, zone: tzinfo) -> datetime | None:
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=zone)
+    return epoch_placeholder(t.astimezone(timezone.utc))
+
+
+def iso_time(v: Any, zone: tzinfo = timezone.utc) -> datetime | None:
+    """`start_time`/`end_time`: Joda ISO 8601, `...T10:16:45.000Z` or with an offset."""
+    s = _text(v)
+    if s is None:
+        return None
+    s = s.strip()
+    if s.endswith(("Z", "z")):
+        s = s[:-1] + "+00:00"
+    try:
+        return _utc(datetime.fromisoformat(s), zone)
+    except ValueError:
+        return None
+
+
+def rfc2822_time(v: Any, zone: tzinfo = timezone.utc) -> datetime | None:
+    """`date_created`/`date_updated`: `Tue, 6 Jun 2017 11:11:26 +0000` (§3.2)."""
+    s = _text(v)
+    if s is None:
+        return None
+    try:
+        return _utc(email.utils.parsedate_to_datetime(s), zone)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def normal_status(v: Any) -> str | None:
+    """`BUSY`, `IN_PROGRESS` (telephony) and `busy`, `in-progress` (interpreter) are one (§3.2)."""
+    s = _text(v)
+    return s.strip().lower().replace("_", "-") if s else None
+
+
+def parse_call(raw: Any, account: str, zone: tzinfo = timezone.utc) -> Call:
+    """One call object (CallDetailRecordConverter) → the normalized record (design §1.3)."""
+    if not isinstance(raw, dict):
+        raise DataError(f"a call is a {type(raw).__name__}, not an object")
+    sid = _text(raw.get("sid"))
+    if sid is None:
+        raise DataError("a call without its sid")
+    status = normal_status(raw.get("status"))
+    # A call not yet started has no start_time (seed): its creation is when it began.
+    started = iso_time(raw.get("start_time"), zone) or rfc2822_time(raw.get("date_created"), zone)
+    return Call(
+        provider="restcomm",
+        account=account,
+        id=sid,
+        started_at=started,
+        outcome=OUTCOMES.get(status or "", Outcome.UNKNOWN),
+        raw=raw,
+        parent_id=_text(raw.get("parent_call_sid")),
+        from_=_text(raw.get("from")),
+        to=_text(raw.get("to")),
+        direction=DIRECTIONS.get(normal_status(raw.get("direction")) or ""),
+        ended_at=iso_time(raw.get("end_time"), zone),
+        duration_s=_int(raw.get("duration")),
+        cause=_text(raw.get("status")),
+    )
+
+
+@dataclass(slots=True)
+class ListPage:
+    """One page of a Restcomm list envelope."""
+
+    items: list[Any]
+    total: int | None
+
+    def is_last(self, page: int, size: int) -> bool:
+        """Short or empty, or `total` says nothing follows: the phantom page left by an exact
+        multiple of the page size is never fetched (§3.2 quirks 3-4)."""
+        if len(self.items) < size:
+            return True
+        return self.total is not None and (page + 1) * size >= self.total
+
+
+def parse_envelope(body: Any, key: str) -> ListPage:
+    """`{page, num_pages, page_size, total, start, end, *_uri, <key>: [...]}`; the paging keys
+    may all be absent (§3.2 quirk 8)."""
+    if not isinstance(body, dict):
+        raise DataError(f"a list is a {type(body).__name__}, not an object")
+    items = body.get(key)
+    if not isinstance(items, list):
+        raise DataError(f"no {key!r} list in the response")
+    return ListPage(items, _int(body.get("total")))
+
+
+def parse_calls(body: Any, account: str, zone: tzinfo = timezone.utc) -> list[Call]:
+    return [parse_call(raw, account, zone) for raw in parse_envelope(body, "calls").items]
+
+
+def created_at(call: Call, zone: tzinfo = timezone.utc) -> datetime | None:
+    """The sort key of the list: `date_created` (RFC 2822), else the record's start."""
+    return rfc2822_time(call.raw.get("date_created"), zone) or call.started_at
+
+
+def parse_recordings(body: Any) -> list[dict[str, Any]]:
+    """`Calls/{sid}/Recordings.json` is a bare array (§3.4); a paged envelope is read too."""
+    items = parse_envelope(body, "recordings").items if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        raise DataError(f"recordings are a {type(items).__name__}, not a list")
+    return [_with_sid(r, "recording") for r in items]
+
+
+def parse_notifications(body: Any) -> ListPage:
+    page = parse_envelope(body, "notifications")
+    page.items = [_with_sid(n, "notification") for n in page.items]
+    return page
+
+
+def _with_sid(item: Any, what: str) -> dict[str, Any]:
+    if not isinstance(item, dict) or _text(item.get("sid")) is None:
+        raise DataError(f"a {what} without its sid")
+    return item
+
+
+def explain(call: Call, notifications: list[dict[str, Any]]) -> str | None:
+    """A failed call's cause as the interpreter logged it: errors (log 0) before warnings."""
+    if not call.failed:
+        return None
+    ranked = sorted(notifications, key=lambda n: _int(n.get("log")) != 0)
+    for n in ranked:
+        text = _text(n.get("message_text"))
+        code = _int(n.get("error_code"))
+        if text or code is not None:
+            head = f"Restcomm error {code}" if code is not None else "Restcomm"
+            return f"{head}: {text}" if text else head
+    return None
+
+
+# --- the adapter ----------------------------------------------------------------------------
+
+
+class RestcommProvider(Provider[RestcommAccount]):
+    name = "restcomm"
+    PARAMS = frozenset({"Page", "PageSize", "SortBy", "StartTime", "EndTime", "From", "To"})
+    DEFAULT_BASE_URL = None
+    # Restcomm's REST layer has no rate limit (§3.5): be polite to a self-hosted server.
+    DEFAULT_RATE = RateLimit(10, 1.0)
+    DEFAULT_PAGE_SIZE = 100
+    # The server has no maximum (§3.2); bound the size of one response.
+    MAX_PAGE_SIZE = 1000
+    ERROR_KEYS = ("message", "error")
+
+    @classmethod
+    def auth(cls, account: RestcommAccount) -> tuple[httpx.Auth | None, dict[str, str]]:
+        return httpx.BasicAuth(account.account_sid, account.auth_token.get_secret_value()), {}
+
+    @property
+    def _root(self) -> str:
+        return f"/{API}/Accounts/{quote(self.account.account_sid, safe='')}"
+
+    def _call_path(self, sid: str, sub: str = "") -> str:
+        return f"{self._root}/Calls/{quote(sid, safe='@')}{sub}.json"
+
+    def list_params(self, query: CallQuery) -> dict[str, Any]:
+        """What the server can filter, always a superset of what the query matches."""
+        zone = self.account.zone()
+        params: dict[str, Any] = {
+            # Honoured since SortBy exists (§3.2); newest first is what the engine merges.
+            "SortBy": "DateCreated:desc",
+            # A date, read in the server's zone: the day of `since` holds it (§3.2).
+            "StartTime": query.since.astimezone(zone).date().isoformat(),
+        }
+        for param, value in (("From", query.from_), ("To", query.to)):
+            key = number_key(value)
+            if key:
+                # The server matches `LIKE '%' + value`; a trailing `%` turns that into
+                # "contains", which every number starting with `key` satisfies (§3.2).
+                params[param] = key + "%"
+        return params
+
+    async def pages(self, query: CallQuery) -> AsyncIterator[Page]:
+        path = f"{self._root}/Calls.json"
+        base = self.list_params(query)
+        seen: set[str] = set()
+        mark = NO_BOUND
+        page = 0
+        while True:
+            params = {**base, "Page": page, "PageSize": self.page_size}
+            body = await self._get_json(path, params, "the call list")
+            try:
+                listing = parse_envelope(body, "calls")
+                calls = [
+                    parse_call(r, self.account.name, self.account.zone()) for r in listing.items
+                ]
+            except DataError as e:
+                raise self.bad(e, path) from None
+            mark = self._watermark(calls, mark)
+            done = listing.is_last(page, self.page_size) or mark < query.since
+            # Offset paging shifts as calls arrive: a record may come round again (§3.2).
+            fresh = [c for c in calls if c.id not in seen]
+            seen.update(c.id for c in fresh)
+            yield Page(fresh, None if done else mark, (path, params))
+            if done:
+                return
+            page += 1
+
+    def _watermark(self, calls: list[Call], previous: datetime) -> datetime:
+        """Later pages hold calls created no later than this page's last; they may have started
+        up to START_AFTER_CREATED after their creation."""
+        times = [t for t in (created_at(c, self.account.zone()) for c in calls) if t]
+        return min(times) + START_AFTER_CREATED if times else previous
+
+    def parse_list(self, body: Any) -> list[Call]:
+        return parse_calls(body, self.account.name, self.account.zone())
+
+    async def fetch_page(self, request: tuple[str, dict[str, Any]]) -> list[Call]:
+        path, params = request
+        body = await self._get_json(path, params, "the call list")
+        try:
+            return self.parse_list(body)
+        except DataError as e:
+            raise self.bad(e, path) from None
+
+    def request_for(self, call: Call) -> tuple[str, dict[str, Any]]:
+        return self._call_path(call.id), {}
+
+    async def detail(self, call_id: str) -> CallDetail:
+        path = self._call_path(call_id)
+        body = await self._get_json(path, {}, f"call {call_id}")
+        try:
+            call = parse_call(body, self.account.name, self.account.zone())
+        except DataError as e:
+            raise self.bad(e, path) from None
+        recordings = await self._recordings(call_id)
+        notifications = await self._notifications(call)
+        return CallDetail(
+            call=call,
+            recordings=recordings,
+            notifications=notifications,
+            explanation=explain(call, notifications),
+        )
+
+    async def _recordings(self, call_id: str) -> list[dict[str, Any]]:
+        path = self._call_path(call_id, "/Recordings")
+        body = await self._get_json(path, {}, f"the recordings of call {call_id}")
+        try:
+            return parse_recordings(body)
+        except DataError as e:
+            raise self.bad(e, path) from None
+
+    def notification_params(self, call: Call) -> dict[str, Any]:
+        """The days the call's notifications can fall on. The list has no CallSid filter and
+        the call's own Notifications subresource has no route (§3.4)."""
+        zone = self.account.zone()
+        params: dict[str, Any] = {"PageSize": NOTIFICATION_PAGE_SIZE}
+        if call.started_at is not None:
+            params["StartTime"] = call.started_at.astimezone(zone).date().isoformat()
+        if call.ended_at is not None:
+            # Late notifications (a status callback after hang-up) may fall on the next day.
+            last_day = call.ended_at.astimezone(zone).date() + timedelta(days=1)
+            params["EndTime"] = last_day.isoformat()
+        return params
+
+    async def _notifications(self, call: Call) -> list[dict[str, Any]]:
+        path = f"{self._root}/Notifications.json"
+        base = self.notification_params(call)
+        found: list[dict[str, Any]] = []
+        page = 0
+        while True:
+            params = {**base, "Page": page}
+            body = await self._get_json(path, params, "the notifications")
+            try:
+                listing = parse_notifications(body)
+            except DataError as e:
+                raise self.bad(e, path) from None
+            found.extend(n for n in listing.items if n.get("call_sid") == call.id)
+            if listing.is_last(page, NOTIFICATION_PAGE_SIZE):
+                return found
+            page += 1
+
+    async def _get_json(self, path: str, params: dict[str, Any], what: str) -> Any:
+        try:
+            return await self.http.get_json(path, params)
+        except ProviderError as e:
+            raise clarify(e, what) from None
+
+
+def clarify(e: ProviderError, what: str) -> ProviderError:
+    """Restcomm answers 400, 401, 403 and 404 with no body (§3.5): say what they mean."""
+    bare = e.message in ("", "no reason given", httpx.codes.get_reason_phrase(e.status or 0))
+    if not bare or e.status is None:
+        return e
+    message = {
+        400: f"the server refused the request for {what} (a bad page number or date)",
+        401: "the server refused the credentials: check account_sid and auth_token",
+        403: f"this account may not read {what} (forbidden, or the account is closed)",
+        404: f"{what} not found (or base_url lacks the /restcomm prefix)",
+    }.get(e.status)
+    return e if message is None else type(e)(e.account, message, status=e.status, url=e.url)
+
+
+PROVIDER = RestcommProvider

@@ -1,0 +1,371 @@
+"""TelcoBridges Tmedia / ProSBC `GET /call_trace` (research/providers-jambonz-tmedia.md §2).
+
+One record per call leg. The body is one JSON object keyed by leg id, with `***meta***` at every
+level (§2.4). Paging is `page` from 1 (the newest) with `nb_result` legs a page and no total: a
+short page is the end (§2.4 b). `start` bounds a leg's start but `end` its END (seed 000), so
+`end` is widened by the longest call we allow for and the window refined locally.
+
+Read-only by construction: PARAMS lists only what this module sends, so `drop_call` (which
+terminates every matching live call, §2.2) can never leave the process.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from calltui.config import TmediaAccount
+from calltui.http import BadResponseError, NotFoundError, RateLimit
+from calltui.model import (
+    Call,
+    CallDetail,
+    CallQuery,
+    Event,
+    Outcome,
+    epoch_placeholder,
+    number_key,
+)
+from calltui.providers.base import DataError, Page, Provider
+
+PATH = "/call_trace"
+META = "***meta***"
+MAX_CALL = timedelta(hours=4)
+"""The longest call the listing allows for: `end` filters on end time, so it is set this far past
+the window (a call that started in the window and lasted longer is missed)."""
+OLD_FIRMWARE_MAX = 100
+"""nb_result above 100 is refused or capped before 3.1.148 / 3.2.65 / 3.3.9 (seed 000)."""
+DETAIL_NB_RESULT = 10
+DIRECTIONS = {"1": "inbound", "2": "outbound"}
+DIRECTION_CODES = {v: k for k, v in DIRECTIONS.items()}
+TIME_FORMATS = (
+    "%Y/%m/%d %H:%M:%S %z",
+    "%Y-%m-%d %H:%M:%S %z",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+)
+MOS_LINE = re.compile(r"\bMOS:\s*(\d+(?:\.\d+)?)")
+
+
+# --- pure parsers ------------------------------------------------------------------------------
+
+
+def _str(v: Any) -> str | None:
+    """A text field: numbers that arrive as JSON numbers become strings; other types are None."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, str) and v.strip():
+        return v
+    return None
+
+
+def _int(v: Any) -> int | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return int(v)
+    if isinstance(v, str) and v.strip().isdigit():
+        return int(v.strip())
+    return None
+
+
+def _float(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return None
+    return None
+
+
+def box_datetime(v: Any, zone: ZoneInfo) -> datetime | None:
+    """`YYYY/MM/DD HH:MM:SS +0300` (§2.4 b); naive text in the box's zone; some builds write a
+    number (epoch seconds, or milliseconds). The 1970 "never" placeholder is None (§2.6)."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        seconds = v / 1000 if v > 1e11 else v
+        return epoch_placeholder(datetime.fromtimestamp(seconds, timezone.utc))
+    if not isinstance(v, str):
+        return None
+    for fmt in TIME_FORMATS:
+        try:
+            t = datetime.strptime(v.strip(), fmt)
+        except ValueError:
+            continue
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=zone)
+        return epoch_placeholder(t.astimezone(timezone.utc))
+    return None
+
+
+def to_box_time(t: datetime, zone: ZoneInfo, *, lower: bool) -> str:
+    """`t` as the naive `YYYY-MM-DD HH:MM:SS` the box reads in its own zone (§2.6). In a DST
+    fold the box may read the other of the two instants: move the bound so that either reading
+    still holds `t` (earlier for a lower bound, later for an upper one)."""
+    naive = t.astimezone(zone).replace(tzinfo=None)
+    readings = [naive.replace(tzinfo=zone, fold=f).astimezone(timezone.utc) for f in (0, 1)]
+    if lower:
+        naive -= max(timedelta(0), max(readings) - t)
+    else:
+        naive += max(timedelta(0), t - min(readings))
+    return naive.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def outcome_of(state: str | None, reason: str | None, answered: datetime | None) -> Outcome:
+    """Design §1.3: Active → in_progress; NORMAL with a real connect → answered; NORMAL without
+    one → no_answer; any other reason → failed."""
+    if state is not None and state.strip().lower() == "active":
+        return Outcome.IN_PROGRESS
+    if reason is None:
+        return Outcome.UNKNOWN
+    if reason.strip().upper() == "NORMAL":
+        return Outcome.ANSWERED if answered is not None else Outcome.NO_ANSWER
+    return Outcome.FAILED
+
+
+def _trace_entries(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """`call_traces` entries in `order`; its keys are undocumented and it holds `***meta***`."""
+    traces = raw.get("call_traces")
+    if isinstance(traces, dict):
+        values = [v for k, v in traces.items() if k != META]
+    elif isinstance(traces, list):
+        values = traces
+    else:
+        return []
+    entries = [v for v in values if isinstance(v, dict)]
+    # The consumer sorts by Number(order): the keys are strings and come out of order (§2.4 b).
+    return sorted(entries, key=lambda e: (_int(e.get("order")) is None, _int(e.get("order")) or 0))
+
+
+def leg_mos(raw: dict[str, Any]) -> float | None:
+    """The leg's `mos` where it has one, else the MOS line of its call flow (§2.4 b)."""
+    mos = _float(raw.get("mos"))
+    if mos is not None and 0 < mos <= 5:
+        return mos
+    for entry in reversed(_trace_entries(raw)):
+        m = MOS_LINE.search(_str(entry.get("trace_info")) or "")
+        if m:
+            return float(m.group(1))
+    return None
+
+
+def parse_leg(raw: Any, account: str, zone: ZoneInfo) -> Call:
+    if not isinstance(raw, dict):
+        raise DataError(f"a leg is {type(raw).__name__}, not an object")
+    leg_id = _str(raw.get("leg_id"))
+    if leg_id is None:
+        raise DataError("a leg without leg_id (was recursive=yes ignored?)")
+    direction = DIRECTIONS.get(_str(raw.get("direction")) or "")
+    started = box_datetime(raw.get("timestamp"), zone)
+    answered = box_datetime(raw.get("connect_timestamp"), zone)
+    duration = _int(raw.get("call_duration"))
+    state = _str(raw.get("call_state"))
+    reason = _str(raw.get("terminate_reason"))
+    outcome = outcome_of(state, reason, answered)
+    ended = None
+    if answered is not None and duration is not None and outcome is not Outcome.IN_PROGRESS:
+        # No end time is given: call_duration is the talk time (§2.4 b), counted from connect.
+        ended = answered + timedelta(seconds=duration)
+    return Call(
+        provider="tmedia",
+        account=account,
+        id=leg_id,
+        started_at=started,
+        outcome=outcome,
+        raw=raw,
+        parent_id=_str(raw.get("other_leg_id")) if direction == "outbound" else None,
+        sip_call_id=_str(raw.get("call_id")),
+        from_=_str(raw.get("calling")),
+        to=_str(raw.get("called")),
+        direction=direction,
+        answered_at=answered,
+        ended_at=ended,
+        duration_s=duration,
+        cause=reason,
+        cause_code=int(reason) if reason is not None and reason.strip().isdigit() else None,
+        mos=leg_mos(raw),
+    )
+
+
+def parse_legs(body: Any, account: str, zone: ZoneInfo) -> list[Call]:
+    """A `/call_trace?recursive=yes` body → records, newest first (keys are in no time order)."""
+    if not isinstance(body, dict):
+        raise DataError(f"the body is {type(body).__name__}, not an object keyed by leg id")
+    calls = [parse_leg(v, account, zone) for k, v in body.items() if k != META]
+    return sorted(calls, key=_start_key, reverse=True)
+
+
+def leg_events(leg: Call, zone: ZoneInfo) -> list[Event]:
+    out = []
+    for e in _trace_entries(leg.raw):
+        data = {
+            "direction": _str(e.get("direction")),
+            "leg": _str(e.get("leg")) or leg.id,
+            "tooltip": _str(e.get("trace_tooltip")),
+            "order": _int(e.get("order")),
+        }
+        name = _str(e.get("trace_info")) or ""
+        out.append(Event(box_datetime(e.get("timestamp"), zone), name, data))
+    return out
+
+
+def _start_key(c: Call) -> float:
+    return c.started_at.timestamp() if c.started_at else float("-inf")
+
+
+# --- the adapter -------------------------------------------------------------------------------
+
+
+class TmediaProvider(Provider[TmediaAccount]):
+    name = "tmedia"
+    PARAMS = frozenset(
+        {
+            "page",
+            "nb_result",
+            "recursive",
+            "start",
+            "end",
+            "called",
+            "calling",
+            "direction",
+            "call_state",
+            "leg_id",
+        }
+    )
+    DEFAULT_BASE_URL = None
+    DEFAULT_RATE = RateLimit(5, 1.0)
+    """No limit is documented; an appliance's web portal answers these, so stay gentle."""
+    DEFAULT_PAGE_SIZE = 500
+    MAX_PAGE_SIZE = 1000
+    ERROR_KEYS = ("error", "message", "reason")
+
+    @classmethod
+    def auth(cls, account: TmediaAccount) -> tuple[httpx.Auth | None, dict[str, str]]:
+        return httpx.BasicAuth(account.username, account.password.get_secret_value()), {}
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.account.zone()
+
+    def parse_list(self, body: Any) -> list[Call]:
+        return parse_legs(body, self.account.name, self.zone)
+
+    def end_bound(self, until: datetime | None) -> datetime:
+        """`end` filters on end time (seed 000): a call that started by `until` (or now) ended by
+        this bound unless it lasted longer than MAX_CALL. The slack also covers a box clock
+        ahead of ours."""
+        return (until or datetime.now(timezone.utc)) + MAX_CALL
+
+    def list_params(self, query: CallQuery) -> dict[str, Any]:
+        """The filters the box applies exactly (or more widely) as the query means them."""
+        params: dict[str, Any] = {
+            "recursive": "yes",
+            # "after this time": a second earlier in case the box compares strictly.
+            "start": to_box_time(query.since - timedelta(seconds=1), self.zone, lower=True),
+            "end": to_box_time(self.end_bound(query.until), self.zone, lower=False),
+            # called/calling match substrings (§2.2), wider than our prefix match.
+            "called": number_key(query.to),
+            "calling": number_key(query.from_),
+            "direction": DIRECTION_CODES.get(query.direction or ""),
+        }
+        if query.outcomes == {Outcome.IN_PROGRESS}:
+            params["call_state"] = "Active"
+        # call_duration is not sent: whether it is talk or total time, and whether its bounds
+        # are inclusive, is unverified (§2.2, §2.4 b).
+        return params
+
+    async def _list_page(
+        self, base: dict[str, Any], offset: int, size: int
+    ) -> tuple[Any, dict[str, Any]]:
+        """One page at `offset` legs in. An old box that refuses nb_result over 100 with a 400
+        (seed 000) is asked again with 100, and so is every later request to it."""
+        while True:
+            size = min(size, self.page_size)
+            params = {**base, "page": offset // size + 1, "nb_result": size}
+            try:
+                return await self.http.get_json(PATH, params), params
+            except BadResponseError as e:
+                if e.status != 400 or size <= OLD_FIRMWARE_MAX:
+                    raise
+                self.page_size = OLD_FIRMWARE_MAX
+
+    async def pages(self, query: CallQuery) -> AsyncIterator[Page]:
+        base = self.list_params(query)
+        seen: set[str] = set()
+        offset, size = 0, self.page_size
+        watermark = self.end_bound(query.until)
+        while True:
+            body, params = await self._list_page(base, offset, size)
+            try:
+                records = self.parse_list(body)
+            except DataError as e:
+                raise self.bad(e, PATH) from None
+            size = params["nb_result"]
+            if len(records) == OLD_FIRMWARE_MAX < size:
+                # Exactly 100 for more: an old box capping silently, or a last page of exactly
+                # 100. Go on 100 a page for this stream; the latter costs one empty request.
+                size = OLD_FIRMWARE_MAX
+            fresh = [c for c in records if c.id not in seen]
+            seen.update(c.id for c in fresh)
+            times = [c.started_at for c in records if c.started_at is not None]
+            watermark = min(times, default=watermark)
+            # The ring buffer shifts down as legs arrive, so pages overlap (deduplicated above);
+            # a full page with nothing new means the box ignores `page`.
+            done = len(records) < size or not fresh or watermark < query.since
+            yield Page(fresh, None if done else watermark, (PATH, params))
+            if done:
+                return
+            offset += len(records)
+
+    def request_for(self, call: Call) -> tuple[str, dict[str, Any]]:
+        return PATH, self._leg_params(call.id)
+
+    def _leg_params(self, leg_id: str) -> dict[str, Any]:
+        end = to_box_time(self.end_bound(None), self.zone, lower=False)
+        return {"leg_id": leg_id, "recursive": "yes", "nb_result": DETAIL_NB_RESULT, "end": end}
+
+    async def _leg(self, leg_id: str) -> Call | None:
+        body = await self.http.get_json(PATH, self._leg_params(leg_id))
+        try:
+            legs = self.parse_list(body)
+        except DataError as e:
+            raise self.bad(e, PATH) from None
+        return next((c for c in legs if c.id.lower() == leg_id.lower()), None)
+
+    async def detail(self, call_id: str) -> CallDetail:
+        """The leg (`leg_id`), its other leg (`other_leg_id`, §2.4 b), and both legs'
+        `call_traces` in `order` as events, the incoming leg's first."""
+        leg = await self._leg(call_id)
+        if leg is None:
+            raise NotFoundError(
+                self.http.account,
+                f"no leg {call_id} on the box (legs age out of its call trace buffer)",
+                url=self.http.url_for(PATH, self._leg_params(call_id)),
+            )
+        legs = [leg]
+        other_id = _str(leg.raw.get("other_leg_id"))
+        if other_id and other_id.lower() != leg.id.lower():
+            other = await self._leg(other_id)
+            if other is not None:
+                legs.append(other)
+        legs.sort(key=lambda c: c.direction != "inbound")
+        events = [e for c in legs for e in leg_events(c, self.zone)]
+        return CallDetail(call=leg, legs=legs, events=events, extra=leg_extra(leg))
+
+
+def leg_extra(leg: Call) -> dict[str, Any]:
+    """Leg data outside the record that a NOC engineer reads: NAP, route, protocol, uct id."""
+    keys = ("uct_call_id", "nap", "route", "protocol", "network_quality", "recorded")
+    return {k: leg.raw[k] for k in keys if k in leg.raw and leg.raw[k] not in ("", None)}
+
+
+PROVIDER = TmediaProvider

@@ -1,0 +1,70 @@
+"""`make screenshots`: SVGs of the demo on a fixed clock, for the README."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from calltui.model import CallQuery
+from calltui.sim.demo import demo_settings, demo_transport
+from calltui.tui.app import CallTUI
+
+FIXED_NOW = datetime(2026, 11, 20, 14, 0, tzinfo=timezone.utc)
+
+SHOTS: list[tuple[str, list[str], tuple[str, ...]]] = [
+    ("main", [], ()),
+    ("failed-only", [], ("f",)),
+    ("tmedia-ladder", ["demo-tmedia"], ("enter", "2")),
+    ("jambonz-waterfall", ["demo-jambonz"], ("enter", "2")),
+    ("help", [], ("question_mark",)),
+]
+
+
+def make_app(accounts: list[str], seed: int = 1, theme: str = "calltui-dark") -> CallTUI:
+    settings = demo_settings(timezone="UTC", theme=theme)
+    _, transport = demo_transport(seed=seed, now=FIXED_NOW)
+    query = CallQuery(since=FIXED_NOW - timedelta(hours=1))
+    return CallTUI(settings, transport=transport, query=query, accounts=accounts, now=FIXED_NOW)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until the table's fetch is idle and no detail is loading."""
+    app = pilot.app
+    assert isinstance(app, CallTUI)
+    for _ in range(400):
+        await pilot.pause(0.02)
+        busy = [w for w in app.workers if w.group != "fetch" and not w.is_finished]
+        busy += [w for s in app.screen_stack for w in s.workers if not w.is_finished]
+        if app.idle and not busy:
+            break
+    await pilot.pause(0.05)
+
+
+async def shoot(out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, accounts, keys in SHOTS:
+        app = make_app(accounts)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            for key in keys:
+                await pilot.press(key)
+                await settle(pilot)
+            path = out_dir / f"{name}.svg"
+            path.write_text(app.export_screenshot(title=f"calltui — {name}"), encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def main() -> None:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
+    for path in asyncio.run(shoot(out)):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+"""The command line: listing (formats, limits, merge), show, simulate, config, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from calltui.cli import main
+from calltui.model import RECORD_KEYS
+from calltui.sim.demo import SIM_HOST, demo_accounts
+
+SIM_NOW = "2026-11-20T14:00:00+00:00"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as e:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return int(e.value.code or 0), out, err
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CALLTUI_SIM_NOW", SIM_NOW)
+
+
+def test_calls_ndjson_prints_exact_records_newest_first(capsys):
+    code, out, _ = run(
+        capsys, "calls", "--demo", "--account", "demo-plivo", "--limit", "250", "--format", "ndjson"
+    )
+    assert code == 0
+    records = [json.loads(line) for line in out.splitlines()]
+    assert len(records) == 250
+    assert all(list(r) == list(RECORD_KEYS) for r in records)
+    starts = [r["started_at"] for r in records]
+    assert starts == sorted(starts, reverse=True)
+    assert {r["provider"] for r in records} == {"plivo"}
+    assert len({r["id"] for r in records}) == 250
+
+
+@pytest.mark.parametrize("account", sorted(demo_accounts()))
+def test_each_provider_lists_through_the_cli(capsys, account):
+    code, out, err = run(
+        capsys, "calls", "--demo", "--account", account, "--limit", "120", "--format", "json"
+    )
+    assert code == 0, err
+    records = json.loads(out)
+    assert len(records) == 120
+    assert {r["account"] for r in records} == {account}
+
+
+def test_demo_without_account_merges_all_five(capsys):
+    code, out, _ = run(capsys, "calls", "--demo", "--since", "2h", "--all", "--format", "ndjson")
+    assert code == 0
+    records = [json.loads(line) for line in out.splitlines()]
+    assert {r["provider"] for r in records} == {
+        "tmedia",
+        "plivo",
+        "bandwidth",
+        "restcomm",
+        "jambonz",
+    }
+    starts = [r["started_at"] for r in records]
+    assert starts == sorted(starts, reverse=True)
+
+
+def test_filters_apply_to_the_listing(capsys):
+    code, out, _ = run(
+        capsys,
+        "calls",
+        "--demo",
+        "--failed",
+        "--direction",
+        "inbound",
+        "--since",
+        "3h",
+        "--format",
+        "json",
+    )
+    assert code == 0
+    records = json.loads(out)
+    assert records
+    assert all(r["outcome"] not in ("answered", "in_progress") for r in records)
+    assert all(r["direction"] == "inbound" for r in records)
+
+
+def test_table_and_csv_formats(capsys):
+    code, out, _ = run(capsys, "calls", "--demo", "--limit", "5")
+    assert code == 0 and out.splitlines()[0].startswith("STARTED") and len(out.splitlines()) == 6
+    code, out, _ = run(capsys, "calls", "--demo", "--limit", "5", "--format", "csv")
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0][:3] == ["provider", "account", "id"] and len(rows) == 6
+
+
+def test_show_json_and_text(capsys):
+    _, out, _ = run(
+        capsys, "calls", "--demo", "--account", "demo-tmedia", "--limit", "1", "--format", "json"
+    )
+    leg = json.loads(out)[0]
+    code, out, _ = run(capsys, "show", "--demo", "--account", "demo-tmedia", leg["id"])
+    assert code == 0
+    doc = json.loads(out)
+    assert set(doc) == {
+        "call",
+        "legs",
+        "trace",
+        "events",
+        "recordings",
+        "notifications",
+        "explanation",
+    }
+    assert doc["call"]["id"] == leg["id"]
+    assert len(doc["legs"]) == 2 and doc["events"]
+    code, out, _ = run(
+        capsys, "show", "--demo", "--account", "demo-tmedia", leg["id"], "--format", "text"
+    )
+    assert code == 0 and "EVENTS" in out
+
+
+def test_show_jambonz_prints_the_span_tree(capsys):
+    _, out, _ = run(
+        capsys, "calls", "--demo", "--account", "demo-jambonz", "--limit", "50", "--format", "json"
+    )
+    calls = [c for c in json.loads(out) if (c["raw"].get("trace_id") or "0").strip("0")]
+    assert calls, "the simulator serves traces for jambonz calls"
+    code, out, _ = run(capsys, "show", "--demo", "--account", "demo-jambonz", calls[0]["id"])
+    assert code == 0
+    spans = json.loads(out)["trace"]["spans"]
+    assert spans and all(
+        set(s) == {"span_id", "parent_id", "name", "start_ns", "end_ns", "attributes"}
+        for s in spans
+    )
+    code, out, _ = run(
+        capsys, "show", "--demo", "--account", "demo-jambonz", calls[0]["id"], "--format", "text"
+    )
+    assert "TRACE" in out
+
+
+def test_unknown_account_and_bad_filter_exit_2_naming_the_field(capsys):
+    code, _, err = run(capsys, "calls", "--demo", "--account", "nope")
+    assert code == 2 and "--account" in err and "nope" in err
+    code, _, err = run(capsys, "calls", "--demo", "--since", "yesterday")
+    assert code == 2 and "since:" in err
+
+
+def test_provider_error_exits_1_with_one_line_naming_the_account(capsys, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[accounts.dead]\nprovider = "restcomm"\nbase_url = "http://127.0.0.1:9/restcomm"\n'
+        'account_sid = "AC1"\nauth_token = "secret-token-xyz"\ntimeout_s = 2\n'
+    )
+    config.chmod(0o600)
+    code, out, err = run(capsys, "calls", "--config", str(config))
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("calltui: dead: ") and "refused" in lines[0]
+    assert "secret-token-xyz" not in err + out
+
+
+def test_config_init_check_path(capsys, tmp_path):
+    path = tmp_path / "cfg" / "config.toml"
+    assert run(capsys, "config", "path", "--config", str(path))[1].strip() == str(path)
+    code, out, _ = run(capsys, "config", "init", "--config", str(path))
+    assert code == 0 and os.stat(path).st_mode & 0o777 == 0o600
+    code, out, _ = run(capsys, "config", "check", "--config", str(path))
+    assert code == 0 and "ok, 0 account(s)" in out
+    assert run(capsys, "config", "init", "--config", str(path))[0] == 2
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_simulate_on_a_socket_serves_what_demo_serves(tmp_path, capsys):
+    port = _free_port()
+    env = {**os.environ, "CALLTUI_SIM_NOW": SIM_NOW}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "calltui.cli", "simulate", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        assert "serving" in server.stdout.readline()
+        lines = ["[display]", 'timezone = "UTC"']
+        for name, acc in demo_accounts(f"http://127.0.0.1:{port}").items():
+            lines.append(f"[accounts.{name}]")
+            lines += [f"{k} = {json.dumps(v)}" for k, v in acc.items()]
+        config = tmp_path / "config.toml"
+        config.write_text("\n".join(lines) + "\n")
+        config.chmod(0o600)
+        window = ["--since", "2026-11-20T12:30:00+00:00", "--until", SIM_NOW]
+        args = ["calls", *window, "--all", "--format", "ndjson"]
+        code, over_socket, err = run(capsys, *args, "--config", str(config))
+        assert code == 0, err
+        code, in_process, _ = run(capsys, *args, "--demo")
+        assert code == 0
+        # Records that carry resource URLs name the host they were fetched from.
+        over_socket = over_socket.replace(f"http://127.0.0.1:{port}", SIM_HOST)
+        assert over_socket == in_process and over_socket.count("\n") > 100
+    finally:
+        server.terminate()
+        server.wait(timeout=5)
+
+
+def test_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("calltui ")

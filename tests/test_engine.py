@@ -1,0 +1,57 @@
+"""The engine: accounts merged newest first, local refinement, prefetch bounded by demand, one
+failing account never stops the others."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from calltui.engine import Engine
+from calltui.model import CallQuery
+from calltui.sim.app import SimApp
+from calltui.sim.demo import demo_settings
+from tests.conftest import FAST_RETRY, FIXED_NOW
+
+
+def engine_for(sim: SimApp) -> Engine:
+    return Engine(demo_settings(), transport=httpx.ASGITransport(app=sim), retry=FAST_RETRY)
+
+
+async def test_merge_is_newest_first_and_loses_nothing(sim):
+    engine = engine_for(sim)
+    query = CallQuery(since=FIXED_NOW - timedelta(hours=2))
+    merged = await engine.collect(engine.account_names, query, None)
+    per_account = 0
+    for name in engine.account_names:
+        per_account += len(await engine.collect([name], query, None))
+    await engine.aclose()
+    assert len(merged) == per_account > 0
+    starts = [c.started_at for c in merged]
+    assert starts == sorted(starts, reverse=True)
+    assert len({(c.account, c.id) for c in merged}) == len(merged)
+
+
+async def test_250_plivo_records_take_13_pages_of_20(sim):
+    engine = engine_for(sim)
+    sim_calls = await engine.collect(
+        ["demo-plivo"], CallQuery(since=FIXED_NOW - timedelta(hours=24)), 250
+    )
+    await engine.aclose()
+    assert len(sim_calls) == 250
+    pages = [s for s in sim.seen if s.provider == "plivo" and s.path.endswith("/Call/")]
+    assert 13 <= len(pages) <= 13 + 2 * 4  # plus at most the prefetch window in flight
+
+
+async def test_a_failing_account_stops_alone(sim):
+    broken = SimApp(seed=7, now=FIXED_NOW, faults="500@bandwidth")
+    engine = engine_for(broken)
+    query = CallQuery(since=FIXED_NOW - timedelta(hours=1))
+    calls = await engine.collect(engine.account_names, query, None)
+    await engine.aclose()
+    assert calls and "demo-bandwidth" not in {c.account for c in calls}
+    errors = engine.errors()
+    assert [e.account for e in errors] == ["demo-bandwidth"]
+    assert errors[0].status == 500
+    assert engine.states["demo-bandwidth"].status == "error"
+    assert engine.states["demo-plivo"].status == "ok"

@@ -1,0 +1,170 @@
+"""The TUI, driven by keys through Textual's pilot, over the simulator on a fixed clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+from textual.widgets import OptionList, Static, TabbedContent
+
+from calltui.http import RetryPolicy
+from calltui.model import FAILED_OUTCOMES, CallQuery, Outcome
+from calltui.sim.app import SimApp
+from calltui.sim.demo import demo_settings
+from calltui.tui.app import BATCH, CallTUI, Sidebar
+from calltui.tui.screens.detail import DetailScreen, Waterfall
+from calltui.tui.screens.help import HelpScreen
+from calltui.tui.screenshots import FIXED_NOW, make_app, settle
+from calltui.tui.widgets.call_table import CallTable
+
+
+def rows(app: CallTUI) -> list:
+    table = app.query_one(CallTable)
+    return [app.store.calls[i] for i in table.view]
+
+
+async def test_starts_on_all_accounts_last_hour_newest_first():
+    app = make_app([])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        calls = rows(app)
+        assert len(calls) >= 100
+        assert {c.account for c in calls} == set(app.engine.account_names)
+        starts = [c.started_at for c in calls]
+        assert starts == sorted(starts, reverse=True)
+        assert all(s >= FIXED_NOW - timedelta(hours=1) for s in starts)
+        status = str(app.query_one("#status", Static).render())
+        assert f"{len(app.store)} loaded" in status
+
+
+async def test_pick_an_account_in_the_sidebar():
+    app = make_app([])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.query_one(Sidebar).focus()
+        names = ["All accounts", *app.engine.account_names]
+        await pilot.press(*["down"] * names.index("demo-plivo"), "enter")
+        await settle(pilot)
+        assert {c.account for c in rows(app)} == {"demo-plivo"}
+        assert app.focused is app.query_one(CallTable)
+
+
+async def test_failed_only_toggles_with_f():
+    app = make_app([])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        assert app.query_.outcomes == FAILED_OUTCOMES
+        assert rows(app) and all(c.outcome in FAILED_OUTCOMES for c in rows(app))
+        assert "failed only" in str(app.query_one("#filterbar", Static).render())
+        await pilot.press("f")
+        await settle(pilot)
+        assert any(c.outcome is Outcome.ANSWERED for c in rows(app))
+
+
+async def test_open_a_call_see_its_provider_view_and_go_back():
+    expected = {
+        "demo-tmedia": "Legs & ladder",
+        "demo-jambonz": "Trace",
+        "demo-bandwidth": "Events",
+        "demo-restcomm": "Recordings & notifications",
+        "demo-plivo": "Hangup & insights",
+    }
+    for account, title in expected.items():
+        app = make_app([account])
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, DetailScreen)
+            assert screen.detail is not None, account
+            assert str(screen.query_one(TabbedContent).get_tab("tab-flow").label) == title
+            await pilot.press("2")
+            await settle(pilot)
+            if account == "demo-jambonz" and screen.detail.spans:
+                assert screen.query(Waterfall)
+            await pilot.press("escape")
+            await pilot.pause(0.1)
+            assert not isinstance(app.screen, DetailScreen)
+
+
+async def test_scrolling_near_the_end_loads_the_next_page():
+    app = make_app(["demo-plivo"])
+    app.query_ = CallQuery(since=FIXED_NOW - timedelta(hours=24))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        loaded = len(app.store)
+        assert BATCH <= loaded < 3 * BATCH  # a day holds thousands: only a screenful ahead
+        await pilot.press("G")
+        await settle(pilot)
+        assert len(app.store) > loaded
+        assert "loading" in app.query_one(CallTable).status_text or app.exhausted
+
+
+async def test_an_account_that_errors_shows_it_while_other_rows_stay():
+    settings = demo_settings(timezone="UTC")
+    sim = SimApp(seed=1, now=FIXED_NOW, faults="500@restcomm")
+    app = CallTUI(
+        settings,
+        transport=httpx.ASGITransport(app=sim),
+        query=CallQuery(since=FIXED_NOW - timedelta(hours=1)),
+        now=FIXED_NOW,
+        retry=RetryPolicy(attempts=2, base_s=0.01, cap_s=0.01),
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.engine.states["demo-restcomm"].status == "error"
+        sidebar = app.query_one(Sidebar)
+        labels = [str(sidebar.get_option_at_index(i).prompt) for i in range(sidebar.option_count)]
+        assert "✖ demo-restcomm" in labels
+        status = str(app.query_one("#status", Static).render())
+        assert "demo-restcomm" in status and "HTTP 500" in status
+        assert rows(app) and "demo-restcomm" not in {c.account for c in rows(app)}
+
+
+async def test_table_renders_only_the_visible_lines():
+    app = make_app(["demo-plivo"])
+    app.query_ = CallQuery(since=FIXED_NOW - timedelta(hours=24))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        table = app.query_one(CallTable)
+        assert len(table.view) >= BATCH
+        table._invalidate()
+        table.refresh()
+        before = table.renders
+        await pilot.pause()
+        assert 0 < table.renders - before <= table.size.height
+        before = table.renders
+        await pilot.press("j")
+        await pilot.pause()
+        assert table.renders - before <= 2
+
+
+async def test_help_lists_every_binding_id():
+    app = make_app([])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_usable_at_80x24_and_resizes_down_to_40x12():
+    app = make_app([])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert not app.query_one(Sidebar).display or app.query_one(Sidebar).size.width == 0
+        assert rows(app)
+        for size in ((60, 20), (40, 12), (120, 40), (40, 12)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.05)
+        await pilot.press("j", "enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert isinstance(app.query_one(OptionList), OptionList)
