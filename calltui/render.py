@@ -16,10 +16,14 @@ def display_zone(name: str) -> tzinfo | None:
     return None if name == "local" else ZoneInfo(name)
 
 
-def fmt_time(t: datetime | None, zone: tzinfo | None, with_date: bool = True) -> str:
+def fmt_time(
+    t: datetime | None, zone: tzinfo | None, with_date: bool = True, short: bool = False
+) -> str:
     if t is None:
         return "-"
     local = t.astimezone(zone)
+    if short:
+        return local.strftime("%m-%d %H:%M:%S")
     return local.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
 
 

@@ -44,7 +44,7 @@ PRESETS = ("15m", "1h", "4h", "24h", "7d")
 class Sidebar(OptionList):
     """Accounts with a status mark each, and 'All accounts' on top."""
 
-    DEFAULT_CSS = "Sidebar { width: 24; border-right: vkey $panel; }"
+    DEFAULT_CSS = "Sidebar { width: 22; border-right: vkey $panel; }"
 
     def set_accounts(self, names: list[str], states: dict[str, StreamState]) -> None:
         highlighted = self.highlighted

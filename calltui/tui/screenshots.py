@@ -37,8 +37,8 @@ async def settle(pilot: Pilot[None]) -> None:
     assert isinstance(app, CallTUI)
     for _ in range(400):
         await pilot.pause(0.02)
+        # The fetch worker waits for demand forever; every other one (detail loads) must end.
         busy = [w for w in app.workers if w.group != "fetch" and not w.is_finished]
-        busy += [w for s in app.screen_stack for w in s.workers if not w.is_finished]
         if app.idle and not busy:
             break
     await pilot.pause(0.05)

@@ -25,17 +25,21 @@ from calltui.render import fmt_duration, fmt_time
 from calltui.store import CallStore, Sort
 from calltui.text import inert
 
+# The last column takes what the terminal has left (at least CAUSE_MIN cells).
 COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("started", "TIME", 19),
-    ("account", "ACCOUNT", 14),
-    ("from", "FROM", 16),
-    ("to", "TO", 16),
+    ("started", "TIME", 14),
+    ("account", "ACCOUNT", 12),
+    ("from", "FROM", 13),
+    ("to", "TO", 13),
     ("direction", "DIR", 3),
-    ("duration", "DUR", 7),
+    ("duration", "DUR", 6),
     ("outcome", "OUTCOME", 11),
-    ("code", "SIP/CAUSE", 22),
-    ("mos", "MOS", 4),
+    ("mos", "MOS", 3),
+    ("code", "SIP/CAUSE", 0),
 )
+CAUSE_MIN = 8
+# Dropped in this order while the terminal is too narrow for every column.
+DROP_ORDER = ("mos", "direction", "duration")
 OUTCOME_STYLE = {
     Outcome.ANSWERED: "$success",
     Outcome.IN_PROGRESS: "$accent",
@@ -102,7 +106,8 @@ class CallTable(ScrollView, can_focus=True):
         self._cache: OrderedDict[tuple[int, bool, int], Strip] = OrderedDict()
         self._gen = 0
         self._outcome_styles: dict[Outcome, Style] = {}
-        self.width_total = sum(w for _, _, w in COLUMNS) + len(COLUMNS)
+        self.columns: list[tuple[str, str, int]] = self._fit(200)
+        self.width_total = 200
         self.renders = 0
 
     # --- data -----------------------------------------------------------------------------
@@ -133,6 +138,25 @@ class CallTable(ScrollView, can_focus=True):
     @property
     def current_row(self) -> int | None:
         return self.view[self.cursor] if 0 <= self.cursor < len(self.view) else None
+
+    @staticmethod
+    def _fit(width: int) -> list[tuple[str, str, int]]:
+        """The columns that fit `width`, the last one stretched to fill it."""
+        cols = list(COLUMNS)
+        for key in DROP_ORDER:
+            if sum(w + 1 for _, _, w in cols) + 1 + CAUSE_MIN <= width:
+                break
+            cols = [c for c in cols if c[0] != key]
+        used = sum(w + 1 for _, _, w in cols) + 1
+        return [(k, t, w or max(CAUSE_MIN, width - used)) for k, t, w in cols]
+
+    def on_resize(self) -> None:
+        columns = self._fit(self.scrollable_content_region.width)
+        width = sum(w + 1 for _, _, w in columns) + 1
+        if columns != self.columns or width != self.width_total:
+            self.columns, self.width_total = columns, width
+            self.virtual_size = Size(width, len(self.view) + 2)
+            self._invalidate()
 
     def _invalidate(self) -> None:
         self._gen += 1
@@ -169,7 +193,7 @@ class CallTable(ScrollView, can_focus=True):
     def _header(self) -> Strip:
         style = self.get_component_rich_style("call-table--header")
         cells = []
-        for key, title, w in COLUMNS:
+        for key, title, w in self.columns:
             mark = ""
             if key == self.sort.key:
                 mark = "▼" if self.sort.descending else "▲"
@@ -189,20 +213,20 @@ class CallTable(ScrollView, can_focus=True):
             code = str(c.sip_code) + (" " + c.cause if c.cause else "")
         elif c.cause or c.cause_code is not None:
             code = c.cause or str(c.cause_code)
-        values = (
-            fmt_time(c.started_at, self.zone),
-            c.account,
-            c.from_ or "-",
-            c.to or "-",
-            {"inbound": "in", "outbound": "out"}.get(c.direction or "", "-"),
-            fmt_duration(c.duration_s),
-            c.outcome.value,
-            code or "-",
-            "-" if c.mos is None else f"{c.mos:.1f}",
-        )
+        values = {
+            "started": fmt_time(c.started_at, self.zone, short=True),
+            "account": c.account,
+            "from": c.from_ or "-",
+            "to": c.to or "-",
+            "direction": {"inbound": "in", "outbound": "out"}.get(c.direction or "", "-"),
+            "duration": fmt_duration(c.duration_s),
+            "outcome": c.outcome.value,
+            "mos": "-" if c.mos is None else f"{c.mos:.1f}",
+            "code": code or "-",
+        }
         segments = [Segment(" ", base)]
-        for (key, _, w), v in zip(COLUMNS, values, strict=True):
-            cell = inert(v, w).ljust(w)
+        for key, _, w in self.columns:
+            cell = inert(values[key], w).ljust(w)
             segments.append(Segment(cell, outcome_style if key == "outcome" else base))
             segments.append(Segment(" ", base))
         return Strip(segments).simplify()
@@ -257,7 +281,7 @@ class CallTable(ScrollView, can_focus=True):
             self.post_message(self.Opened(row))
 
     def action_sort_next(self) -> None:
-        keys = [k for k, _, _ in COLUMNS]
+        keys = [k for k, _, _ in self.columns]
         nxt = keys[(keys.index(self.sort.key) + 1) % len(keys)]
         self.sort = Sort(nxt, descending=True)
         self.post_message(self.SortChanged(self.sort))
