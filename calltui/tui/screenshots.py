@@ -4,23 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from textual.pilot import Pilot
 
-from calltui.model import CallQuery
+from calltui.model import Call, CallQuery, Outcome
 from calltui.sim.demo import demo_settings, demo_transport
 from calltui.tui.app import CallTUI
+from calltui.tui.widgets.call_table import CallTable
 
 FIXED_NOW = datetime(2026, 11, 20, 14, 0, tzinfo=timezone.utc)
 
-SHOTS: list[tuple[str, list[str], tuple[str, ...]]] = [
-    ("main", [], ()),
-    ("failed-only", [], ("f",)),
-    ("tmedia-ladder", ["demo-tmedia"], ("enter", "2")),
-    ("jambonz-waterfall", ["demo-jambonz"], ("enter", "2")),
-    ("help", [], ("question_mark",)),
+
+def _traced(c: Call) -> bool:
+    return bool(str(c.raw.get("trace_id") or "").strip("0"))
+
+
+def _answered(c: Call) -> bool:
+    return c.outcome is Outcome.ANSWERED
+
+
+# name, accounts, the first row to put the cursor on, keys
+SHOTS: list[tuple[str, list[str], Callable[[Call], bool] | None, tuple[str, ...]]] = [
+    ("main", [], None, ()),
+    ("failed-only", [], None, ("f",)),
+    ("tmedia-ladder", ["demo-tmedia"], _answered, ("enter", "2")),
+    ("jambonz-waterfall", ["demo-jambonz"], _traced, ("enter", "2")),
+    ("help", [], None, ("question_mark",)),
 ]
 
 
@@ -47,10 +59,16 @@ async def settle(pilot: Pilot[None]) -> None:
 async def shoot(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, accounts, keys in SHOTS:
+    for name, accounts, pick, keys in SHOTS:
         app = make_app(accounts)
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
+            if pick is not None:
+                table = app.query_one(CallTable)
+                table.cursor = next(
+                    i for i, row in enumerate(table.view) if pick(app.store.calls[row])
+                )
+                await settle(pilot)
             for key in keys:
                 await pilot.press(key)
                 await settle(pilot)

@@ -94,36 +94,58 @@ def events_view(events: list[Event], zone: tzinfo | None) -> Text:
     return out
 
 
-def ladder(detail: CallDetail, zone: tzinfo | None, width: int = 100) -> Text:
-    """Tmedia legs side by side: each `call_traces` step an arrow by direction (1 → into the
-    box, 2 ← out of it), with the time since the first step."""
-    out = Text()
+def ladder_lines(detail: CallDetail, width: int) -> tuple[Text, list[tuple[Event, Text]]]:
+    """Tmedia's two legs as a ladder between three lanes: the caller, the box, the callee.
+    `call_traces` direction 1 is a message the box received on that leg, 2 one it sent; the
+    incoming leg runs caller↔box, the outgoing leg box↔callee. Steps of both legs are merged
+    in time; each line has the time since the first step. The header names the lanes."""
     legs = detail.legs or [detail.call]
-    header = "   ".join(
-        f"{inert(leg.id, 14)} {inert(leg.direction or '?', 8)} {inert(leg.from_ or '?', 16)}→"
-        f"{inert(leg.to or '?', 16)}"
-        for leg in legs
+    incoming = next((leg for leg in legs if leg.direction == "inbound"), legs[0])
+    outgoing = next((leg for leg in legs if leg is not incoming), None)
+    lane = max(16, (width - 20) // 2)
+    head = Text(" " * 12)
+    head.append(inert(incoming.from_ or "caller", lane - 2).ljust(lane), "bold")
+    head.append(inert(f"SBC {incoming.account}", lane - 2).ljust(lane), "bold")
+    head.append(inert((outgoing or incoming).to or "callee", 20), "bold")
+    events = sorted(
+        (e for e in detail.events),
+        key=lambda e: (e.time.timestamp() if e.time else 0.0, _order(e)),
     )
-    out.append(header + "\n", "bold")
-    if not detail.events:
-        out.append("no call traces\n", "dim")
-        return out
-    t0 = next((e.time for e in detail.events if e.time is not None), None)
-    arrow_w = max(24, min(60, width - 40))
-    for e in detail.events:
+    t0 = next((e.time for e in events if e.time is not None), None)
+    lines: list[tuple[Event, Text]] = []
+    for e in events:
         data = e.data if isinstance(e.data, dict) else {}
-        direction = str(data.get("direction", ""))
-        leg = inert(data.get("leg", ""), 12)
-        delta = f"+{(e.time - t0).total_seconds():7.3f}s" if e.time is not None and t0 else " " * 9
-        label = inert(e.name, arrow_w - 4)
-        if direction == "2":
-            arrow = "◀─" + label.center(arrow_w - 3, "─") + "─"
-            style = "cyan"
+        on_outgoing = outgoing is not None and data.get("leg") == outgoing.id
+        received = str(data.get("direction", "")) == "1"
+        label = " " + inert(e.name, lane - 6) + " "
+        body = label.center(lane - 3, "─")
+        if on_outgoing:
+            arrow = ("◀─" + body + "─") if received else ("─" + body + "─▶")
+            cells, style = " " * lane + arrow, "cyan"
         else:
-            arrow = "─" + label.center(arrow_w - 3, "─") + "─▶"
-            style = "green"
-        out.append(f"{delta} {leg:<12} ", "dim")
-        out.append(arrow + "\n", style)
+            arrow = ("─" + body + "─▶") if received else ("◀─" + body + "─")
+            cells, style = arrow, "green"
+        delta = "         "
+        if e.time is not None and t0 is not None:
+            delta = f"+{(e.time - t0).total_seconds():7.3f}s"
+        line = Text(f"{delta}   ", "dim")
+        line.append(cells, style)
+        lines.append((e, line))
+    return head, lines
+
+
+def _order(e: Event) -> int:
+    data = e.data if isinstance(e.data, dict) else {}
+    order = data.get("order")
+    return order if isinstance(order, int) else 0
+
+
+def step_text(e: Event, zone: tzinfo | None) -> Text:
+    data = e.data if isinstance(e.data, dict) else {}
+    out = Text()
+    out.append(inert(e.name, 200) + "\n", "bold")
+    out.append(f"{fmt_time(e.time, zone)}  leg {inert(data.get('leg', ''), 20)}\n", "dim")
+    out.append(inert_block(data.get("tooltip") or "no tooltip for this step"))
     return out
 
 

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
-from calltui.model import Call, CallDetail, Span
+from calltui.model import Call, CallDetail, Event, Span
 from calltui.text import inert
 from calltui.tui import views
 
@@ -73,6 +73,47 @@ class Waterfall(Vertical):
         span = self.lines[event.option_index]
         self.collapsed ^= {span.span_id}
         self.redraw()
+
+
+class Ladder(Vertical):
+    """Tmedia's call flow: ↑↓ select a step, its tooltip text shows below."""
+
+    DEFAULT_CSS = """
+    Ladder #ladder-head { height: 1; }
+    Ladder OptionList { height: 2fr; }
+    Ladder #step { height: 1fr; border-top: hkey $panel; }
+    """
+
+    def __init__(self, detail: CallDetail, zone: tzinfo | None) -> None:
+        super().__init__()
+        self.detail = detail
+        self.zone = zone
+        self.steps: list[Event] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="ladder-head")
+        yield OptionList(id="steps")
+        with VerticalScroll(id="step"):
+            yield Static(id="step-body")
+
+    def on_resize(self) -> None:
+        head, lines = views.ladder_lines(self.detail, max(40, self.size.width - 2))
+        self.steps = [e for e, _ in lines]
+        self.query_one("#ladder-head", Static).update(head)
+        ol = self.query_one(OptionList)
+        keep = ol.highlighted
+        ol.clear_options()
+        ol.add_options([Option(text) for _, text in lines])
+        if lines:
+            ol.highlighted = min(keep or 0, len(lines) - 1)
+        else:
+            self.query_one("#step-body", Static).update(Text("no call traces", "dim"))
+
+    @on(OptionList.OptionHighlighted)
+    def _highlight(self, event: OptionList.OptionHighlighted) -> None:
+        if 0 <= event.option_index < len(self.steps):
+            step = self.steps[event.option_index]
+            self.query_one("#step-body", Static).update(views.step_text(step, self.zone))
 
 
 class DetailScreen(Screen[None]):
@@ -150,7 +191,7 @@ class DetailScreen(Screen[None]):
             else:
                 await flow.mount(Static(Text("no trace recorded for this call", "dim")))
         elif p == "tmedia":
-            await flow.mount(Static(views.ladder(d, self.zone, self.size.width)))
+            await flow.mount(Ladder(d, self.zone))
         elif p == "restcomm":
             await flow.mount(Static(views.items_view("Recordings", d.recordings)))
             await flow.mount(Static(views.items_view("Notifications", d.notifications)))

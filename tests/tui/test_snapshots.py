@@ -1,0 +1,83 @@
+"""Snapshots of what users see: the main screen, each provider's detail view, help, 80x24 and
+the 16-colour theme. Regenerate with `pytest tests/tui/test_snapshots.py --snapshot-update`
+after an intended change, and look at the report before committing."""
+
+from __future__ import annotations
+
+import pytest
+from textual.pilot import Pilot
+
+from calltui.model import Call, Outcome
+from calltui.tui.screenshots import make_app, settle
+from calltui.tui.widgets.call_table import CallTable
+
+
+def _pick(pilot: Pilot[None], want: str) -> None:
+    app = pilot.app
+    table = app.query_one(CallTable)
+    checks = {
+        "answered": lambda c: c.outcome is Outcome.ANSWERED,
+        "failed": lambda c: c.failed,
+        "traced": lambda c: bool(str(c.raw.get("trace_id") or "").strip("0")),
+    }
+
+    def ok(c: Call) -> bool:
+        return checks[want](c)
+
+    table.cursor = next(i for i, r in enumerate(table.view) if ok(app.store.calls[r]))  # type: ignore[attr-defined]
+
+
+def test_main_screen(snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+
+    assert snap_compare(make_app([]), run_before=before, terminal_size=(120, 36))
+
+
+def test_main_screen_at_80x24(snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+
+    assert snap_compare(make_app([]), run_before=before, terminal_size=(80, 24))
+
+
+def test_sixteen_colour_theme(snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+
+    app = make_app([], theme="calltui-16")
+    assert snap_compare(app, run_before=before, terminal_size=(100, 30))
+
+
+def test_help(snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(make_app([]), run_before=before, terminal_size=(120, 40))
+
+
+@pytest.mark.parametrize(
+    ("account", "want"),
+    [
+        ("demo-tmedia", "answered"),
+        ("demo-plivo", "failed"),
+        ("demo-bandwidth", "answered"),
+        ("demo-restcomm", "failed"),
+        ("demo-jambonz", "traced"),
+    ],
+)
+def test_provider_detail_view(snap_compare, account, want):
+    async def before(pilot):
+        await settle(pilot)
+        _pick(pilot, want)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+
+    assert snap_compare(make_app([account]), run_before=before, terminal_size=(120, 36))
