@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench screenshots clean
+.PHONY: demo test lint screenshots clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -18,15 +18,12 @@ demo: $(STAMP)
 	$(BIN)/calltui --demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check calltui tests benchmarks
-	$(BIN)/ruff format --check calltui tests benchmarks
+	$(BIN)/ruff check calltui tests
+	$(BIN)/ruff format --check calltui tests
 	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest -q
-
-bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
 
 screenshots: $(STAMP)
 	$(BIN)/python -m calltui.tui.screenshots screenshots
