@@ -75,6 +75,7 @@ class CallTUI(App[None]):
         Binding("f7", "edit_filters", "Filters", id="filters"),
         Binding("t", "cycle_since", "Window", id="window"),
         Binding("y", "copy_id", "Copy id", id="copy_id"),
+        Binding("f2,ctrl+s", "save_view", "Save CSV", show=False, id="save_view"),
         Binding("colon", "command_palette", "Commands", show=False, id="palette"),
         Binding("tab", "focus_next", "Next pane", show=False, id="focus_next"),
         Binding("shift+tab", "focus_previous", "Previous pane", show=False, id="focus_previous"),
@@ -358,12 +359,14 @@ class CallTUI(App[None]):
     def action_search(self) -> None:
         from calltui.tui.screens.filters import FilterScreen
 
-        self.push_screen(FilterScreen(self.query_, self.zone, focus="text"), self._filters_done)
+        self.push_screen(
+            FilterScreen(self.query_, self.zone, self.now(), focus="text"), self._filters_done
+        )
 
     def action_edit_filters(self) -> None:
         from calltui.tui.screens.filters import FilterScreen
 
-        self.push_screen(FilterScreen(self.query_, self.zone), self._filters_done)
+        self.push_screen(FilterScreen(self.query_, self.zone, self.now()), self._filters_done)
 
     def _filters_done(self, query: CallQuery | None) -> None:
         if query is not None:
@@ -376,6 +379,22 @@ class CallTUI(App[None]):
         call_id = inert(self.store.calls[row].id)
         self.copy_to_clipboard(call_id)
         self.notify(f"copied {call_id}", timeout=2)
+
+    def action_save_view(self) -> None:
+        """The rows of the view, as shown (sorted, filtered), to a CSV file in the working dir."""
+        from pathlib import Path
+
+        from calltui.export import to_csv
+
+        table = self.query_one(CallTable)
+        path = Path.cwd() / f"calltui-{self.now():%Y%m%d-%H%M%S}.csv"
+        try:
+            with path.open("x", encoding="utf-8", newline="") as f:
+                to_csv((self.store.calls[i] for i in table.view), f)
+        except OSError as e:
+            self.notify(f"could not save: {inert(e.strerror or str(e), 100)}", severity="error")
+            return
+        self.notify(f"saved {len(table.view)} calls to {inert(str(path), 200)}", timeout=4)
 
     def action_help(self) -> None:
         from calltui.tui.screens.help import HelpScreen

@@ -168,3 +168,64 @@ async def test_usable_at_80x24_and_resizes_down_to_40x12():
         await pilot.press("escape")
         await pilot.pause(0.1)
         assert isinstance(app.query_one(OptionList), OptionList)
+
+
+async def test_filter_form_names_a_bad_field_then_applies():
+    app = make_app([])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f7")
+        await pilot.pause(0.1)
+        from textual.widgets import Input
+
+        since = app.screen.query_one("#since", Input)
+        since.value = "yesterday"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert "since" in str(app.screen.query_one("#error", Static).render())
+        since.value = "15m"
+        app.screen.query_one("#to", Input).value = "+44"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.query_.since == FIXED_NOW - timedelta(minutes=15)
+        assert rows(app) and all((c.to or "").lstrip("+").startswith("44") for c in rows(app))
+
+
+async def test_bindings_are_remapped_from_the_config():
+    app = make_app([])
+    app.set_keymap({"failed_only": "x"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        assert app.query_.outcomes == FAILED_OUTCOMES
+
+
+async def test_refresh_keeps_the_cursor_on_the_same_call():
+    app = make_app([])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "j", "j")
+        table = app.query_one(CallTable)
+        before = app.store.calls[table.current_row]
+        await pilot.press("r")
+        await settle(pilot)
+        after = app.store.calls[table.current_row]
+        assert (after.account, after.id) == (before.account, before.id)
+
+
+async def test_f2_saves_the_view_as_csv(tmp_path, monkeypatch):
+    import csv
+
+    monkeypatch.chdir(tmp_path)
+    app = make_app([])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await pilot.pause(0.1)
+        (saved,) = tmp_path.glob("calltui-*.csv")
+        table = app.query_one(CallTable)
+        with saved.open() as f:
+            lines = list(csv.reader(f))
+        assert len(lines) == len(table.view) + 1
+        assert lines[1][2] == app.store.calls[table.view[0]].id

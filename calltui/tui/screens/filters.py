@@ -3,7 +3,7 @@ durations, text. Bad input names the field and keeps the form open."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, tzinfo
 
 from textual import on
 from textual.app import ComposeResult
@@ -27,22 +27,26 @@ class FilterScreen(ModalScreen[CallQuery | None]):
     FilterScreen { align: center middle; }
     FilterScreen > Vertical { width: 76; height: auto; max-height: 100%;
         border: round $primary; background: $surface; padding: 0 1; }
-    FilterScreen Grid { grid-size: 4; grid-columns: 10 1fr 10 1fr; grid-rows: 3; height: auto; }
-    FilterScreen Label { padding: 1 0 0 0; }
+    FilterScreen Grid { grid-size: 4; grid-columns: 10 1fr 10 1fr; grid-rows: 1;
+        grid-gutter: 1 1; height: auto; }
     FilterScreen #presets Button { min-width: 6; width: auto; margin: 0 1 0 0; }
-    FilterScreen #presets { height: 3; }
+    FilterScreen #presets { height: 1; margin: 1 0; }
     FilterScreen #error { color: $error; height: auto; }
-    FilterScreen #buttons { height: 3; align-horizontal: right; }
+    FilterScreen #buttons { height: 1; align-horizontal: right; margin-top: 1; }
+    FilterScreen #buttons Button { margin-left: 2; }
     """
 
-    def __init__(self, query: CallQuery, zone: tzinfo | None, focus: str = "since") -> None:
+    def __init__(
+        self, query: CallQuery, zone: tzinfo | None, now: datetime, focus: str = "since"
+    ) -> None:
         super().__init__()
+        self.now = now
         self.query_ = query
         self.zone = zone
         self.focus_id = focus
 
     def _fmt(self, t: datetime | None) -> str:
-        return "" if t is None else t.astimezone(self.zone).strftime("%Y-%m-%dT%H:%M:%S")
+        return "" if t is None else t.astimezone(self.zone).isoformat(timespec="seconds")
 
     def compose(self) -> ComposeResult:
         q = self.query_
@@ -55,39 +59,43 @@ class FilterScreen(ModalScreen[CallQuery | None]):
                     yield Button(p, id=f"preset-{p}", compact=True)
             with Grid():
                 yield Label("since")
-                yield Input(self._fmt(q.since), id="since", placeholder="15m, 4h, 2d or ISO")
+                yield Input(
+                    self._fmt(q.since), id="since", placeholder="15m, 4h, 2d or ISO", compact=True
+                )
                 yield Label("until")
-                yield Input(self._fmt(q.until), id="until", placeholder="now")
+                yield Input(self._fmt(q.until), id="until", placeholder="now", compact=True)
                 yield Label("from")
-                yield Input(q.from_ or "", id="from", placeholder="number prefix")
+                yield Input(q.from_ or "", id="from", placeholder="number prefix", compact=True)
                 yield Label("to")
-                yield Input(q.to or "", id="to", placeholder="number prefix")
+                yield Input(q.to or "", id="to", placeholder="number prefix", compact=True)
                 yield Label("direction")
                 yield Select(
                     [("inbound", "inbound"), ("outbound", "outbound")],
-                    value=q.direction or Select.BLANK,
+                    value=q.direction or Select.NULL,
                     id="direction",
                     prompt="any",
+                    compact=True,
                 )
                 yield Label("outcome")
                 yield Select(
                     [(o.value, o.value) for o in Outcome],
-                    value=single or Select.BLANK,
+                    value=single or Select.NULL,
                     id="outcome",
                     prompt="any",
+                    compact=True,
                 )
                 yield Label("min dur")
-                yield Input(_s(q.min_duration), id="min", placeholder="seconds")
+                yield Input(_s(q.min_duration), id="min", placeholder="seconds", compact=True)
                 yield Label("max dur")
-                yield Input(_s(q.max_duration), id="max", placeholder="seconds")
+                yield Input(_s(q.max_duration), id="max", placeholder="seconds", compact=True)
                 yield Label("text")
-                yield Input(q.text or "", id="text", placeholder="id or number")
+                yield Input(q.text or "", id="text", placeholder="id or number", compact=True)
                 yield Label("")
-                yield Checkbox("failed only", failed, id="failed")
+                yield Checkbox("failed only", failed, id="failed", compact=True)
             yield Static(id="error")
             with Horizontal(id="buttons"):
-                yield Button("Apply", variant="primary", id="apply")
-                yield Button("Cancel", id="cancel")
+                yield Button("Apply", variant="primary", id="apply", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one(f"#{self.focus_id}").focus()
@@ -125,7 +133,7 @@ class FilterScreen(ModalScreen[CallQuery | None]):
                 min_duration=val("min"),
                 max_duration=val("max"),
                 text=val("text"),
-                now=datetime.now(timezone.utc),
+                now=self.now,
             )
         except FilterError as e:
             self.query_one("#error", Static).update(f"{e.field}: {e}".split(": ", 1)[1])
@@ -159,7 +167,7 @@ class PromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.title_text)
-            yield Input(id="value")
+            yield Input(id="value", compact=True)
 
     @on(Input.Submitted)
     def _done(self, event: Input.Submitted) -> None:
