@@ -19,6 +19,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.notifications import SeverityLevel
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
@@ -113,6 +114,18 @@ class CallTUI(App[None]):
             self.set_keymap(settings.keys)
 
     # --- set-up -----------------------------------------------------------------------------
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Toasts carry provider text (ids, error reasons): never read as markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     def now(self) -> datetime:
         return self._now or datetime.now(timezone.utc)
 

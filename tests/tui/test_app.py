@@ -229,3 +229,24 @@ async def test_f2_saves_the_view_as_csv(tmp_path, monkeypatch):
             lines = list(csv.reader(f))
         assert len(lines) == len(table.view) + 1
         assert lines[1][2] == app.store.calls[table.view[0]].id
+
+
+async def test_markup_and_escapes_in_provider_data_stay_inert():
+    from calltui.model import Call
+
+    app = make_app(["demo-plivo"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        hostile = "[@click=app.quit]x[/] \x1b[2J\x1b]52;c;ZXZpbA==\x07[bold]"
+        row = app.store.calls[app.query_one(CallTable).view[0]]
+        evil = Call(**{**{f: getattr(row, f) for f in Call.__slots__}, "id": hostile})  # type: ignore[arg-type]
+        evil.from_ = hostile
+        app.store.calls[app.query_one(CallTable).view[0]] = evil
+        app.query_one(CallTable)._invalidate()
+        app.query_one(CallTable).refresh()
+        await pilot.press("y")
+        await pilot.pause(0.2)
+        assert app.is_running
+        lines = [app.query_one(CallTable).render_line(y).text for y in range(3)]
+        assert any("[@click=app." in line for line in lines)  # shown as typed, cut to width
+        assert not any("\x1b" in line for line in lines)
