@@ -25,6 +25,8 @@ from calltui.config import BandwidthAccount
 from calltui.http import RateLimit
 from calltui.model import Call, CallDetail, CallQuery, Event, Outcome, epoch_placeholder
 from calltui.providers.base import DataError, Page, Provider
+from calltui.providers.coerce import integer as _int
+from calltui.providers.coerce import text as _text
 
 _IN_PROGRESS = frozenset({"started", "active", "transferring"})
 _DIRECTIONS = {"in": "inbound", "out": "outbound"}
@@ -41,26 +43,6 @@ CAUSES = {
     "NORMAL_TEMPORARY_FAILURE": "A temporary network failure; a retry may succeed.",
 }
 OTHER_CAUSE = "Not a documented hangup cause: Bandwidth says any other cause is an internal error."
-
-
-def _text(v: Any) -> str | None:
-    if isinstance(v, str):
-        return v
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return str(v)
-    return None
-
-
-def _int(v: Any) -> int | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int):
-        return v
-    if isinstance(v, float):
-        return int(v)
-    if isinstance(v, str) and v.strip().isdigit():
-        return int(v.strip())
-    return None
 
 
 def parse_time(v: Any, zone: tzinfo = timezone.utc) -> datetime | None:

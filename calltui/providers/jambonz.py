@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
 import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -26,6 +25,9 @@ from calltui.config import JambonzAccount
 from calltui.http import HttpClient, NotFoundError, RateLimit
 from calltui.model import Call, CallDetail, CallQuery, Outcome, Span, epoch_placeholder, number_key
 from calltui.providers.base import DataError, Page, Provider
+from calltui.providers.coerce import integer as _int
+from calltui.providers.coerce import number as _float
+from calltui.providers.coerce import text as _str
 
 NO_TRACE = "0" * 32
 """What sbc-inbound writes when the feature server sent no X-Trace-ID (§1.2)."""
@@ -97,39 +99,6 @@ def _zone(tz: str | None, default: tzinfo) -> tzinfo:
     digits = tz[1:].replace(":", "")
     minutes = int(digits[:2]) * 60 + (int(digits[2:4]) if len(digits) > 2 else 0)
     return timezone(timedelta(minutes=minutes if tz[0] == "+" else -minutes))
-
-
-def _str(value: Any) -> str | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return str(int(value)) if float(value).is_integer() else str(value)
-    return value if isinstance(value, str) and value else None
-
-
-def _int(value: Any) -> int | None:
-    """Influx writes untyped numbers as floats (§1.2): 200 may arrive as 200.0 or "200"."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            return int(value)  # an int64 past 2^53 must not pass through a float
-        except ValueError:
-            value = _float(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and math.isfinite(value):
-        return int(value)
-    return None
-
-
-def _float(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return None
-    try:
-        return float(value)
-    except (ValueError, OverflowError):
-        return None
 
 
 def outcome_of(answered: Any, sip_status: int | None) -> Outcome:

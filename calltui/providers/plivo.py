@@ -10,7 +10,6 @@ and filter on end time only.
 from __future__ import annotations
 
 import asyncio
-import math
 from collections import deque
 from collections.abc import AsyncIterator, Coroutine
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -23,6 +22,8 @@ from calltui.config import PlivoAccount
 from calltui.http import HttpClient, NotFoundError, RateLimit
 from calltui.model import Call, CallDetail, CallQuery, Outcome, epoch_placeholder, number_key
 from calltui.providers.base import DataError, Page, Provider
+from calltui.providers.coerce import integer as _int
+from calltui.providers.coerce import text as _text
 
 CURRENT_BASE_URL = "https://api.plivo.com"
 LEGACY_BASE_URL = "https://zt.plivo.com"
@@ -390,35 +391,6 @@ def _first(obj: dict[str, Any], *keys: str) -> Any:
     for k in keys:
         if obj.get(k) is not None:
             return obj[k]
-    return None
-
-
-def _text(v: Any) -> str | None:
-    """A string field: numbers become strings; empty and the string "null" mean null (§1.4)."""
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return str(int(v)) if v.is_integer() else str(v)
-    if not isinstance(v, str):
-        return None
-    s = v.strip()
-    return None if not s or s.lower() == "null" else s
-
-
-def _int(v: Any) -> int | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int):
-        return v
-    if isinstance(v, float) and math.isfinite(v):
-        return int(v)
-    if isinstance(v, str):
-        try:
-            return int(float(v))
-        except (ValueError, OverflowError):
-            return None
     return None
 
 

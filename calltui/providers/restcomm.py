@@ -30,6 +30,8 @@ from calltui.config import RestcommAccount
 from calltui.http import ProviderError, RateLimit
 from calltui.model import Call, CallDetail, CallQuery, Outcome, epoch_placeholder, number_key
 from calltui.providers.base import DataError, Page, Provider
+from calltui.providers.coerce import integer as _int
+from calltui.providers.coerce import text as _text
 
 API = "2012-04-24"
 
@@ -61,33 +63,6 @@ NOTIFICATION_PAGE_SIZE = 1000
 
 
 # --- pure parsers ---------------------------------------------------------------------------
-
-
-def _text(v: Any) -> str | None:
-    """A string field; numbers become strings; the string "null" is null (§3.2 quirk 2)."""
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, (int, float)):
-        return str(v)
-    if isinstance(v, str):
-        s = v.strip()
-        return None if not s or s == "null" else v
-    return None
-
-
-def _int(v: Any) -> int | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int):
-        return v
-    if isinstance(v, float):
-        return int(v)
-    if isinstance(v, str):
-        try:
-            return int(float(v))
-        except ValueError:
-            return None
-    return None
 
 
 def _utc(t: datetime, zone: tzinfo) -> datetime | None:

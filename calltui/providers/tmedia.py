@@ -31,6 +31,9 @@ from calltui.model import (
     number_key,
 )
 from calltui.providers.base import DataError, Page, Provider
+from calltui.providers.coerce import integer as _int
+from calltui.providers.coerce import number as _float
+from calltui.providers.coerce import text as _str
 
 PATH = "/call_trace"
 META = "***meta***"
@@ -52,40 +55,6 @@ MOS_LINE = re.compile(r"\bMOS:\s*(\d+(?:\.\d+)?)")
 
 
 # --- pure parsers ------------------------------------------------------------------------------
-
-
-def _str(v: Any) -> str | None:
-    """A text field: numbers that arrive as JSON numbers become strings; other types are None."""
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, (int, float)):
-        return str(v)
-    if isinstance(v, str) and v.strip():
-        return v
-    return None
-
-
-def _int(v: Any) -> int | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, (int, float)):
-        return int(v)
-    if isinstance(v, str) and v.strip().isdigit():
-        return int(v.strip())
-    return None
-
-
-def _float(v: Any) -> float | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, (int, float)):
-        return float(v)
-    if isinstance(v, str):
-        try:
-            return float(v)
-        except ValueError:
-            return None
-    return None
 
 
 def box_datetime(v: Any, zone: ZoneInfo) -> datetime | None:
