@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -26,11 +25,11 @@ from calltui.http import RateLimit
 from calltui.model import Call, CallDetail, CallQuery, Event, Outcome, epoch_placeholder
 from calltui.providers.base import DataError, Page, Provider
 from calltui.providers.coerce import integer as _int
+from calltui.providers.coerce import iso_time
 from calltui.providers.coerce import text as _text
 
 _IN_PROGRESS = frozenset({"started", "active", "transferring"})
 _DIRECTIONS = {"in": "inbound", "out": "outbound"}
-_FRACTION = re.compile(r"\.(\d+)")
 
 # The hangup callback's documented causes (ap-docs apiCallbacks/hangup.md, research §2.5).
 CAUSES = {
@@ -61,16 +60,7 @@ def parse_time(v: Any, zone: tzinfo = timezone.utc) -> datetime | None:
     s = v.strip()
     if s.isdigit():
         return parse_time(int(s), zone)
-    # Python 3.10's fromisoformat takes neither `Z` nor fractions other than 3 or 6 digits.
-    s = s[:-1] + "+00:00" if s[-1] in "zZ" else s
-    s = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), s, count=1)
-    try:
-        t = datetime.fromisoformat(s)
-    except ValueError:
-        return None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=zone)
-    return epoch_placeholder(t.astimezone(timezone.utc))
+    return iso_time(s, zone)
 
 
 def outcome_of(state: Any, answered_at: datetime | None) -> Outcome:

@@ -5,7 +5,13 @@ the wrong type is None for that field, never an exception (NaN and infinity incl
 from __future__ import annotations
 
 import math
+import re
+from datetime import datetime, timezone, tzinfo
 from typing import Any
+
+from calltui.model import epoch_placeholder
+
+_FRACTION = re.compile(r"\.(\d+)")
 
 
 def text(v: Any) -> str | None:
@@ -46,3 +52,25 @@ def number(v: Any) -> float | None:
     except (ValueError, OverflowError):
         return None
     return f if math.isfinite(f) else None
+
+
+def in_utc(t: datetime, zone: tzinfo) -> datetime | None:
+    """A provider's time in UTC: naive means the account's zone; a 1970 placeholder is None."""
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=zone)
+    return epoch_placeholder(t.astimezone(timezone.utc))
+
+
+def iso_time(v: Any, zone: tzinfo = timezone.utc) -> datetime | None:
+    """ISO 8601 with `Z` or an offset, any number of fraction digits, `T` or a space; naive in
+    `zone`. Python 3.10's fromisoformat takes neither `Z` nor fractions but of 3 or 6 digits."""
+    s = text(v)
+    if s is None:
+        return None
+    s = s.strip()
+    s = s[:-1] + "+00:00" if s[-1] in "zZ" else s
+    s = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), s, count=1)
+    try:
+        return in_utc(datetime.fromisoformat(s), zone)
+    except ValueError:
+        return None

@@ -20,9 +20,10 @@ import httpx
 from calltui.analysis.plivo_codes import RECORD_NAMES, explain
 from calltui.config import PlivoAccount
 from calltui.http import HttpClient, NotFoundError, RateLimit
-from calltui.model import Call, CallDetail, CallQuery, Outcome, epoch_placeholder, number_key
+from calltui.model import Call, CallDetail, CallQuery, Outcome, number_key
 from calltui.providers.base import DataError, Page, Provider
 from calltui.providers.coerce import integer as _int
+from calltui.providers.coerce import iso_time
 from calltui.providers.coerce import text as _text
 
 CURRENT_BASE_URL = "https://api.plivo.com"
@@ -375,16 +376,7 @@ def stir_verification(v: Any) -> str | None:
 
 def parse_time(v: Any, zone: tzinfo) -> datetime | None:
     """`YYYY-MM-DD HH:MM:SS[.ffffff]` naive in `zone` (an offset, if present, wins) → UTC."""
-    s = _text(v)
-    if s is None:
-        return None
-    try:
-        t = datetime.fromisoformat(s)
-    except ValueError:
-        return None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=zone)
-    return epoch_placeholder(t.astimezone(timezone.utc))
+    return iso_time(v, zone)
 
 
 def _first(obj: dict[str, Any], *keys: str) -> Any:

@@ -28,8 +28,9 @@ import httpx
 
 from calltui.config import RestcommAccount
 from calltui.http import ProviderError, RateLimit
-from calltui.model import Call, CallDetail, CallQuery, Outcome, epoch_placeholder, number_key
+from calltui.model import Call, CallDetail, CallQuery, Outcome, number_key
 from calltui.providers.base import DataError, Page, Provider
+from calltui.providers.coerce import in_utc, iso_time
 from calltui.providers.coerce import integer as _int
 from calltui.providers.coerce import text as _text
 
@@ -65,33 +66,13 @@ NOTIFICATION_PAGE_SIZE = 1000
 # --- pure parsers ---------------------------------------------------------------------------
 
 
-def _utc(t: datetime, zone: tzinfo) -> datetime | None:
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=zone)
-    return epoch_placeholder(t.astimezone(timezone.utc))
-
-
-def iso_time(v: Any, zone: tzinfo = timezone.utc) -> datetime | None:
-    """`start_time`/`end_time`: Joda ISO 8601, `...T10:16:45.000Z` or with an offset."""
-    s = _text(v)
-    if s is None:
-        return None
-    s = s.strip()
-    if s.endswith(("Z", "z")):
-        s = s[:-1] + "+00:00"
-    try:
-        return _utc(datetime.fromisoformat(s), zone)
-    except ValueError:
-        return None
-
-
 def rfc2822_time(v: Any, zone: tzinfo = timezone.utc) -> datetime | None:
     """`date_created`/`date_updated`: `Tue, 6 Jun 2017 11:11:26 +0000` (§3.2)."""
     s = _text(v)
     if s is None:
         return None
     try:
-        return _utc(email.utils.parsedate_to_datetime(s), zone)
+        return in_utc(email.utils.parsedate_to_datetime(s), zone)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
