@@ -14,6 +14,8 @@ CORE = [
     "calltui.export",
     "calltui.render",
     "calltui.text",
+    "calltui.analysis.sip",
+    "calltui.analysis.plivo_codes",
     "calltui.cli",
     "calltui.providers.registry",
     "calltui.providers.tmedia",

@@ -244,11 +244,14 @@ class CallTUI(App[None]):
     def _update_status(self) -> None:
         loading = [s.account for s in self.engine.states.values() if not s.done]
         text = Text()
+        states = list(self.engine.states.values())
+        pages = sum(s.pages for s in states)
         text.append(f" {len(self.store)} loaded", "bold")
-        text.append(" · " + ("complete" if self.exhausted else "more available"), "dim")
+        text.append(f" · {pages} page{'s' if pages != 1 else ''} fetched", "dim")
+        text.append(" · " + ("complete" if self.exhausted else "more on demand"), "dim")
         if loading:
             text.append(" · fetching " + inert(", ".join(loading), 60), "yellow")
-        errors = [s for s in self.engine.states.values() if s.error is not None]
+        errors = [s for s in states if s.error is not None]
         if errors:
             text.append(f" · {len(errors)} account(s) failed: ", "bold red")
             text.append(inert(str(errors[-1].error), 160), "red")

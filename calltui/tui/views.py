@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.text import Text
 
+from calltui.analysis.sip import sip_meaning
 from calltui.model import Call, CallDetail, Event, Outcome, Span
 from calltui.render import fmt_duration, fmt_time, span_tree
 from calltui.text import inert, inert_block
@@ -69,11 +70,12 @@ def verdict_line(call: Call, detail: CallDetail | None) -> str | None:
         return None
     parts = []
     if call.sip_code is not None:
-        parts.append(f"SIP {call.sip_code}")
+        meaning = sip_meaning(call.sip_code)
+        parts.append(f"SIP {call.sip_code} {meaning}" if meaning else f"SIP {call.sip_code}")
     if call.cause:
-        parts.append(call.cause)
+        parts.append(f"{call.provider} says: {call.cause}")
     elif call.cause_code is not None:
-        parts.append(f"cause {call.cause_code}")
+        parts.append(f"{call.provider} cause {call.cause_code}")
     return " · ".join(parts) or None
 
 
