@@ -39,7 +39,6 @@ ALL = "__all__"
 BATCH = 200
 MARKS = {"idle": "·", "loading": "◌", "ok": "●", "error": "✖"}
 MARK_STYLE = {"idle": "dim", "loading": "yellow", "ok": "green", "error": "bold red"}
-PRESETS = ("15m", "1h", "4h", "24h", "7d")
 
 
 class Sidebar(OptionList):
