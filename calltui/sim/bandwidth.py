@@ -253,36 +253,35 @@ class BandwidthSim:
         return resp
 
     def get_call(self, req: Request, user_id: str, call: str) -> Response:
-        denied = self.guard(req, user_id)
-        if denied:
-            return denied
-        c = self.sim.world.lookup(PROVIDER, call_id, call)
-        if c is None:
-            return self._not_found(req, call)
+        c = self._call(req, user_id, call)
+        if isinstance(c, Response):
+            return c
         return Response.json(render_call(c, self.sim.world.now(), _origin(req), user_id))
 
     def list_events(self, req: Request, user_id: str, call: str) -> Response:
-        denied = self.guard(req, user_id)
-        if denied:
-            return denied
-        c = self.sim.world.lookup(PROVIDER, call_id, call)
-        if c is None:
-            return self._not_found(req, call)
+        c = self._call(req, user_id, call)
+        if isinstance(c, Response):
+            return c
         return Response.json(render_events(c, self.sim.world.now()))
 
     def get_event(self, req: Request, user_id: str, call: str, event: str) -> Response:
-        denied = self.guard(req, user_id)
-        if denied:
-            return denied
-        c = self.sim.world.lookup(PROVIDER, call_id, call)
-        if c is None:
-            return self._not_found(req, call)
+        c = self._call(req, user_id, call)
+        if isinstance(c, Response):
+            return c
         body = render_event(c, event, self.sim.world.now())
         if body is None:
             message = f"The call event {event} could not be found"
             details = {"callEventId": event, **_request_details(req)}
             return error(404, "not-found", "call-event-not-found", message, details)
         return Response.json(body)
+
+    def _call(self, req: Request, user_id: str, call: str) -> SimCall | Response:
+        """The user's visible call `call`, or the server's refusal (auth, then not found)."""
+        denied = self.guard(req, user_id)
+        if denied:
+            return denied
+        c = self.sim.world.lookup(PROVIDER, call_id, call)
+        return self._not_found(req, call) if c is None else c
 
     @staticmethod
     def _not_found(req: Request, call: str) -> Response:
