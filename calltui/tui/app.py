@@ -215,18 +215,20 @@ class CallTUI(App[None]):
         if not batch:
             return
         table = self.query_one(CallTable)
-        keep_row = table.current_row
         new = self.store.extend(batch)
-        if table.sort.key == "started" and table.sort.descending:
-            view = table.view + list(new)
-        else:
-            view = self.store.view(table.sort)
+        keep_row = None
         if self._keep is not None:
             for i in new:
                 c = self.store.calls[i]
                 if (c.account, c.id) == self._keep:
                     keep_row, self._keep = i, None
-        table.set_view(view, self._table_status(), keep_row)
+        if table.sort.key == "started" and table.sort.descending and keep_row is None:
+            # The merge delivers newest first: new rows go below, nothing above them moves.
+            table.append_rows(new, self._table_status())
+        else:
+            view = self.store.view(table.sort)
+            keep = table.current_row if keep_row is None else keep_row
+            table.set_view(view, self._table_status(), keep)
         self._update_status()
 
     def _on_state(self, state: StreamState) -> None:

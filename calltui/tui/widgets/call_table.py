@@ -130,6 +130,15 @@ class CallTable(ScrollView, can_focus=True):
             self.cursor = min(self.cursor, max(0, len(view) - 1))
         self.refresh()
 
+    def append_rows(self, rows: range, status: str) -> None:
+        """Rows that sort after every row shown: the cursor and the cached strips stay."""
+        self.view.extend(rows)
+        self.status_text = status
+        self.virtual_size = Size(self.width_total, len(self.view) + 2)
+        if len(self.view) == len(rows):
+            self.cursor = 0
+        self.refresh()
+
     def set_status(self, status: str) -> None:
         if status != self.status_text:
             self.status_text = status
