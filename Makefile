@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(BIN)/calltui --demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check calltui tests
-	$(BIN)/ruff format --check calltui tests
+	$(BIN)/ruff check calltui tests benchmarks
+	$(BIN)/ruff format --check calltui tests benchmarks
 	$(BIN)/mypy
 
 test: lint
