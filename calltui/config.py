@@ -8,6 +8,7 @@ file, the account and the key, and nothing starts on a bad config.
 from __future__ import annotations
 
 import os
+import ssl
 import stat
 import subprocess
 import sys
@@ -101,9 +102,16 @@ class AccountBase(_Strict):
     @field_validator("ca_bundle")
     @classmethod
     def _check_ca(cls, v: str | None) -> str | None:
-        if v is not None and not Path(v).expanduser().is_file():
+        if v is None:
+            return v
+        path = Path(v).expanduser()
+        if not path.is_file():
             raise ValueError(f"{v!r} is not a readable file")
-        return v
+        try:
+            ssl.create_default_context(cafile=str(path))
+        except (ssl.SSLError, OSError):
+            raise ValueError(f"{v!r} holds no PEM certificate") from None
+        return str(path)
 
     def zone(self) -> ZoneInfo:
         return ZoneInfo("UTC") if self.timezone == "local" else ZoneInfo(self.timezone)

@@ -3,15 +3,26 @@
 Read-only is enforced here, once, for every request any code path sends: a request hook refuses
 any method but GET and any query parameter the provider does not list (Tmedia's `drop_call`
 terminates live calls and can never leave the process).
+
+Every failure becomes one ProviderError naming the account and the HTTP status or the cause, after
+a bounded number of attempts: connection failures, 429 and 5xx are retried (honouring the
+server's wait up to RetryPolicy.max_wait_s); a timeout, a certificate the client does not trust,
+4xx and a body that is not what was promised are not. Each exchange is bounded as a whole by the
+account's timeout, body included, and bodies beyond MAX_BODY_BYTES are refused. With CALLTUI_LOG
+set, each exchange is logged (calltui.log), without secrets.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import email.utils
 import json
 import logging
+import os
 import random
+import re
 import socket
 import ssl
 import time
@@ -19,12 +30,18 @@ from collections import deque
 from collections.abc import Callable, Collection, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import unquote_plus
 
 import httpx
+
+from calltui.log import RequestLog, request_log
 
 log = logging.getLogger("calltui.http")
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
+"""The largest body accepted, counted after content decoding (a small gzip body may inflate to
+any size). A Tmedia page of 1000 legs with their call traces runs to a few MB; anything near
+this is not a page of call records, and it is refused rather than parsed."""
 T = TypeVar("T")
 
 
@@ -65,6 +82,12 @@ class NetworkError(ProviderError):
     kind = "network"
 
 
+class TLSError(NetworkError):
+    """The server's certificate is not trusted: retrying cannot help, the config must change."""
+
+    kind = "tls"
+
+
 class TimeoutError_(ProviderError):
     kind = "timeout"
 
@@ -87,7 +110,15 @@ class RateLimit:
 
 class RateLimiter:
     """A sliding-window limiter: a token bucket would let a full burst through at the window's
-    edge and break limits stated as 'N per window' (Plivo's 300 per 5 s)."""
+    edge and break limits stated as 'N per window' (Plivo's 300 per 5 s).
+
+    The server counts requests when they arrive, and we only know when we let one go: a request
+    that opens a connection (TCP, TLS) arrives later after its slot than one that reuses it, so
+    the next request, sent exactly a window later, can land inside the server's window. Each
+    window is therefore held `GUARD_S` longer (at most 5% of it), which costs a 1 request/s
+    listing 5% of its pace where a 429 would cost it a whole reset period."""
+
+    GUARD_S = 0.05
 
     def __init__(self, limit: RateLimit, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
@@ -95,6 +126,7 @@ class RateLimiter:
         self._sent: deque[float] = deque()
         self._lock = asyncio.Lock()
         self._blocked_until = 0.0
+        self._window = limit.per_s + min(self.GUARD_S, limit.per_s / 20)
 
     def block_until(self, t: float) -> None:
         """The server said to wait (429): nobody on this account sends before `t`."""
@@ -107,12 +139,12 @@ class RateLimiter:
                 if now < self._blocked_until:
                     await asyncio.sleep(self._blocked_until - now)
                     continue
-                while self._sent and now - self._sent[0] >= self.limit.per_s:
+                while self._sent and now - self._sent[0] >= self._window:
                     self._sent.popleft()
                 if len(self._sent) < self.limit.requests:
                     self._sent.append(now)
                     return
-                await asyncio.sleep(self.limit.per_s - (now - self._sent[0]) + 0.001)
+                await asyncio.sleep(self._window - (now - self._sent[0]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,20 +152,58 @@ class RetryPolicy:
     attempts: int = 4
     base_s: float = 0.5
     cap_s: float = 8.0
+    max_wait_s: float = 30.0
+    """A 429 whose server asks for a longer wait than this fails at once (jambonz's limiter asks
+    for the rest of a 5-minute window): retrying must stay bounded."""
 
     def delay(self, attempt: int) -> float:
         """Exponential backoff with full jitter, so that accounts retrying together spread out."""
         return random.uniform(0, min(self.cap_s, self.base_s * 2**attempt))
 
 
+_SECRET_PARAM = re.compile(r"(?i)token|secret|passw|key|sig|auth|session|credential")
+
+
 def _redact_url(url: httpx.URL) -> str:
     # Credentials never travel in URLs we build, but a base_url or a Link header might hold them.
-    return str(url.copy_with(username=None, password=None, fragment=None))
+    url = url.copy_with(username=None, password=None, fragment=None)
+    if not any(_SECRET_PARAM.search(k) for k in url.params):
+        return str(url)
+    # The other parameters keep their encoding: only secret-looking values are replaced.
+    parts = []
+    for part in url.query.decode("ascii").split("&"):
+        key, eq, _ = part.partition("=")
+        parts.append(f"{key}{eq}***" if eq and _SECRET_PARAM.search(unquote_plus(key)) else part)
+    return str(url.copy_with(query=None)) + "?" + "&".join(parts)
+
+
+def _credentials(auth: httpx.Auth | None, headers: dict[str, str]) -> set[str]:
+    """The secret strings an account's requests carry: the Basic password and its encoded
+    user:password, a bearer token. Error text from a server never shows them."""
+    probe = httpx.Request("GET", "http://calltui.invalid/", headers=headers)
+    if auth is not None:
+        flow = auth.sync_auth_flow(probe)
+        try:
+            probe = next(flow)
+        except StopIteration:
+            pass
+        finally:
+            flow.close()
+    out: set[str] = set()
+    scheme, _, value = probe.headers.get("authorization", "").partition(" ")
+    value = value.strip()
+    if value:
+        out.add(value)
+    if scheme.lower() == "basic":
+        with contextlib.suppress(ValueError):
+            out.add(base64.b64decode(value).decode().partition(":")[2])
+    return {s for s in out if len(s) >= 4}
 
 
 def _server_wait(resp: httpx.Response, now_wall: float) -> float | None:
-    """Seconds the server asks us to wait: Retry-After (seconds or HTTP date) or Bandwidth's
-    X-RateLimit-Reset (epoch milliseconds; seconds accepted too)."""
+    """Seconds the server asks us to wait: Retry-After (seconds or HTTP date), Bandwidth's
+    X-RateLimit-Reset (epoch milliseconds; seconds accepted too) or the IETF draft's
+    RateLimit-Reset (seconds from now; jambonz's express-rate-limit sends it)."""
     ra = resp.headers.get("retry-after")
     if ra:
         try:
@@ -150,15 +220,25 @@ def _server_wait(resp: httpx.Response, now_wall: float) -> float | None:
             return None
         epoch_s = value / 1000 if value > 1e11 else value
         return max(0.0, min(epoch_s - now_wall, 300.0))
+    delta = resp.headers.get("ratelimit-reset")
+    if delta:
+        try:
+            return max(0.0, float(delta))
+        except ValueError:
+            return None
     return None
 
 
+_TITLE = re.compile(rb"<title[^>]*>([^<]{1,120})</title", re.IGNORECASE)
+
+
 def error_text(resp: httpx.Response, keys: tuple[str, ...] = ("message", "error", "msg")) -> str:
-    """A short, printable reason from an error body: the first of `keys` in a JSON object, else
-    the status phrase (an HTML page or an empty body says nothing useful)."""
-    ctype = resp.headers.get("content-type", "")
+    """A short, printable reason from an error body: the first of `keys` in a JSON object, a
+    short plain text (whatever its content type says: Rails and Express send plain sentences
+    as text/html), the title of an HTML page, else the status phrase."""
     text = ""
-    if "json" in ctype or resp.content[:1] in (b"{", b"["):
+    first = _first_byte(resp.content)
+    if "json" in resp.headers.get("content-type", "") or first in (b"{", b"["):
         try:
             body = json.loads(resp.content)
         except ValueError:
@@ -169,13 +249,14 @@ def error_text(resp: httpx.Response, keys: tuple[str, ...] = ("message", "error"
                 if isinstance(v, str) and v.strip():
                     text = v.strip()
                     break
-    elif "html" not in ctype and resp.content and len(resp.content) < 300:
+    elif first == b"<":
+        title = _TITLE.search(resp.content[:4096])
+        name = f' ("{title.group(1).decode("utf-8", "replace").strip()}")' if title else ""
+        text = f"an HTML page{name} instead of JSON (a proxy or login page?)"
+    elif first and len(resp.content) < 300:
         text = resp.text.strip()
-    if "html" in ctype or resp.content.lstrip()[:1] == b"<":
-        text = text or "an HTML page instead of JSON (a proxy or login page?)"
-    phrase = resp.reason_phrase or ""
-    out = text or phrase or "no reason given"
-    return "".join(ch if ch.isprintable() else " " for ch in out)[:200]
+    out = text or resp.reason_phrase or "no reason given"
+    return _printable(out)
 
 
 class HttpClient:
@@ -196,9 +277,23 @@ class HttpClient:
         retry: RetryPolicy = RetryPolicy(),
         transport: httpx.AsyncBaseTransport | None = None,
         error_keys: tuple[str, ...] = ("message", "error", "msg"),
+        secrets: Collection[str] = (),
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.account = account
         self.timeout_s = timeout_s
+        self.max_body_bytes = max_body_bytes
+        self._secrets = sorted(
+            {s for s in secrets if len(s) >= 4} | _credentials(auth, headers or {}),
+            key=len,
+            reverse=True,
+        )
+        try:
+            self._log: RequestLog | None = request_log()
+        except OSError:
+            # An unwritable CALLTUI_LOG must not stop the browsing (the TUI has nowhere to say
+            # so); calltui.log.request_log() raises for a caller that can report it.
+            self._log = None
         self.allowed_params = frozenset(allowed_params)
         self.limiter = RateLimiter(rate_limit)
         self.concurrency = asyncio.Semaphore(max_concurrency)
@@ -206,9 +301,15 @@ class HttpClient:
         self.retry = retry
         self.error_keys = error_keys
         self.requests_sent = 0
+        self._unusable: ProviderError | None = None
         verify_arg: bool | ssl.SSLContext = verify is not False
         if isinstance(verify, str):
-            verify_arg = ssl.create_default_context(cafile=verify)
+            try:
+                verify_arg = ssl.create_default_context(cafile=os.path.expanduser(verify))
+            except (ssl.SSLError, OSError) as e:
+                # Every request fails with this, as a value, rather than the client's creation.
+                reason = f"ca_bundle {verify!r} holds no usable PEM certificate ({e})"
+                self._unusable = TLSError(account, _printable(reason))
         self._client = httpx.AsyncClient(
             base_url=base_url,
             auth=auth,
@@ -244,9 +345,9 @@ class HttpClient:
             async with self.concurrency:
                 await self.limiter.acquire()
                 try:
-                    resp = await self._send(path, clean)
+                    resp = await self._send(path, clean, attempt)
                 except ProviderError as e:
-                    retryable = isinstance(e, NetworkError)
+                    retryable = isinstance(e, NetworkError) and not isinstance(e, TLSError)
                     if not retryable or attempt + 1 >= self.retry.attempts:
                         raise
                     resp = None
@@ -256,9 +357,12 @@ class HttpClient:
                 err = self._error(resp)
                 if not isinstance(err, (RateLimitedError, ServerError)):
                     raise err
+                wait = _server_wait(resp, time.time())
+                if wait is not None and wait > self.retry.max_wait_s:
+                    message = f"{err.message} (the server asks to wait {wait:.0f} s)"
+                    raise type(err)(self.account, message, status=err.status, url=err.url)
                 if attempt + 1 >= self.retry.attempts:
                     raise err
-                wait = _server_wait(resp, time.time())
                 if wait is not None:
                     self.limiter.block_until(time.monotonic() + wait)
                 else:
@@ -267,67 +371,100 @@ class HttpClient:
                 await asyncio.sleep(self.retry.delay(attempt))
             attempt += 1
 
-    async def _send(self, path: str, params: dict[str, Any]) -> httpx.Response:
+    async def _send(self, path: str, params: dict[str, Any], attempt: int = 0) -> httpx.Response:
+        if self._unusable is not None:
+            raise self._unusable
         request = self._client.build_request("GET", path, params=params)
-        url = _redact_url(request.url)
+        url = self._mask(_redact_url(request.url))
         started = time.monotonic()
         self.requests_sent += 1
+        progress = _Progress()
         try:
             # The whole exchange, body included, is bounded: httpx's timeouts are per read (a body
             # that drips forever passes them) and in-process transports ignore them.
-            resp = await _bounded(self._exchange(request, url), self.timeout_s)
+            resp = await _bounded(self._exchange(request, url, progress), self.timeout_s)
         except ReadOnlyViolation:
             raise
+        except ProviderError as e:
+            self._log_line(url, started, attempt, error=e.kind)
+            raise
         except (httpx.TimeoutException, asyncio.TimeoutError):
-            raise TimeoutError_(self.account, "timed out", url=url) from None
+            self._log_line(url, started, attempt, status=progress.status, error="timeout")
+            reason = progress.timeout_reason(self.timeout_s)
+            raise TimeoutError_(self.account, reason, url=url) from None
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as e:
-            raise NetworkError(self.account, _net_reason(e), url=url) from None
+            cls, reason = _net_error(e)
+            self._log_line(url, started, attempt, error=cls.kind)
+            raise cls(self.account, self._mask(reason), url=url) from None
+        except httpx.DecodingError:
+            self._log_line(url, started, attempt, status=progress.status, error="decoding")
+            raise BadResponseError(
+                self.account,
+                "a body that does not decode as its Content-Encoding says",
+                status=progress.status,
+                url=url,
+            ) from None
         except httpx.HTTPError as e:
+            self._log_line(url, started, attempt, error=type(e).__name__)
             raise NetworkError(self.account, type(e).__name__, url=url) from None
-        log.debug(
-            "%s GET %s -> %s in %.0f ms",
-            self.account,
-            url,
-            resp.status_code,
-            (time.monotonic() - started) * 1000,
-        )
+        self._log_line(url, started, attempt, status=resp.status_code)
         return resp
 
-    async def _exchange(self, request: httpx.Request, url: str) -> httpx.Response:
+    def _log_line(
+        self,
+        url: str,
+        started: float,
+        attempt: int,
+        *,
+        status: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        elapsed_ms = round((time.monotonic() - started) * 1000)
+        log.debug("%s GET %s -> %s in %d ms", self.account, url, status or error, elapsed_ms)
+        if self._log is not None:
+            self._log.write(
+                account=self.account,
+                method="GET",
+                url=url,
+                status=status,
+                error=error,
+                elapsed_ms=elapsed_ms,
+                retry=attempt,
+            )
+
+    async def _exchange(
+        self, request: httpx.Request, url: str, progress: _Progress
+    ) -> httpx.Response:
         resp = await self._client.send(request, stream=True)
+        progress.status = resp.status_code
         try:
-            chunks, size = [], 0
-            async for chunk in resp.aiter_raw():
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
+            chunks = []
+            # Decoded bytes are counted: the limit is on what we hold, not on what travelled.
+            async for chunk in resp.aiter_bytes():
+                progress.received += len(chunk)
+                if progress.received > self.max_body_bytes:
                     raise BadResponseError(
                         self.account,
-                        f"response larger than {MAX_BODY_BYTES // 2**20} MB",
+                        f"response larger than {self.max_body_bytes / 2**20:g} MB",
                         status=resp.status_code,
                         url=url,
                     )
                 chunks.append(chunk)
         finally:
             await resp.aclose()
-        resp._content = self._decode(resp, b"".join(chunks))
+        resp._content = b"".join(chunks)
         return resp
 
-    @staticmethod
-    def _decode(resp: httpx.Response, raw: bytes) -> bytes:
-        # aiter_raw skips content decoding; gzip/deflate bodies are undone here.
-        encoding = resp.headers.get("content-encoding", "").lower()
-        if not encoding or encoding == "identity":
-            return raw
-        decoder = httpx._decoders.SUPPORTED_DECODERS.get(encoding)
-        if decoder is None:
-            return raw
-        d = decoder()
-        return bytes(d.decode(raw) + d.flush())
+    def _mask(self, text: str) -> str:
+        for s in self._secrets:
+            text = text.replace(s, "***")
+        return text
 
     def _error(self, resp: httpx.Response) -> ProviderError:
-        url = _redact_url(resp.request.url)
+        url = self._mask(_redact_url(resp.request.url))
         status = resp.status_code
-        reason = error_text(resp, self.error_keys)
+        # A server (or a proxy) may echo what it was sent: its text is masked.
+        reason = self._mask(error_text(resp, self.error_keys))
         cls: type[ProviderError]
         if status in (401, 403):
             cls = AuthError
@@ -346,11 +483,12 @@ class HttpClient:
         return self.parse_json(resp)
 
     def parse_json(self, resp: httpx.Response) -> Any:
-        url = _redact_url(resp.request.url)
+        url = self._mask(_redact_url(resp.request.url))
         body = resp.content
-        if not body.strip():
+        first = _first_byte(body)
+        if not first:
             raise BadResponseError(self.account, "empty body", status=resp.status_code, url=url)
-        if body.lstrip()[:1] == b"<":
+        if first == b"<":
             raise BadResponseError(
                 self.account,
                 "an HTML page instead of JSON (a proxy or login page?)",
@@ -360,10 +498,36 @@ class HttpClient:
         try:
             return json.loads(body)
         except json.JSONDecodeError as e:
-            reason = f"malformed JSON ({e.msg} at byte {e.pos})"
+            reason = f"malformed JSON at byte {e.pos}: {e.msg}"
         except UnicodeDecodeError:
             reason = "a body that is not UTF-8 text"
         raise BadResponseError(self.account, reason, status=resp.status_code, url=url)
+
+
+@dataclass(slots=True)
+class _Progress:
+    """How far one exchange got, to say what a timeout interrupted."""
+
+    status: int | None = None
+    received: int = 0
+
+    def timeout_reason(self, timeout_s: float) -> str:
+        if self.status is None:
+            return f"timed out: no response within {timeout_s:g} s"
+        return (
+            f"timed out: the body was still arriving after {timeout_s:g} s "
+            f"({self.received} bytes of an HTTP {self.status} answer)"
+        )
+
+
+_SPACE = re.compile(rb"\s*")
+
+
+def _first_byte(body: bytes) -> bytes:
+    """The first byte that is not whitespace (b"" if none), without copying a large body."""
+    start = _SPACE.match(body)
+    i = start.end() if start else 0
+    return body[i : i + 1]
 
 
 async def _bounded(coro: Coroutine[Any, Any, T], timeout_s: float) -> T:
@@ -384,8 +548,9 @@ async def _bounded(coro: Coroutine[Any, Any, T], timeout_s: float) -> T:
     return task.result()
 
 
-def _net_reason(e: BaseException) -> str:
-    """The root cause in a few words: httpx wraps it ('All connection attempts failed')."""
+def _net_error(e: BaseException) -> tuple[type[NetworkError], str]:
+    """The root cause in a few words (httpx wraps it: 'All connection attempts failed'), and
+    whether it is about TLS, which no retry mends."""
     chain: list[BaseException] = []
     cur: BaseException | None = e
     while cur is not None and cur not in chain:
@@ -394,10 +559,20 @@ def _net_reason(e: BaseException) -> str:
     for err in chain:
         text = str(err)
         if isinstance(err, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
-            return "TLS certificate verification failed (set ca_bundle, or verify_tls = false)"
+            return (
+                TLSError,
+                "TLS certificate verification failed (set ca_bundle, or verify_tls = false)",
+            )
+        if isinstance(err, ssl.SSLError):
+            return TLSError, "TLS handshake failed: " + _printable(
+                getattr(err, "reason", None) or text
+            )
         if isinstance(err, ConnectionRefusedError) or "refused" in text.lower():
-            return "connection refused"
+            return NetworkError, "connection refused"
         if isinstance(err, socket.gaierror):
-            return "host name not found"
-    text = str(e) or type(e).__name__
-    return "".join(ch if ch.isprintable() else " " for ch in text)[:160]
+            return NetworkError, "host name not found"
+    return NetworkError, _printable(str(e) or type(e).__name__)
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else " " for ch in text)[:200]

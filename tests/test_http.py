@@ -1,11 +1,15 @@
 """The HTTP layer: GET only, allowlisted parameters, retries with backoff on connect errors, 5xx
-and 429 (honouring Retry-After and X-RateLimit-Reset), a sliding-window rate limit, typed errors
-that carry account, status and URL."""
+and 429 (honouring Retry-After, X-RateLimit-Reset and RateLimit-Reset, up to a bound), a
+sliding-window rate limit, typed errors that carry account, status and URL and never a secret,
+bodies capped after decoding, and the opt-in request log (CALLTUI_LOG)."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import gzip
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +23,7 @@ from calltui.http import (
     HttpClient,
     NetworkError,
     NotFoundError,
+    ProviderError,
     RateLimit,
     RateLimitedError,
     RateLimiter,
@@ -26,6 +31,8 @@ from calltui.http import (
     RetryPolicy,
     ServerError,
     TimeoutError_,
+    TLSError,
+    _server_wait,
 )
 
 Reply = tuple[int, dict[str, str], bytes]
@@ -173,3 +180,165 @@ def test_rate_limit_from_requests_per_second():
     assert RateLimit.per_second(1) == RateLimit(1, 1.0)
     assert RateLimit.per_second(0.5) == RateLimit(1, 2.0)
     assert RateLimit.per_second(60) == RateLimit(60, 1.0)
+
+
+async def test_a_body_over_the_cap_is_refused_counting_decoded_bytes():
+    big = (200, {"content-type": "application/json"}, b"[" + b" " * 5000 + b"]")
+    with pytest.raises(BadResponseError, match="response larger than") as e:
+        await client(Scripted(big), max_body_bytes=4096).get("/x")
+    assert e.value.status == 200
+    # 1 MB of zeros travels as about 1 KB of gzip: what counts is what we would hold.
+    bomb = gzip.compress(b"0" * 2**20)
+    zipped = (200, {"content-encoding": "gzip"}, bomb)
+    with pytest.raises(BadResponseError, match="response larger than"):
+        await client(Scripted(zipped), max_body_bytes=64 * 1024).get("/x")
+    small = gzip.compress(b'{"ok": 1}')
+    resp = await client(Scripted((200, {"content-encoding": "gzip"}, small))).get("/x")
+    assert resp.json() == {"ok": 1}
+
+
+async def test_a_body_that_does_not_decode_is_a_bad_response():
+    garbled = (200, {"content-encoding": "gzip"}, b"not gzip at all")
+    with pytest.raises(BadResponseError, match="Content-Encoding"):
+        await client(Scripted(garbled)).get("/x")
+
+
+class Echo:
+    """A server that repeats in its error body what it was sent (some proxies do)."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        auth = headers.get("authorization", "")
+        text = f"denied {auth}"
+        if auth.startswith("Basic "):
+            text += " for " + base64.b64decode(auth[6:]).decode()
+        body = json.dumps({"message": text}).encode()
+        hdrs = [(b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 401, "headers": hdrs})
+        await send({"type": "http.response.body", "body": body})
+
+
+@pytest.mark.parametrize(
+    ("auth", "headers", "secret"),
+    [
+        (httpx.BasicAuth("acct-user", "s3cret-pass"), {}, "s3cret-pass"),
+        (None, {"Authorization": "Bearer tok-0123456789"}, "tok-0123456789"),
+    ],
+)
+async def test_a_server_that_echoes_credentials_never_shows_them(auth, headers, secret):
+    c = client(Echo(), auth=auth, headers=headers)
+    with pytest.raises(AuthError) as e:
+        await c.get("/x")
+    message = str(e.value)
+    assert message.startswith("acct: HTTP 401: denied ") and "***" in message
+    assert secret not in message
+    assert base64.b64encode(f"acct-user:{secret}".encode()).decode() not in message
+
+
+async def test_extra_secrets_given_to_the_client_are_masked_too():
+    app = Scripted((500, {"content-type": "application/json"}, b'{"message": "key t-abc123"}'))
+    with pytest.raises(ServerError) as e:
+        await client(app, secrets=["t-abc123"], retry=RetryPolicy(attempts=1)).get("/x")
+    assert "t-abc123" not in str(e.value) and "key ***" in str(e.value)
+
+
+async def test_a_server_wait_beyond_the_bound_fails_at_once_saying_so():
+    app = Scripted((429, {"retry-after": "3600"}, b""))
+    with pytest.raises(RateLimitedError, match=r"the server asks to wait 3600 s"):
+        await client(app, retry=RetryPolicy(attempts=4, max_wait_s=30)).get("/x")
+    assert len(app.requests) == 1
+
+
+def test_server_waits_are_read_from_every_header_that_says_one():
+    now = 1_700_000_000.0
+
+    def wait(**headers: str) -> float | None:
+        return _server_wait(httpx.Response(429, headers=headers), now)
+
+    assert wait(**{"retry-after": "7"}) == 7
+    assert wait(**{"x-ratelimit-reset": str(int((now + 2) * 1000))}) == 2
+    assert wait(**{"ratelimit-reset": "5"}) == 5
+    assert wait() is None
+
+
+async def test_the_request_log_has_one_line_per_exchange_and_no_secret(tmp_path, monkeypatch):
+    log = tmp_path / "requests.log"
+    monkeypatch.setenv("CALLTUI_LOG", str(log))
+    app = Scripted((500, {}, b""), (429, {"retry-after": "0"}, b""), ok())
+    c = HttpClient(
+        account="acct",
+        base_url="http://api.test",
+        allowed_params={"page", "api_key"},
+        auth=httpx.BasicAuth("acct-user", "s3cret-pass"),
+        transport=httpx.ASGITransport(app=app),
+        retry=RetryPolicy(attempts=3, base_s=0.001, cap_s=0.002),
+    )
+    await c.get("/v1/calls", {"page": 2, "api_key": "k-live-42"})
+    await c.aclose()
+    lines = log.read_text().splitlines()
+    assert len(lines) == 3
+    fields = [dict(re.findall(r'(\w+)=("[^"]*"|\S+)', line)) for line in lines]
+    assert [f["status"] for f in fields] == ["500", "429", "200"]
+    assert [f["retry"] for f in fields] == ["0", "1", "2"]
+    for f in fields:
+        assert set(f) == {"time", "account", "method", "url", "status", "elapsed_ms", "retry"}
+        assert (f["account"], f["method"]) == ("acct", "GET")
+        assert f["url"] == '"http://api.test/v1/calls?page=2&api_key=***"'
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", f["time"])
+    text = log.read_text()
+    for secret in ("s3cret-pass", "k-live-42", base64.b64encode(b"acct-user:s3cret-pass").decode()):
+        assert secret not in text
+    assert log.stat().st_mode & 0o777 == 0o600
+
+
+async def test_the_request_log_says_why_no_status_came(tmp_path, monkeypatch):
+    log = tmp_path / "requests.log"
+    monkeypatch.setenv("CALLTUI_LOG", str(log))
+    app = Scripted(lambda: asyncio.sleep(30))
+    with pytest.raises(TimeoutError_, match=r"no response within 0\.2 s"):
+        await client(app, timeout_s=0.2, retry=RetryPolicy(attempts=1)).get("/x")
+    (line,) = log.read_text().splitlines()
+    assert "error=timeout" in line and "status=" not in line
+
+
+async def test_without_the_variable_nothing_is_logged(tmp_path, monkeypatch):
+    monkeypatch.delenv("CALLTUI_LOG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    await client(Scripted(ok())).get("/x")
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_an_unusable_ca_bundle_fails_each_request_as_a_value(tmp_path):
+    bundle = tmp_path / "not-a-ca.pem"
+    bundle.write_text("hello\n")
+    app = Scripted(ok())
+    c = client(app, verify=str(bundle))
+    with pytest.raises(TLSError, match="holds no usable PEM certificate"):
+        await c.get("/x")
+    assert app.requests == []
+
+
+NGINX_502 = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+
+
+@pytest.mark.parametrize(
+    ("status", "ctype", "body", "reason"),
+    [
+        # Rails and Express send plain sentences typed text/html.
+        (
+            401,
+            "text/html; charset=utf-8",
+            b"HTTP Basic: Access denied.\n",
+            "HTTP Basic: Access denied.",
+        ),
+        (403, "text/html", b"", "Forbidden"),
+        (502, "text/html", NGINX_502, 'an HTML page ("502 Bad Gateway") instead of JSON'),
+        (500, "application/json", b'{"msg": "connect ECONNREFUSED"}', "connect ECONNREFUSED"),
+        (404, "", b"", "Not Found"),
+    ],
+)
+async def test_the_reason_is_the_most_telling_part_of_an_error_body(status, ctype, body, reason):
+    app = Scripted((status, {"content-type": ctype} if ctype else {}, body))
+    with pytest.raises(ProviderError) as e:
+        await client(app, retry=RetryPolicy(attempts=1)).get("/x")
+    assert str(e.value).startswith(f"acct: HTTP {status}: {reason}")

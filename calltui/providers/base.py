@@ -126,5 +126,6 @@ def open_provider(
         retry=retry or RetryPolicy(),
         transport=transport,
         error_keys=cls.ERROR_KEYS,
+        secrets=account.secrets(),
     )
     return cls(account, http)

@@ -1,4 +1,6 @@
-"""A small ASGI layer for the simulator: requests, responses, routing, auth helpers, faults.
+"""A small ASGI layer for the simulator: requests, responses, routing, auth helpers, faults
+(FAULT_KINDS says what each `--faults` kind does; each provider module's `error_answer` gives
+the error bodies).
 
 Our own code rather than a web framework: the simulator needs exact control over status lines,
 headers and byte-level bodies (truncated JSON, HTML error pages, bodies that drip), and nothing
@@ -13,7 +15,7 @@ import json
 import random
 import re
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -57,8 +59,10 @@ class Response:
     status: int = 200
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
+    chunk: int = 0
+    """Send the body in parts of this many bytes (0: at once)."""
     drip_s: float = 0.0
-    """Send the body in small chunks this many seconds apart (the `slow` fault)."""
+    """Seconds between the parts (the `slow` and `drip` faults)."""
 
     @classmethod
     def json(
@@ -90,27 +94,48 @@ def route(provider: str, regex: str, handler: Handler) -> Route:
     return Route(re.compile(regex + r"\Z"), handler, provider)
 
 
-HTML_ERROR = (
-    "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
-    "<body><h1>Bad Gateway</h1><p>The proxy server received an invalid response.</p>"
-    "</body></html>"
+HTML_502 = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
 )
+"""What the reverse proxy in front of an API sends when the API behind it is down (nginx's
+built-in page; jambonz deployments and most appliances sit behind one)."""
 
-FAULT_KINDS = (
-    "timeout",
-    "slow",
-    "401",
-    "403",
-    "404",
-    "429",
-    "500",
-    "502",
-    "html",
-    "malformed",
-    "truncated",
-    "empty",
-    "hostile",
-)
+ErrorAnswer = Callable[[Request, int, float | None], Response]
+"""A provider's own answer for an error status: (request, status, seconds a 429 asks to wait,
+or None for a 429 that says nothing about when to retry)."""
+
+RATE_LIMIT_WAIT_S = 1.0
+HUGE_BYTES = 20 * 1024 * 1024
+DRIP_BYTES, DRIP_S = 16, 0.2
+
+FAULT_KINDS: dict[str, str] = {
+    "timeout": "never answers: the client's timeout must fire",
+    "slow": "the body in 20 parts 0.5 s apart (about 10 s in all)",
+    "drip": f"the body {DRIP_BYTES} bytes every {DRIP_S:g} s: each read is quick, the whole body "
+    "takes longer than any timeout",
+    "401": "the provider's own answer to bad credentials (body, content type, headers)",
+    "403": "the provider's own answer to a forbidden resource",
+    "404": "the provider's own answer to an unknown resource",
+    "429": f"the provider's rate-limit answer with its reset header ({RATE_LIMIT_WAIT_S:g} s)",
+    "429noreset": "the provider's rate-limit answer without any header saying when to retry",
+    "500": "the provider's own internal-error answer (JSON where the provider sends JSON)",
+    "502": "a reverse proxy's HTML 502 page",
+    "html": "the same as 502",
+    "malformed": "200 with JSON cut inside a token",
+    "truncated": "200 with the real body cut in half",
+    "empty": "200 with no body at all",
+    "wrongtypes": "200 with well-formed JSON of the wrong types: objects become lists, lists "
+    "objects, strings numbers and numbers strings",
+    "huge": f"200 with the real body padded with JSON whitespace to {HUGE_BYTES // 2**20} MB "
+    "(still valid JSON), sent in 64 KB parts",
+    "hostile": "every call carries the hostile corpus (calltui.sim.hostile) in its numbers, SIP "
+    "reason and Call-ID: a mode of the data, for every provider and every answer",
+}
+"""Every fault `--faults` knows, and what it does to an answer the simulator would have sent
+with a status below 400 (errors the provider itself sends are left alone). wrongtypes and huge
+change JSON bodies only: a pcap or an XML answer goes out as it was."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +146,9 @@ class Fault:
 
 
 def parse_faults(spec: str | None) -> tuple[Fault, ...]:
-    """`KIND[@PROVIDER][=RATE],...`, e.g. `429@plivo=0.3,html=0.05,hostile`."""
+    """`KIND[@PROVIDER][=RATE],...`, e.g. `429@plivo=0.3,html=0.05,hostile`: each answer of
+    that provider (of any without `@`) gets the fault with that probability (1 without `=`);
+    the first fault drawn wins. The kinds are FAULT_KINDS."""
     if not spec:
         return ()
     out = []
@@ -148,6 +175,10 @@ class Faults:
         self.faults = faults
         self._rng = random.Random(f"faults/{seed}")
 
+    def hostile(self) -> bool:
+        """Whether the world is in hostile mode (calltui.sim.world): not a fault of answers."""
+        return any(f.kind == "hostile" for f in self.faults)
+
     def pick(self, provider: str) -> str | None:
         for f in self.faults:
             if f.kind == "hostile" or (f.provider and f.provider != provider):
@@ -156,44 +187,77 @@ class Faults:
                 return f.kind
         return None
 
-    def hostile(self) -> bool:
-        return any(f.kind == "hostile" for f in self.faults)
-
     @staticmethod
-    def apply(kind: str, resp: Response, provider: str) -> Response | None:
-        """The faulty answer for `kind`, or None for 'timeout' (the caller never answers)."""
+    def apply(kind: str, resp: Response, req: Request, error: ErrorAnswer) -> Response | None:
+        """The faulty answer for `kind` in place of `resp`, or None for 'timeout' (the caller
+        never answers). `error` is the provider's own error answer."""
         if kind == "timeout":
             return None
         if kind == "slow":
-            return Response(resp.status, resp.body, resp.headers, drip_s=0.5)
+            return replace(resp, drip_s=0.5, chunk=max(1, len(resp.body) // 20))
+        if kind == "drip":
+            return replace(resp, drip_s=DRIP_S, chunk=DRIP_BYTES)
         if kind in ("401", "403", "404", "500"):
-            return Response.json({"message": f"simulated {kind}"}, status=int(kind))
-        if kind == "429":
-            return Response.json({"message": "simulated rate limit"}, 429, [("retry-after", "1")])
+            return error(req, int(kind), None)
+        if kind in ("429", "429noreset"):
+            return error(req, 429, RATE_LIMIT_WAIT_S if kind == "429" else None)
         if kind in ("502", "html"):
-            return Response.text(HTML_ERROR, 502, "text/html")
+            return Response.text(HTML_502, 502, "text/html")
         if kind == "malformed":
-            return Response(200, b'{"objects": [ {"call_uuid": ', resp.headers)
+            return replace(resp, body=b'{"objects": [ {"call_uuid": ')
         if kind == "truncated":
-            return Response(200, resp.body[: max(1, len(resp.body) // 2)], resp.headers)
+            return replace(resp, body=resp.body[: max(1, len(resp.body) // 2)])
         if kind == "empty":
-            return Response(200, b"", resp.headers)
+            return replace(resp, body=b"")
+        data = _json_of(resp)
+        if data is _NOT_JSON:
+            return resp
+        if kind == "wrongtypes":
+            return replace(resp, body=json.dumps(_wrong_types(data)).encode())
+        if kind == "huge":
+            # Whitespace after the opening bracket: a parser must read all of it to get anywhere.
+            pad = b" " * max(0, HUGE_BYTES - len(resp.body))
+            return replace(resp, body=resp.body[:1] + pad + resp.body[1:], chunk=64 * 1024)
         return resp
+
+
+_NOT_JSON = object()
+
+
+def _json_of(resp: Response) -> Any:
+    ctype = dict(resp.headers).get("content-type", "")
+    if "json" not in ctype:
+        return _NOT_JSON
+    try:
+        return json.loads(resp.body)
+    except ValueError:
+        return _NOT_JSON
+
+
+def _wrong_types(v: Any) -> Any:
+    if isinstance(v, dict):
+        return [_wrong_types(x) for x in v.values()]
+    if isinstance(v, list):
+        return {str(i): _wrong_types(x) for i, x in enumerate(v)}
+    if isinstance(v, str):
+        return len(v)
+    if v is None:
+        return {}
+    return str(v)
 
 
 async def send_response(send: Send, resp: Response) -> None:
     headers = [(k.encode(), v.encode()) for k, v in resp.headers]
     headers.append((b"content-length", str(len(resp.body)).encode()))
     await send({"type": "http.response.start", "status": resp.status, "headers": headers})
-    if resp.drip_s <= 0:
+    if resp.chunk <= 0:
         await send({"type": "http.response.body", "body": resp.body})
         return
-    step = max(1, len(resp.body) // 20)
-    for i in range(0, len(resp.body), step):
-        await send(
-            {"type": "http.response.body", "body": resp.body[i : i + step], "more_body": True}
-        )
-        await asyncio.sleep(resp.drip_s)
+    for i in range(0, len(resp.body), resp.chunk):
+        part = resp.body[i : i + resp.chunk]
+        await send({"type": "http.response.body", "body": part, "more_body": True})
+        if resp.drip_s:
+            await asyncio.sleep(resp.drip_s)
     await send({"type": "http.response.body", "body": b""})
 
 

@@ -200,6 +200,37 @@ def _request_details(req: Request) -> dict[str, str]:
     }
 
 
+# (category, code, message) by status, from the categories of ap-docs' error catalogue (§2.7).
+_ERRORS = {
+    401: (
+        "authentication",
+        "unauthorized",
+        "Authentication failed: the API token or secret is wrong",
+    ),
+    403: ("authorization", "forbidden", "The user does not belong to this API token"),
+    404: ("not-found", "resource-not-found", "The requested resource could not be found"),
+    500: ("unavailable", "service-unavailable", "The service is temporarily unavailable"),
+}
+
+
+def error_answer(req: Request, status: int, wait_s: float | None) -> Response:
+    """Bandwidth's answer for an error status: `{category, code, message, details}`; the 429
+    one has no `message`, and its reset time (epoch ms) in a detail and in `X-RateLimit-Reset`,
+    both absent from the variant that says nothing about when to retry (§2.7)."""
+    details = _request_details(req)
+    if status != 429:
+        category, code, message = _ERRORS.get(status, ("unavailable", "error", "Unknown error"))
+        return error(status, category, code, message, details)
+    if wait_s is None:
+        return error(429, "too-many-requests", "rate-limit-reached", None, details)
+    # Rounded up: a client that waits until the reset instant must then be let through.
+    reset = str(math.ceil((time.time() + wait_s) * 1000))
+    details["rateLimitResetTime"] = reset
+    resp = error(429, "too-many-requests", "rate-limit-reached", None, details)
+    resp.headers.append(("X-RateLimit-Reset", reset))
+    return resp
+
+
 class BandwidthSim:
     def __init__(self, sim: SimApp) -> None:
         self.sim = sim
@@ -207,20 +238,12 @@ class BandwidthSim:
     def guard(self, req: Request, user_id: str) -> Response | None:
         """Auth (401 unknown credentials, 403 another user's path), then the rate limit."""
         if req.basic_auth() != (_DEMO["api_token"], _DEMO["api_secret"]):
-            message = "Authentication failed: the API token or secret is wrong"
-            return error(401, "authentication", "unauthorized", message, _request_details(req))
+            return error_answer(req, 401, None)
         if user_id != _DEMO["user_id"]:
             message = f"The user {user_id} does not belong to this API token"
             return error(403, "authorization", "forbidden", message, _request_details(req))
         wait = self.sim.over_limit(f"{PROVIDER}/{user_id}", *RATE)
-        if wait is None:
-            return None
-        # Rounded up: a client that waits until the reset instant must then be let through.
-        reset = str(math.ceil((time.time() + wait) * 1000))
-        details = {**_request_details(req), "rateLimitResetTime": reset}
-        resp = error(429, "too-many-requests", "rate-limit-reached", None, details)
-        resp.headers.append(("X-RateLimit-Reset", reset))
-        return resp
+        return None if wait is None else error_answer(req, 429, wait)
 
     def list_calls(self, req: Request, user_id: str) -> Response:
         denied = self.guard(req, user_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import struct
 from dataclasses import dataclass
@@ -164,12 +165,44 @@ def _fail(message: str) -> Response:
     return Response.json({"status": "fail", "message": message}, 400)
 
 
+# express-rate-limit as app.js configures it: 600 requests per 5-minute window, standard headers.
+RATE_LIMIT_POLICY = "600;w=300"
+
+
+def error_answer(req: Request, status: int, wait_s: float | None) -> Response:
+    """jambonz's answer for an error status (§1.0, §1.5): Express `sendStatus` plain text for
+    401 (passport) and 404, the permission middleware's `{status, message}` for 403, the route's
+    `{"msg": err.message}` for 500 (here: InfluxDB is down). A 429 comes from express-rate-limit
+    (app.js): its HTML-typed message with the `RateLimit-*` headers and Retry-After, or none of
+    them where the limiter is configured without headers."""
+    if status == 401:
+        return Response.text("Unauthorized", 401)
+    if status == 403:
+        return Response.json({"status": "fail", "message": "insufficient privileges"}, 403)
+    if status == 404:
+        return Response.text("Not Found", 404)
+    if status == 429:
+        text = "Too many requests, please try again later."
+        resp = Response.text(text, 429, "text/html; charset=utf-8")
+        if wait_s is not None:
+            reset = str(math.ceil(wait_s))
+            resp.headers += [
+                ("ratelimit-policy", RATE_LIMIT_POLICY),
+                ("ratelimit-limit", "600"),
+                ("ratelimit-remaining", "0"),
+                ("ratelimit-reset", reset),
+                ("retry-after", reset),
+            ]
+        return resp
+    return Response.json({"msg": "connect ECONNREFUSED 127.0.0.1:8086"}, status)
+
+
 def authorize(req: Request, mount: str, sid: str) -> frozenset[str] | Response:
     """The accounts `req` may read under this mount, or the error (§1.5): 401 plain from
     passport, 400/403 `{status, message}` from the permission middleware."""
     grant = KEYS.get(req.bearer() or "")
     if grant is None:
-        return Response.text("Unauthorized", 401)
+        return error_answer(req, 401, None)
     if not _UUID.fullmatch(sid):
         return _fail("invalid AccountsSid format" if mount == "Accounts" else "invalid sid format")
     scope, owner = grant
@@ -179,7 +212,7 @@ def authorize(req: Request, mount: str, sid: str) -> frozenset[str] | Response:
         return frozenset({sid})
     if mount == "ServiceProviders" and scope == "service_provider" and sid == owner:
         return frozenset(SP_ACCOUNTS)
-    return Response.json({"status": "fail", "message": "insufficient privileges"}, 403)
+    return error_answer(req, 403, None)
 
 
 def _positive(value: str | None) -> int | None:

@@ -279,6 +279,26 @@ def _error(status: int, text: str, key: str = "error") -> Response:
     return Response.json({"api_id": str(uuid.uuid4()), key: text}, status)
 
 
+_ERRORS = {
+    401: "Authentication credentials invalid",
+    # The overview's example of a 403 (§1.5).
+    403: "SIP trunking is not enabled for this account",
+    404: "not found",
+    429: "Too many requests. Plivo rate limit is 300 requests per 5 s",
+    500: "Internal server error. Please try again later",
+}
+
+
+def error_answer(req: Request, status: int, wait_s: float | None) -> Response:
+    """Plivo's answer for an error status: `{"api_id", "error"}` JSON whatever went wrong
+    (§1.5). No reset header is documented on its 429 (§5.3): one that says when to retry can
+    only be the standard Retry-After."""
+    resp = _error(status, _ERRORS.get(status, "error"))
+    if status == 429 and wait_s is not None:
+        resp.headers.append(("retry-after", str(math.ceil(wait_s))))
+    return resp
+
+
 def _parse_time(v: str, name: str, zone: tzinfo) -> tuple[datetime, timedelta]:
     """`YYYY-MM-DD HH:MM[:ss[.uuuuuu]]` in `zone` → the instant and the precision given."""
     for fmt, step in (
@@ -457,10 +477,10 @@ def routes(sim: SimApp) -> list[Route]:
     def guard(req: Request, auth_id: str) -> Response | None:
         # The {auth_id} in the path must be the authenticated one (§1.1).
         if req.basic_auth() != (AUTH_ID, AUTH_TOKEN) or auth_id != AUTH_ID:
-            return _error(401, "Authentication credentials invalid")
+            return error_answer(req, 401, None)
         if sim.over_limit(f"{P}/{auth_id}", *RATE_LIMIT) is not None:
             # No Retry-After: none is documented (§1.5).
-            return _error(429, "Too many requests. Plivo rate limit is 300 requests per 5 s")
+            return error_answer(req, 429, None)
         return None
 
     def listing(req: Request, auth_id: str, legacy: bool) -> Response:

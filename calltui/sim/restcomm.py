@@ -108,6 +108,37 @@ def unauthorized() -> Response:
     return Response(401, b"", [("www-authenticate", 'Basic realm="Restcomm realm"')])
 
 
+NGINX_429 = (
+    "<html>\r\n<head><title>429 Too Many Requests</title></head>\r\n<body>\r\n"
+    "<center><h1>429 Too Many Requests</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+
+def error_answer(req: Request, status: int, wait_s: float | None) -> Response:
+    """Restcomm's answer for an error status (§3.1, §3.5): 401 empty with its realm, 403 and
+    404 empty; a 500 through `buildErrorResponseBody`, JSON or `<RestcommResponse>` XML as the
+    request negotiates. Restcomm has no rate limit (§3.5): a 429 comes from a proxy in front,
+    nginx's page, with Retry-After when it says when to retry."""
+    if status == 401:
+        return unauthorized()
+    if status == 429:
+        resp = Response.text(NGINX_429, 429, "text/html")
+        if wait_s is not None:
+            resp.headers.append(("retry-after", str(math.ceil(wait_s))))
+        return resp
+    if status != 500:
+        return Response.empty(status)
+    message = "Exception while processing the request"
+    if req.path.endswith(".json") or "json" in req.headers.get("accept", ""):
+        body = {"message": message, "error": "java.lang.IllegalStateException"}
+        return json_response(body, 500)
+    xml = f"<?xml version='1.0' encoding='UTF-8'?><RestcommResponse><Message>{message}</Message>"
+    return Response(
+        500, (xml + "</RestcommResponse>").encode(), [("content-type", "application/xml")]
+    )
+
+
 # --- one call as Restcomm stores it ---------------------------------------------------------
 
 

@@ -437,6 +437,40 @@ def call_trace(world: World, box: Box, params: dict[str, str]) -> Response:
     return Response.json(dict(sorted(body.items())))
 
 
+RAILS_PAGES = {
+    404: ("The page you were looking for doesn't exist", "You may have mistyped the address."),
+    500: ("We're sorry, but something went wrong", "Please try again later."),
+}
+RAILS_PHRASES = {404: "Not Found", 500: "Internal Server Error"}
+
+
+def error_answer(req: Request, status: int, wait_s: float | None) -> Response:
+    """The portal's answer for an error status. The real bodies are unverified (§2.7); these
+    are what its Rails stack sends: HTTP Basic's plain refusal for 401, an empty `head
+    :forbidden` for 403, ActionDispatch::PublicExceptions for 404 and 500 (JSON
+    `{"status", "error"}` to a client that accepts JSON, else the static HTML page), and
+    Rack::Attack's `Retry later` for 429."""
+    if status == 401:
+        resp = Response.text(RAILS_BASIC_DENIED, 401, HTML)
+        resp.headers.append(("www-authenticate", 'Basic realm="Toolpack"'))
+        return resp
+    if status == 429:
+        resp = Response.text("Retry later\n", 429)
+        if wait_s is not None:
+            resp.headers.append(("retry-after", str(max(1, round(wait_s)))))
+        return resp
+    if status in RAILS_PAGES:
+        if "json" in req.headers.get("accept", ""):
+            return Response.json({"status": status, "error": RAILS_PHRASES[status]}, status)
+        title, hint = RAILS_PAGES[status]
+        page = (
+            f"<!DOCTYPE html><html><head><title>{title} ({status})</title></head><body>"
+            f"<div class='dialog'><h1>{title}.</h1><p>{hint}</p></div></body></html>"
+        )
+        return Response.text(page, status, HTML)
+    return Response(status, b"", [("content-type", HTML)])
+
+
 def authorize(req: Request) -> Response | None:
     """None when the request carries the demo box's credentials, else the box's refusal."""
     if "authorization" not in req.headers:
@@ -445,9 +479,7 @@ def authorize(req: Request) -> Response | None:
         )
     account = DEMO_ACCOUNTS["demo-tmedia"]
     if req.basic_auth() != (account["username"], account["password"]):
-        resp = Response.text(RAILS_BASIC_DENIED, 401, HTML)
-        resp.headers.append(("www-authenticate", 'Basic realm="Toolpack"'))
-        return resp
+        return error_answer(req, 401, None)
     return None
 
 

@@ -448,7 +448,7 @@ async def test_unknown_call_is_not_found_with_the_servers_message(open_demo: Ope
 @pytest.mark.parametrize(
     ("fault", "error", "text"),
     [
-        ("500", ServerError, "simulated 500"),
+        ("500", ServerError, "temporarily unavailable"),
         ("html", ServerError, "HTML page"),
         ("malformed", BadResponseError, "malformed JSON"),
         ("truncated", BadResponseError, "malformed JSON"),
