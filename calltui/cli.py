@@ -21,7 +21,7 @@ from calltui.config import ConfigError, Settings, default_config_path, load_sett
 from calltui.filters import FilterError, build_query
 from calltui.model import CallQuery
 
-SUBCOMMANDS = ("calls", "show", "simulate", "config")
+SUBCOMMANDS = ("calls", "show", "stats", "simulate", "config")
 EXIT_OK, EXIT_PROVIDER, EXIT_USAGE = 0, 1, 2
 ENV_SIM_NOW = "CALLTUI_SIM_NOW"
 DEMO_SEED = 1
@@ -80,12 +80,19 @@ def build_parser(sub: str | None) -> argparse.ArgumentParser:
         _source_args(p, accounts="one")
         p.add_argument("call_id", metavar="CALL_ID")
         p.add_argument("--format", choices=("json", "text"), default="json")
+    elif sub == "stats":
+        _source_args(p)
+        _filter_args(p)
+        p.add_argument("--format", choices=("table", "json"), default="table")
     elif sub == "simulate":
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8080)
         p.add_argument("--seed", type=int, default=DEMO_SEED)
         p.add_argument("--latency", type=float, default=0.0, metavar="MS")
-        p.add_argument("--faults", metavar="SPEC", help="e.g. 429@plivo=0.3,html=0.05,hostile")
+        from calltui.sim.asgi import FAULT_KINDS
+
+        kinds = ", ".join(FAULT_KINDS)
+        p.add_argument("--faults", metavar="SPEC", help=f"KIND[@PROVIDER][=RATE],... KIND: {kinds}")
     elif sub == "config":
         p.add_argument("action", choices=("init", "check", "path"))
         p.add_argument("--config", type=Path)
@@ -207,6 +214,33 @@ async def _show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _stats(args: argparse.Namespace) -> int:
+    """KPIs over every call the filters select (analysis.kpi), merged and per account; the
+    JSON keys are in analysis.report."""
+    from calltui import render
+    from calltui.analysis import kpi, report
+    from calltui.engine import Engine
+
+    settings, transport = open_source(args)
+    names = pick_accounts(settings, args.account)
+    query = query_from(args, timedelta(hours=24))
+    until = query.until or (sim_now() if args.demo else None) or datetime.now(timezone.utc)
+    engine = Engine(settings, transport=transport)
+    try:
+        records = await engine.collect(names, query, None)
+    finally:
+        await engine.aclose()
+    merged, per = kpi.summarize(records, since=query.since, until=until, accounts=names)
+    if args.format == "json":
+        json.dump(report.document(merged, per, query.since, until), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        zone = render.display_zone(settings.display.timezone)
+        kinds = {n: settings.accounts[n].provider for n in names}
+        sys.stdout.write(report.table(merged, per, query.since, until, zone, kinds))
+    return _report(engine.errors(), settings)
+
+
 async def _simulate(args: argparse.Namespace) -> int:
     from calltui.sim.app import SimApp
     from calltui.sim.server import serve
@@ -254,10 +288,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     sub = argv[0] if argv and argv[0] in SUBCOMMANDS else None
     args = build_parser(sub).parse_args(argv[1:] if sub else argv)
     try:
+        _open_request_log()
         if sub == "calls":
             code = asyncio.run(_calls(args))
         elif sub == "show":
             code = asyncio.run(_show(args))
+        elif sub == "stats":
+            code = asyncio.run(_stats(args))
         elif sub == "simulate":
             code = asyncio.run(_simulate(args))
         elif sub == "config":
@@ -270,6 +307,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         code = 130
     sys.exit(code)
+
+
+def _open_request_log() -> None:
+    """CALLTUI_LOG (calltui.log) is opened up front, so a path that cannot be written is a
+    usage error rather than a log that silently stays empty."""
+    from calltui.log import ENV_LOG, request_log
+
+    try:
+        request_log()
+    except OSError as e:
+        raise UsageError(f"{ENV_LOG}: cannot open the log: {e.strerror or e}") from None
 
 
 def _tui(args: argparse.Namespace) -> int:

@@ -12,6 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+SOURCE = (
+    "Plivo Zentrunk hangup codes, https://docs.plivo.com/docs/sip-trunking/troubleshooting/"
+    "zentrunk-hangup-codes (research/providers-plivo-bandwidth-restcomm.md §1.6); record names "
+    "from plivo/plivo-cli sip-trunking-skill/SKILL.md @ 0d67b74"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class HangupCode:
@@ -114,9 +120,21 @@ RECORD_NAMES: dict[str, int] = {
     "call_rejected_unauthorized_by_carrier": 4010,
 }
 
+# `hangup_source` (legacy `hangup_initiator`): who ended the call, in Plivo's words (§1.6).
+SOURCES: dict[str, str] = {
+    "customer": "your own infrastructure",
+    "carrier": "the remote carrier",
+    "zentrunk": "Plivo Zentrunk itself",
+}
+
 SUCCESS = frozenset({3000, 3010})
 MID_CALL = frozenset({3020, 3030, 3040, 5220, 5230, 5240, 5310, 5320})
 BUSINESS = frozenset({4410, 4420, 4550, 4340, 6000, 6030})
+
+
+def lookup(code: int | None) -> HangupCode | None:
+    """The table's entry for a hangup code, or None for a code outside the public table."""
+    return None if code is None else CODES.get(code)
 
 
 def group(code: int) -> str:

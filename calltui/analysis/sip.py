@@ -7,6 +7,11 @@ ours, written for a NOC engineer reading why a call did not connect.
 
 from __future__ import annotations
 
+SOURCE = (
+    "RFC 3261 §21 reason phrases, with RFC 3262, 3892, 4412, 5393, 6086, 8599 for later codes, "
+    "as listed in the IANA SIP Response Codes registry"
+)
+
 SIP_MEANING: dict[int, str] = {
     200: "OK: the call was answered",
     400: "Bad Request: a malformed INVITE was refused",
@@ -72,3 +77,17 @@ def sip_meaning(code: int | None) -> str | None:
     }
     kind = classes.get(code // 100)
     return f"SIP {code}: {kind}" if kind else None
+
+
+def sip_phrase(code: int | None) -> str | None:
+    """The reason phrase alone (`Busy Here`), or `SIP 499` for an unlisted code."""
+    if code is None:
+        return None
+    meaning = SIP_MEANING.get(code)
+    if meaning is None:
+        return f"SIP {code}" if 100 <= code < 700 else None
+    return meaning.partition(":")[0]
+
+
+lookup = sip_meaning
+"""Every table module has a `lookup`: here the plain meaning of a final status."""

@@ -1,0 +1,313 @@
+"""Handing a call over: a redacted bundle for a carrier ticket, the API request as a curl
+command, and the call's SIP capture saved as a pcap file.
+
+    redact_number(s) -> str                   every digit but the last four masked
+    redact_ip(s) -> str                       IPv4/IPv6 addresses in `s` masked
+    redacted_bundle(detail, *, settings, related=(), now=None) -> dict
+    write_bundle(detail, path, *, settings, related=(), now=None) -> Path    JSON, mode 0600
+    curl_for(provider, call) -> str           the request behind the record, secrets as $VARs
+    await save_pcap(provider, call, path) -> Path      jambonz only (its Homer pcap endpoint)
+    pcap_viewers() -> list[str]; viewer_command(viewer, pcap) -> list[str]
+
+What the bundle hides, everywhere in it (the record, its `raw`, legs, events, the trace, the
+text view): the numbers of the call and its legs (and of the related calls given) wherever they
+appear, any value under a number field (`from`, `to`, `calling`, `called`, `from_number`,
+`caller_name`, ...), E.164 numbers (`+` and 6 to 15 digits) and the user part of `sip:`/`tel:`
+URIs, all keeping their last four digits; IPv4 and IPv6 addresses, keeping only their last
+group (`x.x.x.14`, `x::1f`), Call-IDs included (their local part, usually enough to find the
+call, stays); every configured secret, and the account identifiers that are half of a
+credential (Plivo `auth_id`, Restcomm `account_sid`). Nothing else is altered.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import shlex
+import shutil
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from calltui import render
+from calltui.analysis.correlate import Relation
+from calltui.analysis.verdict import verdict
+from calltui.config import Settings
+from calltui.model import Call, CallDetail, iso, number_key
+from calltui.providers.base import Provider
+
+BUNDLE_VERSION = 1
+SECRET = "[secret]"
+NUMBER_KEYS = frozenset(
+    {
+        "from",
+        "to",
+        "from_",
+        "from_number",
+        "to_number",
+        "calling",
+        "called",
+        "caller_name",
+        "forwarded_from",
+        "callerid",
+        "caller_id",
+        "callernumber",
+        "callednumber",
+    }
+)
+"""Fields whose value is a number (compared lower-case): masked whatever their shape."""
+
+_IPV4 = re.compile(r"(?<![\d.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\d])")
+_IPV6 = re.compile(r"(?<![0-9A-Fa-f:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![0-9A-Fa-f:])")
+_E164 = re.compile(r"\+\d{6,15}(?!\d)")
+_URI_USER = re.compile(r"(?i)\b(sips?:|tel:)([+\d][\d\-()]{4,})(?=[@;>\s\"']|$)")
+_DIGIT_RUN = re.compile(r"\d{5,}")
+_MIN_SECRET = 4
+_MIN_ID = 8
+
+AUTH_PLACEHOLDERS: dict[str, list[str]] = {
+    "tmedia": ["-u", '"$TMEDIA_USERNAME:$TMEDIA_PASSWORD"'],
+    "plivo": ["-u", '"$PLIVO_AUTH_ID:$PLIVO_AUTH_TOKEN"'],
+    "bandwidth": ["-u", '"$BANDWIDTH_API_TOKEN:$BANDWIDTH_API_SECRET"'],
+    "restcomm": ["-u", '"$RESTCOMM_ACCOUNT_SID:$RESTCOMM_AUTH_TOKEN"'],
+    "jambonz": ["-H", '"Authorization: Bearer $JAMBONZ_API_KEY"'],
+}
+"""Auth as shell variables, double-quoted so the shell expands them; never the values."""
+PLIVO_BEARER = ["-H", '"Authorization: Bearer $PLIVO_AUTH_TOKEN"']
+"""Plivo's scoped `stk_` tokens go as a bearer token (providers/plivo.py)."""
+
+VIEWERS = ("sngrep", "wireshark", "tshark")
+
+
+class HandoffError(Exception):
+    """A handoff this call or provider cannot give (no pcap endpoint, no Call-ID)."""
+
+
+# --- masking ---------------------------------------------------------------------------------
+
+
+def redact_number(s: str) -> str:
+    """Every digit of `s` masked with `*` but the last four; other characters kept:
+    `+14155550123` → `+*******0123`, `sip:4930123456@h` → `sip:******3456@h`."""
+    total = sum(ch.isdigit() for ch in s)
+    keep_from = total - 4
+    out, seen = [], 0
+    for ch in s:
+        if ch.isdigit():
+            out.append(ch if seen >= keep_from else "*")
+            seen += 1
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _mask_v4(m: re.Match[str]) -> str:
+    if any(int(g) > 255 for g in m.groups()):
+        return m.group(0)
+    return f"x.x.x.{m.group(4)}"
+
+
+def _mask_v6(m: re.Match[str]) -> str:
+    text = m.group(0)
+    try:
+        addr = ipaddress.IPv6Address(text)
+    except ValueError:
+        return text
+    return f"x::{addr.exploded.rsplit(':', 1)[1].lstrip('0') or '0'}"
+
+
+def redact_ip(s: str) -> str:
+    """IPv4 addresses as `x.x.x.<last octet>`, IPv6 ones as `x::<last group>` (an IPv4-mapped
+    IPv6 address keeps the form of both). Clock times like `14:00:00` are not addresses."""
+    return _IPV6.sub(_mask_v6, _IPV4.sub(_mask_v4, s))
+
+
+class Redactor:
+    """Masks one bundle's strings: secrets, credential ids, the given numbers, IPs."""
+
+    def __init__(self, settings: Settings, numbers: Iterable[str | None] = ()) -> None:
+        self.secrets = sorted(
+            {s for s in settings.secrets() if len(s) >= _MIN_SECRET}, key=len, reverse=True
+        )
+        ids = set()
+        for acc in settings.accounts.values():
+            for name in ("auth_id", "account_sid") if acc.provider in ("plivo", "restcomm") else ():
+                value = getattr(acc, name, None)
+                if isinstance(value, str) and len(value) >= _MIN_ID:
+                    ids.add(value)
+        self.ids = sorted(ids, key=len, reverse=True)
+        keys = {number_key(n) for n in numbers if n}
+        self.numbers = {
+            d for d in ("".join(ch for ch in k if ch.isdigit()) for k in keys) if len(d) >= 5
+        }
+
+    def text(self, s: str) -> str:
+        for secret in self.secrets:
+            s = s.replace(secret, SECRET)
+        for ident in self.ids:
+            s = s.replace(ident, "[account-id]")
+        s = _URI_USER.sub(lambda m: m.group(1) + redact_number(m.group(2)), s)
+        s = _E164.sub(lambda m: redact_number(m.group(0)), s)
+        if self.numbers:
+            s = _DIGIT_RUN.sub(self._known, s)
+        return redact_ip(s)
+
+    def _known(self, m: re.Match[str]) -> str:
+        run = m.group(0)
+        for n in self.numbers:
+            # The number itself, inside a longer run, or its national form (a long suffix).
+            if n in run or (len(run) >= 7 and n.endswith(run)):
+                return redact_number(run)
+        return run
+
+    def value(self, v: Any, key: str | None = None) -> Any:
+        """`v` with every string masked; any value under a number field masked as a number."""
+        if isinstance(v, dict):
+            return {self.text(str(k)): self.value(x, str(k)) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [self.value(x, key) for x in v]
+        numeric = key is not None and key.lower() in NUMBER_KEYS
+        if isinstance(v, bool) or v is None:
+            return v
+        if isinstance(v, int) and (numeric or str(abs(v)) in self.numbers):
+            return redact_number(str(v))
+        if isinstance(v, str):
+            out = self.text(v)
+            return redact_number(out) if numeric else out
+        return v
+
+
+# --- the bundle ------------------------------------------------------------------------------
+
+
+def redacted_bundle(
+    detail: CallDetail,
+    *,
+    settings: Settings,
+    related: Iterable[Relation] = (),
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """A JSON-ready document for a carrier ticket: the verdict, the drill-down (design 1.4 keys:
+    call, legs, trace, events, recordings, notifications, explanation), the provider extras,
+    the related calls and a plain-text view, every value redacted (see the module doc)."""
+    rel = list(related)
+    calls = [detail.call, *detail.legs, *(r.call for r in rel)]
+    redactor = Redactor(settings, (n for c in calls for n in (c.from_, c.to)))
+    doc: dict[str, Any] = {
+        "calltui_bundle": BUNDLE_VERSION,
+        "created_at": iso(now or datetime.now(timezone.utc)),
+        "redaction": (
+            "phone numbers keep their last 4 digits; IP addresses keep their last group; "
+            "credentials and account ids removed"
+        ),
+        "verdict": verdict(detail).to_dict(),
+        **detail.to_dict(),
+        "extra": detail.extra,
+        "related": [r.to_dict() for r in rel],
+        "text": render.detail_text(detail, timezone.utc),
+    }
+    out: dict[str, Any] = redactor.value(doc)
+    return out
+
+
+def write_bundle(
+    detail: CallDetail,
+    path: Path,
+    *,
+    settings: Settings,
+    related: Iterable[Relation] = (),
+    now: datetime | None = None,
+) -> Path:
+    """The bundle written as JSON (ASCII, indented) with mode 0600; a directory `path` gets a
+    file named after the call."""
+    doc = redacted_bundle(detail, settings=settings, related=related, now=now)
+    call = detail.call
+    target = path / f"calltui-{call.provider}-{_file_part(call.id)}.json" if path.is_dir() else path
+    _write_private(target, (json.dumps(doc, ensure_ascii=True, indent=2) + "\n").encode())
+    return target
+
+
+# --- curl ------------------------------------------------------------------------------------
+
+
+def curl_for(provider: Provider[Any], call: Call) -> str:
+    """`curl` for the API request behind `call`'s record (Provider.request_for), on the account's
+    base URL with exactly the query the adapter sends; credentials as shell variables."""
+    path, params = provider.request_for(call)
+    clean = {k: v for k, v in params.items() if v is not None and v != ""}
+    url = provider.http.url_for(path, clean)
+    auth = AUTH_PLACEHOLDERS[provider.name]
+    token = getattr(provider.account, "auth_token", None)
+    if (
+        provider.name == "plivo"
+        and token is not None
+        and token.get_secret_value().startswith("stk_")
+    ):
+        auth = PLIVO_BEARER
+    args = ["curl", "-sS", *auth, "-H", shlex.quote("Accept: application/json")]
+    account = provider.account
+    if account.ca_bundle:
+        args += ["--cacert", shlex.quote(account.ca_bundle)]
+    elif not account.verify_tls:
+        args.append("-k")
+    args.append(shlex.quote(url))
+    line = " ".join(args)
+    for secret in account.secrets():
+        if len(secret) >= _MIN_SECRET:
+            line = line.replace(secret, SECRET)
+    return line
+
+
+# --- pcap ------------------------------------------------------------------------------------
+
+
+async def save_pcap(provider: Provider[Any], call: Call, path: Path) -> Path:
+    """The call's SIP capture from jambonz (`RecentCalls/{sip_callid}/invite/pcap`, served from
+    Homer) written to `path` with mode 0600; a directory `path` gets `callid-<Call-ID>.pcap`, the
+    name the jambonz webapp gives it. Raises HandoffError where there is no capture to ask for,
+    and the provider's errors (NotFoundError when Homer has none) as they come."""
+    from calltui.providers.jambonz import Jambonz
+
+    if not isinstance(provider, Jambonz):
+        raise HandoffError(f"{provider.name} has no pcap endpoint (only jambonz serves one)")
+    if not call.sip_call_id:
+        raise HandoffError(f"call {call.id} has no SIP Call-ID to fetch a capture by")
+    data = await provider.pcap(call.sip_call_id)
+    target = path / f"callid-{_file_part(call.sip_call_id)}.pcap" if path.is_dir() else path
+    _write_private(target, data)
+    return target
+
+
+def pcap_viewers() -> list[str]:
+    """The pcap viewers found on PATH (sngrep, wireshark, tshark, in that order), as paths."""
+    return [found for name in VIEWERS if (found := shutil.which(name))]
+
+
+def viewer_command(viewer: str, pcap: Path) -> list[str]:
+    """The argv that opens `pcap` in `viewer` (a name or path from pcap_viewers())."""
+    name = Path(viewer).name
+    if name.startswith("sngrep"):
+        return [viewer, "-I", str(pcap)]
+    if name.startswith("tshark"):
+        return [viewer, "-r", str(pcap), "-Y", "sip"]
+    return [viewer, "-r", str(pcap)]
+
+
+# --- files -----------------------------------------------------------------------------------
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._@-]+")
+
+
+def _file_part(s: str) -> str:
+    """A provider id made safe as part of a file name (ids may hold `/`, `..`, anything)."""
+    return (_UNSAFE_NAME.sub("_", s).strip("._") or "call")[:100]
+
+
+def _write_private(target: Path, data: bytes) -> None:
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.chmod(target, 0o600)  # an existing file keeps its mode through O_CREAT
