@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 
 from calltui.sim.asgi import Request, Response, Route, route
 from calltui.sim.demo import DEMO_ACCOUNTS
-from calltui.sim.world import SimCall
+from calltui.sim.world import RETENTION_DAYS, SimCall
 
 if TYPE_CHECKING:
     from calltui.sim.app import SimApp
@@ -260,7 +260,8 @@ class BandwidthSim:
         order = p.get("sortOrder", "desc")
         if order not in ("asc", "desc"):
             return self._bad(req, "sortOrder must be asc or desc")
-        calls = self.sim.world.calls(PROVIDER)
+        filtered = bool(p.get("from") or p.get("to"))
+        calls = self._newest(None if filtered or order == "asc" else (page + 1) * size + 1)
         for key, attr in (("from", "from_num"), ("to", "to_num")):
             if p.get(key):
                 calls = [c for c in calls if getattr(c, attr) == p[key]]
@@ -274,6 +275,20 @@ class BandwidthSim:
             if link:
                 resp.headers.append(("Link", link))
         return resp
+
+    def _newest(self, wanted: int | None) -> list[SimCall]:
+        """The newest `wanted` calls or more (all of them for None), newest first. Bandwidth's
+        list has no time bounds; growing the window hour by hour keeps a first page from
+        generating a week of calls."""
+        world = self.sim.world
+        if wanted is None:
+            return world.calls(PROVIDER)
+        hours = 2
+        while True:
+            calls = world.calls(PROVIDER, start=world.now() - timedelta(hours=hours))
+            if len(calls) >= wanted or hours >= RETENTION_DAYS * 24:
+                return calls
+            hours *= 4
 
     def get_call(self, req: Request, user_id: str, call: str) -> Response:
         c = self._call(req, user_id, call)
