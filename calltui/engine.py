@@ -20,7 +20,7 @@ import httpx
 
 from calltui.config import Settings
 from calltui.http import ProviderError, RetryPolicy
-from calltui.model import Call, CallDetail, CallQuery
+from calltui.model import Call, CallDetail, CallQuery, PageRef
 from calltui.providers.base import Page, Provider, open_provider
 
 PREFETCH_PAGES = 2
@@ -87,6 +87,14 @@ class Engine:
     async def detail(self, account: str, call_id: str) -> CallDetail:
         return await self.provider(account).detail(call_id)
 
+    async def refetch(self, account: str, request: tuple[str, dict[str, Any]]) -> list[Call]:
+        """The records of a page listed earlier (its Page.request), fetched again."""
+        calls = await self.provider(account).fetch_page(request)
+        ref = PageRef(account, request)
+        for c in calls:
+            c.page = ref
+        return calls
+
     async def merged(
         self,
         accounts: Iterable[str],
@@ -148,6 +156,10 @@ class Engine:
         pages = self.provider(state.account).pages(query)
         try:
             async for page in pages:
+                # Every record knows its page, so the store can drop it and fetch it again.
+                ref = PageRef(state.account, page.request)
+                for c in page.records:
+                    c.page = ref
                 state.pages += 1
                 state.fetched += len(page.records)
                 if on_state:

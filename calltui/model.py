@@ -52,6 +52,15 @@ RECORD_KEYS = (
 )
 
 
+@dataclass(slots=True, eq=False)
+class PageRef:
+    """The listing request a record came from (shared by every record of one page), so the store
+    can drop a page's heavy parts and fetch it again later. Compared by identity: one per page."""
+
+    account: str
+    request: tuple[str, dict[str, Any]] | None
+
+
 @dataclass(slots=True)
 class Call:
     provider: str
@@ -73,6 +82,8 @@ class Call:
     cause: str | None = None
     cause_code: int | None = None
     mos: float | None = None
+    page: PageRef | None = field(default=None, compare=False, repr=False)
+    """Where the record was listed; not part of the record (not in RECORD_KEYS)."""
 
     def to_dict(self, *, with_raw: bool = True) -> dict[str, Any]:
         """The record as design 1.3 prints it: exactly RECORD_KEYS, times as ISO 8601 UTC."""

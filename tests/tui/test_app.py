@@ -238,12 +238,13 @@ async def test_markup_and_escapes_in_provider_data_stay_inert():
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         hostile = "[@click=app.quit]x[/] \x1b[2J\x1b]52;c;ZXZpbA==\x07[bold]"
-        row = app.store.calls[app.query_one(CallTable).view[0]]
+        table = app.query_one(CallTable)
+        row = app.store.calls[table.view[0]]
         evil = Call(**{**{f: getattr(row, f) for f in Call.__slots__}, "id": hostile})  # type: ignore[arg-type]
         evil.from_ = hostile
-        app.store.calls[app.query_one(CallTable).view[0]] = evil
-        app.query_one(CallTable)._invalidate()
-        app.query_one(CallTable).refresh()
+        (added,) = app.store.extend([evil])
+        table.set_view([added, *table.view], table.status_text)
+        table.cursor = 0
         await pilot.press("y")
         await pilot.pause(0.2)
         assert app.is_running

@@ -1,20 +1,27 @@
 """The call table: a Line-API virtual table over the CallStore.
 
 Only visible lines are rendered (render_line per screen row), each row's strip is cached by
-(row, cursor, width, generation), so the cost of a frame depends on the terminal's height, not on
-how many calls are loaded. A sticky header, and a last line saying "loading…" or "end of results".
+(row, cursor, row state, generation), so the cost of a frame depends on the terminal's height, not
+on how many calls are loaded. A sticky header (saying "sorting…" while a view is rebuilt), and a
+last line saying "loading…" or "end of results".
+
+A row the store evicted is drawn from its skeleton, dimmed, and its page is asked for again
+(PageWanted); rows_changed() redraws it once restored. The rows on screen are pinned in the store
+so that it never evicts what is shown.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import OrderedDict
+from collections.abc import MutableSequence
 from datetime import tzinfo
 
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
 from textual.color import Color, ColorParseError
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -22,7 +29,7 @@ from textual.strip import Strip
 
 from calltui.model import Outcome
 from calltui.render import fmt_duration, fmt_time
-from calltui.store import CallStore, Sort
+from calltui.store import EVICTED, GONE, HELD, Brief, CallStore, Refetch, Sort
 from calltui.text import inert
 
 # The last column takes what the terminal has left (at least CAUSE_MIN cells).
@@ -70,6 +77,7 @@ class CallTable(ScrollView, can_focus=True):
         "call-table--header",
         "call-table--cursor",
         "call-table--status",
+        "call-table--placeholder",
     }
     DEFAULT_CSS = """
     CallTable { background: $surface; }
@@ -79,6 +87,7 @@ class CallTable(ScrollView, can_focus=True):
     CallTable:blur > .call-table--cursor { background: $block-cursor-blurred-background;
         text-style: none; }
     CallTable > .call-table--status { color: $foreground-muted; text-style: italic; }
+    CallTable > .call-table--placeholder { color: $foreground-muted; text-style: italic; }
     """
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
@@ -96,47 +105,91 @@ class CallTable(ScrollView, can_focus=True):
     class NeedMore(Message):
         """The cursor came near the end of what is loaded."""
 
+    class PageWanted(Message):
+        """An evicted row is on screen: its page should be fetched again."""
+
+        def __init__(self, ticket: Refetch) -> None:
+            super().__init__()
+            self.ticket = ticket
+
     def __init__(self, store: CallStore, zone: tzinfo | None, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.store = store
         self.zone = zone
-        self.view: list[int] = []
+        self.view: MutableSequence[int] = []
         self.sort = Sort()
         self.status_text = ""
-        self._cache: OrderedDict[tuple[int, bool, int], Strip] = OrderedDict()
+        self.busy = ""
+        self._pos: array[int] | None = None
+        """Each store row's index in the view (-1: absent), built when first needed."""
+        self._cache: OrderedDict[tuple[int, bool, int, int], Strip] = OrderedDict()
         self._gen = 0
         self._outcome_styles: dict[Outcome, Style] = {}
+        self._style: Style | None = None
+        self._components: dict[str, Style] = {}
+        self._head: tuple[tuple[Sort, str, int], Strip] | None = None
         self.columns: list[tuple[str, str, int]] = self._fit(200)
         self.width_total = 200
         self.renders = 0
 
     # --- data -----------------------------------------------------------------------------
     def set_view(
-        self, view: list[int], status: str, keep_row: int | None = None, reset: bool = False
+        self,
+        view: MutableSequence[int],
+        status: str,
+        keep_row: int | None = None,
+        reset: bool = False,
+        positions: array[int] | None = None,
     ) -> None:
         """Show `view`; the cursor stays on the same call (`keep_row`) where it still is.
-        Cached rows stay valid (they are keyed by store row) unless the store was `reset`."""
+        `positions` (CallStore.positions of `view`) saves building it here, O(rows), for a big
+        view. Cached rows stay valid (they are keyed by store row) unless the store was `reset`."""
         self.view = view
+        self._pos = positions
         self.status_text = status
         if reset:
             self._invalidate()
         self.virtual_size = Size(self.width_total, len(view) + 2)
-        if keep_row is not None and view:
-            try:
-                self.cursor = view.index(keep_row)
-            except ValueError:
-                self.cursor = min(self.cursor, len(view) - 1)
+        at = None if keep_row is None else self.position(keep_row)
+        if at is not None:
+            self.cursor = at
         else:
             self.cursor = min(self.cursor, max(0, len(view) - 1))
         self.refresh()
 
     def append_rows(self, rows: range, status: str) -> None:
         """Rows that sort after every row shown: the cursor and the cached strips stay."""
+        start = len(self.view)
         self.view.extend(rows)
+        pos = self._pos
+        if pos is not None and rows:
+            if len(pos) < rows[-1] + 1:
+                pos.extend(array("l", [-1]) * (rows[-1] + 1 - len(pos)))
+            for offset, row in enumerate(rows):
+                pos[row] = start + offset
         self.status_text = status
         self.virtual_size = Size(self.width_total, len(self.view) + 2)
         if len(self.view) == len(rows):
             self.cursor = 0
+        self.refresh()
+
+    def position(self, row: int) -> int | None:
+        """Where store row `row` is in the view, in O(1)."""
+        if self._pos is None:
+            self._pos = self.store.positions(self.view)
+        at = self._pos[row] if 0 <= row < len(self._pos) else -1
+        return at if 0 <= at < len(self.view) and self.view[at] == row else None
+
+    def set_busy(self, text: str) -> None:
+        """A note in the header while the view is being rebuilt ("sorting…"), or none."""
+        if text != self.busy:
+            self.busy = text
+            self.refresh_line(0)
+
+    def rows_changed(self) -> None:
+        """Rows came back from a refetch, maybe changed since (a call in progress ended): the
+        strips cached before they were evicted are stale."""
+        self._invalidate()
         self.refresh()
 
     def set_status(self, status: str) -> None:
@@ -171,74 +224,129 @@ class CallTable(ScrollView, can_focus=True):
         self._gen += 1
         self._cache.clear()
         self._outcome_styles.clear()
+        self._style = None
+        self._components.clear()
+
+    def _base_style(self) -> Style:
+        # Widget.rich_style walks the DOM each time: ~0.1 ms, once per line of every frame.
+        if self._style is None:
+            self._style = self.rich_style
+        return self._style
+
+    def _component_style(self, name: str) -> Style:
+        style = self._components.get(name)
+        if style is None:
+            style = self._components[name] = self.get_component_rich_style(name)
+        return style
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._invalidate()
 
     # --- rendering --------------------------------------------------------------------------
+    def render_lines(self, crop: Region) -> list[Strip]:
+        top = int(self.scroll_y)
+        self.store.pin(self.view[top : top + self.size.height])
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         scroll_x, scroll_y = self.scroll_offset
         if y == 0:
-            return self._header().crop_extend(scroll_x, scroll_x + width, None)
+            return _window(self._header(), scroll_x, width, None)
         index = y - 1 + scroll_y
         if index == len(self.view):
             style = self.get_component_rich_style("call-table--status")
             return Strip([Segment(" " + self.status_text, style)]).extend_cell_length(width, style)
         if index > len(self.view):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base_style())
+        row = self.view[index]
+        store = self.store
+        store.touch(row)  # on screen: the last page to evict once it scrolls away
+        state = store.state[row]
+        if state == EVICTED:
+            ticket = store.claim(row)
+            if ticket is not None:
+                # Not posted from here: a message made while the screen renders has the screen
+                # as its sender, and Textual stops it from bubbling past the screen.
+                self.call_later(self._want, ticket)
         selected = index == self.cursor
-        key = (self.view[index], selected, self._gen)
+        key = (row, selected, state, self._gen)
         strip = self._cache.get(key)
         if strip is None:
             self.renders += 1
-            strip = self._row(self.view[index], selected)
+            strip = self._row(store.brief(row), selected)
             self._cache[key] = strip
             if len(self._cache) > CACHE_ROWS:
                 self._cache.popitem(last=False)
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        return _window(strip, scroll_x, width, self._base_style())
+
+    def _want(self, ticket: Refetch) -> None:
+        self.post_message(self.PageWanted(ticket))
 
     def _header(self) -> Strip:
-        style = self.get_component_rich_style("call-table--header")
+        state = (self.sort, self.busy, self._gen)
+        if self._head is not None and self._head[0] == state:
+            return self._head[1]
+        style = self._component_style("call-table--header")
         cells = []
         for key, title, w in self.columns:
             mark = ""
             if key == self.sort.key:
                 mark = "▼" if self.sort.descending else "▲"
             cells.append((title + mark).ljust(w)[:w])
-        text = " " + " ".join(cells)
-        return Strip([Segment(text.ljust(self.width_total), style)])
+        text = (" " + " ".join(cells)).ljust(self.width_total)
+        if self.busy:
+            note = f" {self.busy} "
+            text = text[: max(0, self.width_total - len(note))] + note
+        strip = Strip([Segment(text, style)])
+        self._head = (state, strip)
+        return strip
 
-    def _row(self, row: int, selected: bool) -> Strip:
-        s = self.store
-        c = s.calls[row]
-        base = self.rich_style
+    def _row(self, b: Brief, selected: bool) -> Strip:
+        held = b.state == HELD
         if selected:
-            base = self.get_component_rich_style("call-table--cursor")
-        outcome_style = base + self._outcome_style(c.outcome)
-        code = ""
-        if c.sip_code is not None:
-            code = str(c.sip_code) + (" " + c.cause if c.cause else "")
-        elif c.cause or c.cause_code is not None:
-            code = c.cause or str(c.cause_code)
+            base = self._component_style("call-table--cursor")
+        elif held:
+            base = self._base_style()
+        else:
+            base = self._base_style() + self._component_style("call-table--placeholder")
+        outcome_style = base + self._outcome_style(b.outcome)
+        if held:
+            code = ""
+            if b.sip_code is not None:
+                code = str(b.sip_code) + (" " + b.cause if b.cause else "")
+            elif b.cause or b.cause_code is not None:
+                code = b.cause or str(b.cause_code)
+            from_, to = b.from_ or "-", b.to or "-"
+        else:
+            # Only the skeleton is held: times, durations, codes; no phone numbers, no cause.
+            code = "gone from the provider" if b.state == GONE else "fetching again…"
+            from_ = to = "gone" if b.state == GONE else "…"
         values = {
-            "started": fmt_time(c.started_at, self.zone, short=True),
-            "account": c.account,
-            "from": c.from_ or "-",
-            "to": c.to or "-",
-            "direction": {"inbound": "in", "outbound": "out"}.get(c.direction or "", "-"),
-            "duration": fmt_duration(c.duration_s),
-            "outcome": c.outcome.value,
-            "mos": "-" if c.mos is None else f"{c.mos:.1f}",
+            "started": fmt_time(b.started_at, self.zone, short=True),
+            "account": b.account,
+            "from": from_,
+            "to": to,
+            "direction": {"inbound": "in", "outbound": "out"}.get(b.direction or "", "-"),
+            "duration": fmt_duration(b.duration_s),
+            "outcome": b.outcome.value,
+            "mos": "-" if b.mos is None else f"{b.mos:.1f}",
             "code": code or "-",
         }
-        segments = [Segment(" ", base)]
+        # Three segments: the cells before the outcome, the outcome (its own colour), the rest.
+        segments = []
+        parts = [" "]
         for key, _, w in self.columns:
             cell = inert(values[key], w).ljust(w)
-            segments.append(Segment(cell, outcome_style if key == "outcome" else base))
-            segments.append(Segment(" ", base))
-        return Strip(segments).simplify()
+            if key == "outcome":
+                segments.append(Segment("".join(parts), base))
+                segments.append(Segment(cell, outcome_style))
+                parts = [" "]
+            else:
+                parts += (cell, " ")
+        segments.append(Segment("".join(parts), base))
+        return Strip(segments)
 
     def _outcome_style(self, outcome: Outcome) -> Style:
         style = self._outcome_styles.get(outcome)
@@ -310,3 +418,12 @@ class CallTable(ScrollView, can_focus=True):
             index = int(self.scroll_y) + y - 1
             if 0 <= index < len(self.view):
                 self.cursor = index
+
+
+def _window(strip: Strip, x: int, width: int, style: Style | None) -> Strip:
+    """The visible part of a row. When that is all of it, the strip itself: crop_extend would
+    cache the strip in itself (a reference cycle per row, freed only by a full GC collection,
+    which then takes tens of milliseconds, in the middle of a key press)."""
+    if x == 0 and strip.cell_length == width:
+        return strip
+    return strip.crop_extend(x, x + width, style)
