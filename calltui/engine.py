@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from calltui.config import Settings
-from calltui.http import ProviderError, RetryPolicy
+from calltui.http import BadResponseError, ProviderError, RetryPolicy
 from calltui.model import Call, CallDetail, CallQuery, PageRef
 from calltui.providers.base import Page, Provider, open_provider
 
@@ -153,8 +153,9 @@ class Engine:
         self, s: _Stream, query: CallQuery, on_state: Callable[[StreamState], None] | None
     ) -> None:
         state = s.state
-        pages = self.provider(state.account).pages(query)
+        pages: AsyncIterator[Page] | None = None
         try:
+            pages = self.provider(state.account).pages(query)
             async for page in pages:
                 # Every record knows its page, so the store can drop it and fetch it again.
                 ref = PageRef(state.account, page.request)
@@ -171,8 +172,12 @@ class Engine:
         except asyncio.CancelledError:
             state.status = "ok" if state.status == "loading" else state.status
             raise
+        except Exception as e:  # a bug in one adapter must not hang the merge of the others
+            state.status = "error"
+            state.error = BadResponseError(state.account, f"internal error: {type(e).__name__}")
         finally:
-            await pages.aclose()  # type: ignore[attr-defined]
+            if pages is not None:
+                await pages.aclose()  # type: ignore[attr-defined]
             state.done = True
             if on_state:
                 on_state(state)

@@ -55,3 +55,28 @@ async def test_a_failing_account_stops_alone(sim):
     assert errors[0].status == 500
     assert engine.states["demo-bandwidth"].status == "error"
     assert engine.states["demo-plivo"].status == "ok"
+
+
+class _BrokenFor(httpx.AsyncBaseTransport):
+    """The simulator, except that one provider's requests hit a bug below the adapter (an
+    exception that is not an HTTP error)."""
+
+    def __init__(self, sim: SimApp, provider_path: str) -> None:
+        self.inner = httpx.ASGITransport(app=sim)
+        self.provider_path = provider_path
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.provider_path in request.url.path:
+            raise RuntimeError("a bug, not a provider error")
+        return await self.inner.handle_async_request(request)
+
+
+async def test_an_unexpected_exception_in_one_account_is_its_error_not_a_hang(sim):
+    engine = Engine(demo_settings(), transport=_BrokenFor(sim, "/users/"), retry=FAST_RETRY)
+    query = CallQuery(since=FIXED_NOW - timedelta(hours=1))
+    calls = await engine.collect(engine.account_names, query, None)
+    await engine.aclose()
+    assert calls and "demo-bandwidth" not in {c.account for c in calls}
+    (error,) = engine.errors()
+    assert error.account == "demo-bandwidth"
+    assert "internal error: RuntimeError" in str(error)
