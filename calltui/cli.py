@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -207,7 +206,9 @@ async def _show(args: argparse.Namespace) -> int:
     finally:
         await engine.aclose()
     if args.format == "json":
-        json.dump(detail.to_dict(), sys.stdout, ensure_ascii=True, indent=2)
+        from calltui.export import json_text
+
+        sys.stdout.write(json_text(detail.to_dict(), indent=2))
         sys.stdout.write("\n")
     else:
         sys.stdout.write(render.detail_text(detail, render.display_zone(settings.display.timezone)))
@@ -232,7 +233,9 @@ async def _stats(args: argparse.Namespace) -> int:
         await engine.aclose()
     merged, per = kpi.summarize(records, since=query.since, until=until, accounts=names)
     if args.format == "json":
-        json.dump(report.document(merged, per, query.since, until), sys.stdout, indent=2)
+        from calltui.export import json_text
+
+        sys.stdout.write(json_text(report.document(merged, per, query.since, until), indent=2))
         sys.stdout.write("\n")
     else:
         zone = render.display_zone(settings.display.timezone)

@@ -1,11 +1,16 @@
 """Records out to files and pipes: JSON, NDJSON, CSV. Values stay what the provider sent, except
-that CSV cells cannot start a spreadsheet formula and no cell carries a control character."""
+that JSON has no NaN or infinity (a provider's JSON may; strict parsers refuse them: null), and
+CSV cells carry no control character and cannot start a spreadsheet formula.
+
+JSON is ASCII with every other character escaped. CSV rows end in `\n` (never `\r\n`); a cell
+never holds a line break, so every row is one line."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import math
 from collections.abc import Iterable
 from typing import Any, TextIO
 
@@ -15,23 +20,47 @@ from calltui.text import inert
 CSV_KEYS = [k for k in RECORD_KEYS if k != "raw"]
 
 
+def json_text(doc: Any, **kw: Any) -> str:
+    """`doc` as strict JSON, ASCII only: NaN and infinity (which Python's JSON reader accepts
+    from a provider) become null."""
+    try:
+        return json.dumps(doc, ensure_ascii=True, allow_nan=False, **kw)
+    except ValueError:
+        return json.dumps(_finite(doc), ensure_ascii=True, allow_nan=False, **kw)
+
+
+def _finite(v: Any) -> Any:
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: _finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_finite(x) for x in v]
+    return v
+
+
 def to_json(records: Iterable[Call], out: TextIO) -> None:
-    json.dump([c.to_dict() for c in records], out, ensure_ascii=True, indent=2)
+    out.write(json_text([c.to_dict() for c in records], indent=2))
     out.write("\n")
 
 
 def to_ndjson(records: Iterable[Call], out: TextIO) -> None:
     for c in records:
-        out.write(json.dumps(c.to_dict(), ensure_ascii=True, separators=(",", ":")))
+        out.write(json_text(c.to_dict(), separators=(",", ":")))
         out.write("\n")
+
+
+_FORMULA = ("=", "+", "-", "@")
 
 
 def csv_cell(value: Any) -> str:
     if value is None:
         return ""
     s = inert(value)
-    # A cell starting with = + - @ runs as a formula in spreadsheets (CSV injection).
-    if s[:1] in ("=", "+", "-", "@") and not _is_number(s):
+    # A cell whose first visible character is = + - @ runs as a formula in spreadsheets (CSV
+    # injection, OWASP); tab and CR, the other two, never survive inert(). Numbers such as
+    # -5 or +14155550100 stay as they are.
+    if s.lstrip()[:1] in _FORMULA and not _is_number(s):
         s = "'" + s
     return s
 

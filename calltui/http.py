@@ -501,6 +501,8 @@ class HttpClient:
             reason = f"malformed JSON at byte {e.pos}: {e.msg}"
         except UnicodeDecodeError:
             reason = "a body that is not UTF-8 text"
+        except (ValueError, RecursionError):
+            reason = "a JSON number too long or nesting too deep"
         raise BadResponseError(self.account, reason, status=resp.status_code, url=url)
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from calltui.model import Call, CallDetail, Span
-from calltui.text import inert, inert_block
+from calltui.text import fit, inert, inert_block
 
 
 def display_zone(name: str) -> tzinfo | None:
@@ -21,7 +21,10 @@ def fmt_time(
 ) -> str:
     if t is None:
         return "-"
-    local = t.astimezone(zone)
+    try:
+        local = t.astimezone(zone)
+    except OverflowError:  # a provider's year 9999 (or 1) pushed past the calendar: keep UTC
+        local = t
     if short:
         return local.strftime("%m-%d %H:%M:%S")
     return local.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
@@ -74,9 +77,7 @@ def table(records: Iterable[Call], zone: tzinfo | None) -> str:
     lines = ["  ".join(name.ljust(w) for name, w in TABLE_COLUMNS).rstrip()]
     for c in records:
         cells = table_row(c, zone)
-        line = "  ".join(
-            inert(v, w).ljust(w) for v, (_, w) in zip(cells, TABLE_COLUMNS, strict=True)
-        )
+        line = "  ".join(fit(v, w) for v, (_, w) in zip(cells, TABLE_COLUMNS, strict=True))
         lines.append(line.rstrip())
     return "\n".join(lines) + "\n"
 

@@ -197,6 +197,12 @@ async def test_a_body_over_the_cap_is_refused_counting_decoded_bytes():
     assert resp.json() == {"ok": 1}
 
 
+@pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000, b"[" + b"9" * 5000 + b"]"])
+async def test_json_too_deep_or_a_number_too_long_is_a_bad_response(body):
+    with pytest.raises(BadResponseError, match="too long or nesting too deep"):
+        await client(Scripted((200, {}, body))).get_json("/x")
+
+
 async def test_a_body_that_does_not_decode_is_a_bad_response():
     garbled = (200, {"content-encoding": "gzip"}, b"not gzip at all")
     with pytest.raises(BadResponseError, match="Content-Encoding"):

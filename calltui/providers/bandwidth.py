@@ -50,16 +50,17 @@ def parse_time(v: Any, zone: tzinfo = timezone.utc) -> datetime | None:
     if isinstance(v, bool):
         return None
     if isinstance(v, (int, float)):
-        seconds = v / 1000 if abs(v) > 1e11 else v
         try:
+            seconds = v / 1000 if abs(v) > 1e11 else v
             return epoch_placeholder(datetime.fromtimestamp(seconds, tz=timezone.utc))
         except (OverflowError, OSError, ValueError):
             return None
     if not isinstance(v, str) or not v.strip():
         return None
     s = v.strip()
-    if s.isdigit():
-        return parse_time(int(s), zone)
+    # isdecimal, not isdigit: int() refuses "²"; integer() refuses more digits than int() reads.
+    if s.isdecimal():
+        return parse_time(_int(s), zone)
     return iso_time(s, zone)
 
 

@@ -25,6 +25,7 @@ from calltui.config import JambonzAccount
 from calltui.http import HttpClient, NotFoundError, RateLimit
 from calltui.model import Call, CallDetail, CallQuery, Outcome, Span, epoch_placeholder, number_key
 from calltui.providers.base import DataError, Page, Provider
+from calltui.providers.coerce import common_iso, in_utc
 from calltui.providers.coerce import integer as _int
 from calltui.providers.coerce import number as _float
 from calltui.providers.coerce import text as _str
@@ -45,6 +46,7 @@ _BUSY = frozenset({486, 600})
 _NO_ANSWER = frozenset({408, 480})
 _PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
 _PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+_UINT64 = 2**64
 _KNOWN_CALLS = 5000
 _SCAN_PAGES = 40
 
@@ -67,16 +69,24 @@ def parse_time(value: Any, zone: tzinfo = timezone.utc) -> datetime | None:
     """An ISO 8601 string with up to 9 fraction digits (time-series 0.5.x adds a nanosecond
     offset, §1.2, which Python 3.10's fromisoformat cannot read), or epoch seconds/ms as the docs
     and the write side show them. The 1970 placeholder of `new Date(null)` is None."""
+    if isinstance(value, str):
+        fast = common_iso(value)
+        if fast is not None:
+            return in_utc(fast, zone)
+        return _general_time(value, zone)
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        seconds = value / 1000 if value > 1e11 else value
         try:
+            seconds = value / 1000 if value > 1e11 else value
             return epoch_placeholder(datetime.fromtimestamp(seconds, tz=timezone.utc))
         except (OverflowError, OSError, ValueError):
             return None
-    if not isinstance(value, str):
-        return None
+    return None
+
+
+def _general_time(value: str, zone: tzinfo) -> datetime | None:
+    """Any ISO 8601 date-time the regex reads (a comma, `t`/`z`, `+0530`, spaces)."""
     m = _ISO.fullmatch(value.strip())
     if m is None:
         return None
@@ -88,7 +98,7 @@ def parse_time(value: Any, zone: tzinfo = timezone.utc) -> datetime | None:
         )
     except ValueError:
         return None
-    return epoch_placeholder(t.astimezone(timezone.utc))
+    return in_utc(t, zone)
 
 
 def _zone(tz: str | None, default: tzinfo) -> tzinfo:
@@ -196,11 +206,17 @@ def any_value(value: Any) -> Any:
     if "bytesValue" in value:
         return value["bytesValue"]
     if "arrayValue" in value:
-        items = (value["arrayValue"] or {}).get("values") or []
-        return [any_value(v) for v in items]
+        return [any_value(v) for v in _list(value["arrayValue"], "values")]
     if "kvlistValue" in value:
-        return attributes((value["kvlistValue"] or {}).get("values"))
+        return attributes(_list(value["kvlistValue"], "values"))
     return None
+
+
+def _list(obj: Any, key: str) -> list[Any]:
+    """`obj[key]` where obj is an object and that is a list; else nothing (a field of the wrong
+    type reads as absent)."""
+    v = obj.get(key) if isinstance(obj, dict) else None
+    return v if isinstance(v, list) else []
 
 
 def attributes(items: Any) -> dict[str, Any]:
@@ -215,14 +231,12 @@ def attributes(items: Any) -> dict[str, Any]:
 
 def _nanos(value: Any) -> int:
     """Nanoseconds arrive as strings and must never pass through a float (§1.3.3 rule 4); zero
-    times are omitted by Jaeger v2."""
+    times are omitted by Jaeger v2. OTLP times are uint64: anything else is no time (0)."""
     if isinstance(value, bool):
         return 0
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return 0
+    if isinstance(value, str) and value.isdecimal() and len(value) <= 20:
+        value = int(value)
+    return value if isinstance(value, int) and 0 <= value < _UINT64 else 0
 
 
 def _otlp_span(s: Any) -> Span:
@@ -257,8 +271,7 @@ def _otlp_spans(body: dict[str, Any]) -> list[Span]:
         # Jaeger ≤ 1.49 speaks pre-1.0 OTLP: instrumentationLibrarySpans (§1.3.2).
         scopes = rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or []
         for scope in scopes if isinstance(scopes, list) else []:
-            spans = scope.get("spans") if isinstance(scope, dict) else None
-            out.extend(_otlp_span(s) for s in spans or [])
+            out.extend(_otlp_span(s) for s in _list(scope, "spans"))
     return out
 
 
@@ -274,7 +287,7 @@ def _tag_value(tag: dict[str, Any]) -> Any:
 
 def _legacy_parent(span: dict[str, Any]) -> str | None:
     """Jaeger's rule: the first CHILD_OF reference within the same trace, else the first one."""
-    refs = [r for r in span.get("references") or [] if isinstance(r, dict)]
+    refs = [r for r in _list(span, "references") if isinstance(r, dict)]
     same = [r for r in refs if r.get("traceID") == span.get("traceID")]
     for r in [*(r for r in same if r.get("refType") == "CHILD_OF"), *same, *refs]:
         return hex_id(r.get("spanID"))
@@ -288,14 +301,15 @@ def _legacy_span(s: Any) -> Span:
     if span_id is None:
         raise DataError("a span has no spanID")
     start_us = _int(s.get("startTime")) or 0
-    tags = [t for t in s.get("tags") or [] if isinstance(t, dict) and isinstance(t.get("key"), str)]
+    duration_us = _int(s.get("duration")) or 0
+    tags = [t for t in _list(s, "tags") if isinstance(t, dict) and isinstance(t.get("key"), str)]
     name = s.get("operationName")
     return Span(
         span_id=span_id,
         parent_id=_legacy_parent(s),
         name=name if isinstance(name, str) else "",
-        start_ns=start_us * 1000,
-        end_ns=(start_us + (_int(s.get("duration")) or 0)) * 1000,
+        start_ns=_nanos(start_us * 1000),
+        end_ns=_nanos((start_us + duration_us) * 1000),
         attributes={t["key"]: _tag_value(t) for t in tags},
     )
 

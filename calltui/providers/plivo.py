@@ -53,6 +53,7 @@ _PARAMS = frozenset(
 _BUSY_CODES = frozenset({4410})
 _CANCEL_CODES = frozenset({4420, 4550})
 _ANSWER_CODES = frozenset({3000, 3010})
+_DIRECTIONS = {"inbound": "inbound", "outbound": "outbound"}
 _STIR = {v.lower(): v for v in ("Verified", "Not Verified", "Not Applicable")}
 _MONEY_KEYS = ("rate", "total_rate", "total_amount", "secure_trunking_rate", "cnam_lookup_rate")
 
@@ -327,7 +328,7 @@ def parse_call(obj: Any, account: str, zone: tzinfo) -> Call:
         sip_call_id=_text(obj.get("call_id")),
         from_=_text(obj.get("from_number")),
         to=_text(obj.get("to_number")),
-        direction=direction.lower() if direction else None,
+        direction=_DIRECTIONS.get(direction.lower()) if direction else None,
         started_at=parse_time(obj.get("initiation_time"), zone),
         answered_at=parse_time(obj.get("answer_time"), zone),
         ended_at=parse_time(obj.get("end_time"), zone),

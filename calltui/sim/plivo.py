@@ -226,6 +226,13 @@ def render_current(c: SimCall) -> dict[str, Any]:
     }
 
 
+def _legacy_number(n: str) -> int | str:
+    """The legacy API writes numbers as JSON integers; a number that is not all digits (the
+    hostile corpus) stays a string, as a real server would have to send it."""
+    digits = n.lstrip("+")
+    return int(digits) if digits.isascii() and digits.isdecimal() else n
+
+
 def render_legacy(c: SimCall) -> dict[str, Any]:
     """A record as the seed's legacy example has it: numbers and money as JSON numbers, times in
     the console's zone, `hangup_cause`/`hangup_initiator`/`hangup_code`."""
@@ -235,8 +242,8 @@ def render_legacy(c: SimCall) -> dict[str, Any]:
         "bill_duration": f.billed,
         "trunk_id": f.trunk_id,
         "end_time": _wire(c.end, LEGACY_ZONE),
-        "from_number": int(c.from_num.lstrip("+")),
-        "to_number": int(c.to_num.lstrip("+")),
+        "from_number": _legacy_number(c.from_num),
+        "to_number": _legacy_number(c.to_num),
         "call_direction": c.direction,
         "duration": c.duration_s,
         "hangup_cause": f.name,

@@ -4,6 +4,12 @@ Calls are generated per hour of wall-clock time from (seed, hour) alone, so any 
 same seed sees the same calls at the same instant (`--demo` and `calltui simulate` agree), the
 data never shifts as time passes, and new calls appear as the clock moves (a live tail has
 something to show). Only the hours a request touches are generated, then cached.
+
+In hostile mode (`--faults hostile`) every call carries strings of the hostile corpus in its
+numbers, SIP reason and SIP Call-ID, so each provider's simulator serves them in its own wire
+format: Tmedia `calling`/`called`/`call_id` and call flow tooltips, Plivo `from_number`/
+`to_number`/`call_id`, Bandwidth `from`/`to`, Restcomm `from`/`to`/`caller_name` and
+notification texts, jambonz `from`/`to`/`sip_callid` (the record id of a call without call_sid).
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+
+from calltui.sim.hostile import CORPUS, Hostile
 
 HOUR = 3600
 RETENTION_DAYS = 7
@@ -194,12 +202,59 @@ def hour_calls(seed: int, hour: int) -> dict[str, tuple[SimCall, ...]]:
     return {p: tuple(sorted(v, key=lambda c: c.start)) for p, v in out.items()}
 
 
-class World:
-    """The calls of one seed as seen at a moment: fixed (`now`) or the wall clock."""
+# Providers whose simulator writes some fields outside JSON: jambonz puts numbers, reason and
+# Call-ID into the SIP text of a pcap (UTF-8, one UDP datagram each), Restcomm answers XML when
+# asked. They get no value a UTF-8 text cannot hold, and jambonz none too long for a datagram.
+_TEXT_WIRE = frozenset({"jambonz", "restcomm"})
+_DATAGRAM_WIRE = frozenset({"jambonz"})
+LONG_EVERY = 40
+"""One call in this many (per provider and hour) has a bulky number (100,000 characters)."""
 
-    def __init__(self, seed: int = 1, now: datetime | None = None) -> None:
+
+def _pool(provider: str) -> tuple[Hostile, ...]:
+    return tuple(h for h in CORPUS if not h.bulky and (h.text_safe or provider not in _TEXT_WIRE))
+
+
+_POOLS = {p: _pool(p) for p in PROVIDERS}
+# The jambonz simulator takes the remote host from what follows the first `@` of a Call-ID.
+_CALL_ID_POOLS = {p: tuple(h for h in pool if "@" not in h.value) for p, pool in _POOLS.items()}
+_BULKY = tuple(h for h in CORPUS if h.bulky)
+
+
+def _spoil(call: SimCall, index: int) -> SimCall:
+    """The call with hostile strings in its numbers, reason and Call-ID. Each field takes the
+    corpus at a different offset, so over an hour every string shows in every field."""
+    pool, ids = _POOLS[call.provider], _CALL_ID_POOLS[call.provider]
+    from_num = pool[index % len(pool)].value
+    if index % LONG_EVERY == 0 and call.provider not in _DATAGRAM_WIRE:
+        from_num = _BULKY[index // LONG_EVERY % len(_BULKY)].value
+    host = call.sip_call_id.partition("@")[2]
+    return dataclasses.replace(
+        call,
+        from_num=from_num,
+        to_num=pool[(index + 7) % len(pool)].value,
+        reason=pool[(index + 13) % len(pool)].value,
+        sip_call_id=f"{ids[(index + 19) % len(ids)].value}@{host}",
+    )
+
+
+@lru_cache(maxsize=512)
+def hostile_hour_calls(seed: int, hour: int) -> dict[str, tuple[SimCall, ...]]:
+    """`hour_calls` with the hostile corpus injected (see `_spoil`)."""
+    return {
+        p: tuple(_spoil(c, i) for i, c in enumerate(calls))
+        for p, calls in hour_calls(seed, hour).items()
+    }
+
+
+class World:
+    """The calls of one seed as seen at a moment: fixed (`now`) or the wall clock; in hostile
+    mode, with the hostile corpus in their fields."""
+
+    def __init__(self, seed: int = 1, now: datetime | None = None, hostile: bool = False) -> None:
         self.seed = seed
         self.fixed_now = now
+        self.hostile = hostile
         self._index: dict[tuple[str, Callable[[SimCall], str]], dict[str, SimCall]] = {}
 
     def now(self) -> datetime:
@@ -218,10 +273,11 @@ class World:
         if hi < lo:
             return []
         out: list[SimCall] = []
+        generate = hostile_hour_calls if self.hostile else hour_calls
         h_hi, h_lo = int(hi.timestamp()) // HOUR, int(lo.timestamp()) // HOUR
         # A call handed on near the end of an hour is generated with that hour: look one back.
         for h in range(h_hi, h_lo - 2, -1):
-            out.extend(c for c in hour_calls(self.seed, h)[provider] if lo <= c.start <= hi)
+            out.extend(c for c in generate(self.seed, h)[provider] if lo <= c.start <= hi)
         out.sort(key=lambda c: c.start, reverse=True)
         return out
 

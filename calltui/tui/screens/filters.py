@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -136,7 +137,8 @@ class FilterScreen(ModalScreen[CallQuery | None]):
                 now=self.now,
             )
         except FilterError as e:
-            self.query_one("#error", Static).update(f"{e.field}: {e}".split(": ", 1)[1])
+            message = f"{e.field}: {e}".split(": ", 1)[1]
+            self.query_one("#error", Static).update(Text(message))
             field = {"min_duration": "min", "max_duration": "max", "failed": "failed"}.get(
                 e.field, e.field
             )
