@@ -51,6 +51,7 @@ _OUTCOMES: list[tuple[str, int, list[tuple[int, int, str]]]] = [
 _WEIGHTS = [w for _, w, _ in _OUTCOMES]
 _COUNTRIES = [("1", 10), ("44", 10), ("49", 11), ("33", 9), ("7", 10), ("91", 10), ("61", 9)]
 _HANGUP_BY = ("caller", "callee", "network")
+_DIGITS = "0123456789"
 
 
 @dataclass(slots=True, frozen=True)
@@ -100,7 +101,10 @@ class SimCall:
 
 def _number(rng: random.Random) -> str:
     cc, n = rng.choice(_COUNTRIES)
-    return "+" + cc + "".join(rng.choice("0123456789") for _ in range(n - len(cc) + 1))
+    # rng.choice(DIGITS) is DIGITS[rng._randbelow(10)]: calling that directly draws the very
+    # same numbers at half the cost, and numbers are half the work of making a call.
+    below = rng._randbelow  # type: ignore[attr-defined]
+    return "+" + cc + "".join([_DIGITS[below(10)] for _ in range(n - len(cc) + 1)])
 
 
 def _rate(provider: str, hour_of_day: int) -> int:
