@@ -14,6 +14,7 @@ from calltui.model import Call, CallQuery, Outcome
 from calltui.sim.demo import demo_settings, demo_transport
 from calltui.tui.app import CallTUI
 from calltui.tui.widgets.call_table import CallTable
+from calltui.tui.widgets.kpi_panel import KpiPanel
 
 FIXED_NOW = datetime(2026, 11, 20, 14, 0, tzinfo=timezone.utc)
 
@@ -26,12 +27,19 @@ def _answered(c: Call) -> bool:
     return c.outcome is Outcome.ANSWERED
 
 
+def _failed_with_code(c: Call) -> bool:
+    return c.outcome is Outcome.FAILED and c.cause_code is not None
+
+
 # name, accounts, the first row to put the cursor on, keys
 SHOTS: list[tuple[str, list[str], Callable[[Call], bool] | None, tuple[str, ...]]] = [
     ("main", [], None, ()),
     ("failed-only", [], None, ("f",)),
     ("tmedia-ladder", ["demo-tmedia"], _answered, ("enter", "2")),
     ("jambonz-waterfall", ["demo-jambonz"], _traced, ("enter", "2")),
+    ("verdict", ["demo-plivo"], _failed_with_code, ("enter",)),
+    ("kpi-panel", [], None, ("i",)),
+    ("compare", ["demo-plivo"], _failed_with_code, ("space", "j", "space", "d")),
     ("help", [], None, ("question_mark",)),
 ]
 
@@ -43,15 +51,20 @@ def make_app(accounts: list[str], seed: int = 1, theme: str = "calltui-dark") ->
     return CallTUI(settings, transport=transport, query=query, accounts=accounts, now=FIXED_NOW)
 
 
+NEVER_ENDING = frozenset({"fetch", "tail"})
+"""Worker groups that wait for demand, or poll, for as long as the app runs."""
+
+
 async def settle(pilot: Pilot[None]) -> None:
-    """Wait until the table's fetch is idle and no detail is loading."""
+    """Wait until the table's fetch is idle, no detail or view is loading and the KPI panel (if
+    shown) has its numbers."""
     app = pilot.app
     assert isinstance(app, CallTUI)
     for _ in range(400):
         await pilot.pause(0.02)
-        # The fetch worker waits for demand forever; every other one (detail loads) must end.
-        busy = [w for w in app.workers if w.group != "fetch" and not w.is_finished]
-        if app.idle and not busy:
+        busy = [w for w in app.workers if w.group not in NEVER_ENDING and not w.is_finished]
+        kpis = [p for p in app.query(KpiPanel) if p.display and p.computing]
+        if app.idle and not busy and not kpis:
             break
     await pilot.pause(0.05)
 

@@ -7,12 +7,14 @@ import json
 from datetime import tzinfo
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from calltui.analysis.sip import sip_meaning
+from calltui.analysis.verdict import verdict
 from calltui.model import Call, CallDetail, Event, Outcome, Span
 from calltui.render import fmt_duration, fmt_time, span_tree
-from calltui.text import inert, inert_block
+from calltui.text import ELLIPSIS, fit, inert, inert_block
 
 OUTCOME_COLOUR = {
     Outcome.ANSWERED: "green",
@@ -32,7 +34,9 @@ def _kv(out: Text, key: str, value: Any, style: str = "") -> None:
     out.append(inert(value, 300) + "\n", style)
 
 
-def summary(call: Call, detail: CallDetail | None, zone: tzinfo | None) -> Text:
+def summary(
+    call: Call, detail: CallDetail | None, zone: tzinfo | None, with_verdict: bool = True
+) -> Text:
     out = Text()
     head = Text()
     head.append(f" {call.outcome.value.upper()} ", f"bold reverse {OUTCOME_COLOUR[call.outcome]}")
@@ -42,9 +46,8 @@ def summary(call: Call, detail: CallDetail | None, zone: tzinfo | None) -> Text:
     head.append(inert(call.to or "?", 40))
     head.append(f"   {call.provider} / {inert(call.account, 40)}\n", "dim")
     out.append_text(head)
-    why = verdict_line(call, detail)
-    if why:
-        out.append(inert(why, 400) + "\n", "bold")
+    if with_verdict:
+        out.append(verdict_line(call, detail) + "\n", f"bold {OUTCOME_COLOUR[call.outcome]}")
     out.append("\n")
     _kv(out, "id", call.id)
     _kv(out, "parent", call.parent_id)
@@ -55,28 +58,19 @@ def summary(call: Call, detail: CallDetail | None, zone: tzinfo | None) -> Text:
     _kv(out, "ended", fmt_time(call.ended_at, zone) if call.ended_at else None)
     _kv(out, "duration", fmt_duration(call.duration_s) if call.duration_s is not None else None)
     _kv(out, "billed", f"{call.billed_s} s" if call.billed_s is not None else None)
-    _kv(out, "sip code", call.sip_code)
+    if call.sip_code is not None:
+        meaning = sip_meaning(call.sip_code)
+        _kv(out, "sip code", f"{call.sip_code} {meaning}" if meaning else call.sip_code)
     _kv(out, "cause", call.cause)
     _kv(out, "cause code", call.cause_code)
     _kv(out, "mos", call.mos)
     return out
 
 
-def verdict_line(call: Call, detail: CallDetail | None) -> str | None:
-    """One line saying why: the provider's explanation where it gives one."""
-    if detail is not None and detail.explanation:
-        return detail.explanation
-    if call.outcome in (Outcome.ANSWERED, Outcome.IN_PROGRESS):
-        return None
-    parts = []
-    if call.sip_code is not None:
-        meaning = sip_meaning(call.sip_code)
-        parts.append(f"SIP {call.sip_code} {meaning}" if meaning else f"SIP {call.sip_code}")
-    if call.cause:
-        parts.append(f"{call.provider} says: {call.cause}")
-    elif call.cause_code is not None:
-        parts.append(f"{call.provider} cause {call.cause_code}")
-    return " · ".join(parts) or None
+def verdict_line(call: Call, detail: CallDetail | None) -> str:
+    """The verdict (analysis.verdict): why the call ended as it did, in one plain line; the
+    drill-down, when loaded, adds what the record lacks (who hung up, post-dial delay...)."""
+    return verdict(detail if detail is not None else call).line
 
 
 def events_view(events: list[Event], zone: tzinfo | None) -> Text:
@@ -106,8 +100,8 @@ def ladder_lines(detail: CallDetail, width: int) -> tuple[Text, list[tuple[Event
     outgoing = next((leg for leg in legs if leg is not incoming), None)
     lane = max(16, (width - 20) // 2)
     head = Text(" " * 12)
-    head.append(inert(incoming.from_ or "caller", lane - 2).ljust(lane), "bold")
-    head.append(inert(f"SBC {incoming.account}", lane - 2).ljust(lane), "bold")
+    head.append(fit(inert(incoming.from_ or "caller", lane - 2), lane), "bold")
+    head.append(fit(inert(f"SBC {incoming.account}", lane - 2), lane), "bold")
     head.append(inert((outgoing or incoming).to or "callee", 20), "bold")
     events = sorted(
         (e for e in detail.events),
@@ -119,8 +113,7 @@ def ladder_lines(detail: CallDetail, width: int) -> tuple[Text, list[tuple[Event
         data = e.data if isinstance(e.data, dict) else {}
         on_outgoing = outgoing is not None and data.get("leg") == outgoing.id
         received = str(data.get("direction", "")) == "1"
-        label = " " + inert(e.name, lane - 6) + " "
-        body = label.center(lane - 3, "─")
+        body = _centre(" " + inert(e.name, lane - 6) + " ", lane - 3, "─")
         if on_outgoing:
             arrow = ("◀─" + body + "─") if received else ("─" + body + "─▶")
             cells, style = " " * lane + arrow, "cyan"
@@ -134,6 +127,12 @@ def ladder_lines(detail: CallDetail, width: int) -> tuple[Text, list[tuple[Event
         line.append(cells, style)
         lines.append((e, line))
     return head, lines
+
+
+def _centre(s: str, width: int, fill: str) -> str:
+    """`str.center` by terminal cells (a CJK label is twice as wide as it is long)."""
+    pad = max(0, width - cell_len(s))
+    return fill * (pad // 2) + s + fill * (pad - pad // 2)
 
 
 def _order(e: Event) -> int:
@@ -174,7 +173,7 @@ def waterfall_lines(
         marker = " "
         if s.span_id in ids_with_children:
             marker = "▸" if s.span_id in collapsed else "▾"
-        name = ("  " * depth + marker + inert(s.name, name_w))[:name_w].ljust(name_w)
+        name = fit("  " * depth + marker + inert(s.name, name_w), name_w)
         a = int((s.start_ns - t0) / total * bar_w)
         b = max(a + 1, int((s.end_ns - t0) / total * bar_w))
         line = Text(name + " ")
@@ -224,11 +223,30 @@ def items_view(title: str, items: list[Any]) -> Text:
     return out
 
 
+RAW_STRING_MAX = 1000
+"""Characters of one string shown in the raw view: the rest is counted, not shown (a
+100,000-character field would otherwise be a screenful of one value)."""
+
+
 def raw_json(detail: CallDetail | None, call: Call) -> str:
     doc = detail.to_dict() if detail is not None else {"call": call.to_dict()}
     if detail is not None and detail.extra:
         doc["extra"] = detail.extra
-    return inert_block(json.dumps(doc, indent=2, ensure_ascii=False, default=str))
+    text = json.dumps(_capped(doc), indent=2, ensure_ascii=False, default=str)
+    return inert_block(text)
+
+
+def _capped(v: Any) -> Any:
+    """A JSON document with every long string cut, saying how much was left out."""
+    if isinstance(v, str):
+        if len(v) <= RAW_STRING_MAX:
+            return v
+        return f"{v[:RAW_STRING_MAX]}{ELLIPSIS} ({len(v) - RAW_STRING_MAX:,} more characters)"
+    if isinstance(v, dict):
+        return {k: _capped(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_capped(x) for x in v]
+    return v
 
 
 def _compact(v: object) -> str:

@@ -1,5 +1,6 @@
-"""Snapshots of what users see: the main screen, each provider's detail view, help, 80x24 and
-the 16-colour theme. Regenerate with `pytest tests/tui/test_snapshots.py --snapshot-update`
+"""Snapshots of what users see: the main screen, each provider's detail view, help, 80x24, the
+16-colour theme, and triage: the verdict, related calls, the KPI panel, compare. Regenerate
+with `pytest tests/tui/test_snapshots.py --snapshot-update`
 after an intended change, and look at the report before committing."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import pytest
 from textual.pilot import Pilot
 
+from calltui.analysis.correlate import related
 from calltui.model import Call, Outcome
 from calltui.tui.screenshots import make_app, settle
 from calltui.tui.widgets.call_table import CallTable
@@ -19,7 +21,9 @@ def _pick(pilot: Pilot[None], want: str) -> None:
         "answered": lambda c: c.outcome is Outcome.ANSWERED,
         "failed": lambda c: c.failed,
         "traced": lambda c: bool(str(c.raw.get("trace_id") or "").strip("0")),
+        "linked": lambda c: c.provider == "plivo" and len(related(c, loaded)) >= 2,
     }
+    loaded = [app.store.calls[r] for r in table.view]
 
     def ok(c: Call) -> bool:
         return checks[want](c)
@@ -81,3 +85,49 @@ def test_provider_detail_view(snap_compare, account, want):
         await settle(pilot)
 
     assert snap_compare(make_app([account]), run_before=before, terminal_size=(120, 36))
+
+
+def test_verdict_atop_a_failed_calls_detail(snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+        _pick(pilot, "failed")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(["demo-plivo"]), run_before=before, terminal_size=(120, 36))
+
+
+def test_related_calls_of_a_plivo_call(snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+        _pick(pilot, "linked")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+
+    assert snap_compare(make_app([]), run_before=before, terminal_size=(120, 36))
+
+
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)])
+def test_kpi_panel(snap_compare, size):
+    async def before(pilot):
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+
+    assert snap_compare(make_app([]), run_before=before, terminal_size=size)
+
+
+def test_compare_two_marked_calls(snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+        _pick(pilot, "answered")
+        await pilot.press("space")
+        _pick(pilot, "failed")
+        await pilot.press("space", "d")
+        await settle(pilot)
+
+    assert snap_compare(make_app(["demo-plivo"]), run_before=before, terminal_size=(120, 36))

@@ -8,13 +8,20 @@ last line saying "loading…" or "end of results".
 A row the store evicted is drawn from its skeleton, dimmed, and its page is asked for again
 (PageWanted); rows_changed() redraws it once restored. The rows on screen are pinned in the store
 so that it never evicts what is shown.
+
+Marks (Space) are kept by (account, id) with the marked Call, so they outlive a refetch or a
+filter change and export and compare read exactly what was marked; a marked row shows `●` in its
+first cell. Calls a live tail brings in are placed by start time (insert_rows) and shown
+highlighted for FRESH_S seconds. Whenever the rows of the view change, ViewChanged is posted
+(the KPI panel recomputes on it).
 """
 
 from __future__ import annotations
 
+import bisect
 from array import array
 from collections import OrderedDict
-from collections.abc import MutableSequence
+from collections.abc import Iterable, MutableSequence
 from datetime import tzinfo
 
 from rich.segment import Segment
@@ -27,10 +34,10 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from calltui.model import Outcome
+from calltui.model import Call, Outcome
 from calltui.render import fmt_duration, fmt_time
-from calltui.store import EVICTED, GONE, HELD, Brief, CallStore, Refetch, Sort
-from calltui.text import inert
+from calltui.store import EVICTED, GONE, HELD, Brief, CallStore, NotHeld, Refetch, Sort
+from calltui.text import fit
 
 # The last column takes what the terminal has left (at least CAUSE_MIN cells).
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -57,6 +64,9 @@ OUTCOME_STYLE = {
     Outcome.UNKNOWN: "$foreground-muted",
 }
 CACHE_ROWS = 1024
+FRESH_S = 4.0
+"""How long rows a live tail inserted stay highlighted."""
+MARK = "●"
 
 
 class CallTable(ScrollView, can_focus=True):
@@ -72,12 +82,15 @@ class CallTable(ScrollView, can_focus=True):
         Binding("s", "sort_next", "Sort", id="sort"),
         Binding("S", "sort_reverse", "Reverse", show=False, id="sort_reverse"),
         Binding("enter", "open", "Open", id="open"),
+        Binding("space", "mark", "Mark", id="mark"),
     ]
     COMPONENT_CLASSES = {
         "call-table--header",
         "call-table--cursor",
         "call-table--status",
         "call-table--placeholder",
+        "call-table--mark",
+        "call-table--fresh",
     }
     DEFAULT_CSS = """
     CallTable { background: $surface; }
@@ -88,6 +101,8 @@ class CallTable(ScrollView, can_focus=True):
         text-style: none; }
     CallTable > .call-table--status { color: $foreground-muted; text-style: italic; }
     CallTable > .call-table--placeholder { color: $foreground-muted; text-style: italic; }
+    CallTable > .call-table--mark { color: $accent; text-style: bold; }
+    CallTable > .call-table--fresh { background: $success 25%; }
     """
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
@@ -112,6 +127,12 @@ class CallTable(ScrollView, can_focus=True):
             super().__init__()
             self.ticket = ticket
 
+    class ViewChanged(Message):
+        """The rows of the view changed (replaced, appended, inserted)."""
+
+    class MarksChanged(Message):
+        """A row was marked or unmarked."""
+
     def __init__(self, store: CallStore, zone: tzinfo | None, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.store = store
@@ -122,7 +143,7 @@ class CallTable(ScrollView, can_focus=True):
         self.busy = ""
         self._pos: array[int] | None = None
         """Each store row's index in the view (-1: absent), built when first needed."""
-        self._cache: OrderedDict[tuple[int, bool, int, int], Strip] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, bool, int, int, bool, bool], Strip] = OrderedDict()
         self._gen = 0
         self._outcome_styles: dict[Outcome, Style] = {}
         self._style: Style | None = None
@@ -131,6 +152,10 @@ class CallTable(ScrollView, can_focus=True):
         self.columns: list[tuple[str, str, int]] = self._fit(200)
         self.width_total = 200
         self.renders = 0
+        self.marks: dict[tuple[str, str], Call] = {}
+        """Marked calls by (account, id), in the order they were marked."""
+        self.fresh: set[int] = set()
+        """Store rows a live tail just inserted (highlighted)."""
 
     # --- data -----------------------------------------------------------------------------
     def set_view(
@@ -156,6 +181,7 @@ class CallTable(ScrollView, can_focus=True):
         else:
             self.cursor = min(self.cursor, max(0, len(view) - 1))
         self.refresh()
+        self.post_message(self.ViewChanged())
 
     def append_rows(self, rows: range, status: str) -> None:
         """Rows that sort after every row shown: the cursor and the cached strips stay."""
@@ -171,6 +197,40 @@ class CallTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.width_total, len(self.view) + 2)
         if len(self.view) == len(rows):
             self.cursor = 0
+        self.refresh()
+        self.post_message(self.ViewChanged())
+
+    def insert_rows(self, rows: Iterable[int]) -> None:
+        """Rows of a live tail, each placed by start time (the view is in the default sort:
+        newest first), highlighted for FRESH_S seconds. The cursor stays on its call."""
+        started = self.store.started
+        current = self.current_row
+        added = []
+        for row in sorted(rows, key=started.__getitem__):
+            # Descending by start: bisect on the negated key; a new row goes before its equals.
+            at = bisect.bisect_left(self.view, -started[row], key=lambda r: -started[r])
+            self.view.insert(at, row)
+            added.append(row)
+        if not added:
+            return
+        self._pos = None
+        self.virtual_size = Size(self.width_total, len(self.view) + 2)
+        if current is not None:
+            now_at = self.position(current)
+            if now_at is not None and now_at != self.cursor:
+                self.cursor = now_at
+        self.mark_fresh(added)
+        self.refresh()
+        self.post_message(self.ViewChanged())
+
+    def mark_fresh(self, rows: Iterable[int]) -> None:
+        """Highlight `rows` (a live tail's) for FRESH_S seconds."""
+        added = list(rows)
+        self.fresh.update(added)
+        self.set_timer(FRESH_S, lambda: self._fade(added))
+
+    def _fade(self, rows: list[int]) -> None:
+        self.fresh.difference_update(rows)
         self.refresh()
 
     def position(self, row: int) -> int | None:
@@ -271,11 +331,13 @@ class CallTable(ScrollView, can_focus=True):
                 # as its sender, and Textual stops it from bubbling past the screen.
                 self.call_later(self._want, ticket)
         selected = index == self.cursor
-        key = (row, selected, state, self._gen)
+        marked = bool(self.marks) and (store.account_of(row), store.ids[row]) in self.marks
+        fresh = row in self.fresh
+        key = (row, selected, state, self._gen, marked, fresh)
         strip = self._cache.get(key)
         if strip is None:
             self.renders += 1
-            strip = self._row(store.brief(row), selected)
+            strip = self._row(store.brief(row), selected, marked, fresh)
             self._cache[key] = strip
             if len(self._cache) > CACHE_ROWS:
                 self._cache.popitem(last=False)
@@ -303,7 +365,7 @@ class CallTable(ScrollView, can_focus=True):
         self._head = (state, strip)
         return strip
 
-    def _row(self, b: Brief, selected: bool) -> Strip:
+    def _row(self, b: Brief, selected: bool, marked: bool = False, fresh: bool = False) -> Strip:
         held = b.state == HELD
         if selected:
             base = self._component_style("call-table--cursor")
@@ -311,6 +373,8 @@ class CallTable(ScrollView, can_focus=True):
             base = self._base_style()
         else:
             base = self._base_style() + self._component_style("call-table--placeholder")
+        if fresh and not selected:
+            base = base + self._component_style("call-table--fresh")
         outcome_style = base + self._outcome_style(b.outcome)
         if held:
             code = ""
@@ -334,11 +398,13 @@ class CallTable(ScrollView, can_focus=True):
             "mos": "-" if b.mos is None else f"{b.mos:.1f}",
             "code": code or "-",
         }
-        # Three segments: the cells before the outcome, the outcome (its own colour), the rest.
-        segments = []
-        parts = [" "]
+        # Four segments: the mark, the cells before the outcome, the outcome (its own colour),
+        # the rest.
+        mark_style = base + self._component_style("call-table--mark")
+        segments = [Segment(MARK if marked else " ", mark_style if marked else base)]
+        parts = [""]
         for key, _, w in self.columns:
-            cell = inert(values[key], w).ljust(w)
+            cell = fit(values[key], w)
             if key == "outcome":
                 segments.append(Segment("".join(parts), base))
                 segments.append(Segment(cell, outcome_style))
@@ -396,6 +462,29 @@ class CallTable(ScrollView, can_focus=True):
         row = self.current_row
         if row is not None:
             self.post_message(self.Opened(row))
+
+    def action_mark(self) -> None:
+        """Mark the call under the cursor, or unmark it."""
+        row = self.current_row
+        if row is None:
+            return
+        key = self.store.key(row)
+        if key in self.marks:
+            del self.marks[key]
+        else:
+            try:
+                self.marks[key] = self.store.call(row)
+            except NotHeld:
+                self.app.notify("this call is not in memory yet: mark it once it shows")
+                return
+        self.refresh_line(self.cursor + 1 - int(self.scroll_y))
+        self.post_message(self.MarksChanged())
+
+    def clear_marks(self) -> None:
+        if self.marks:
+            self.marks.clear()
+            self.refresh()
+            self.post_message(self.MarksChanged())
 
     def action_sort_next(self) -> None:
         keys = [k for k, _, _ in self.columns]

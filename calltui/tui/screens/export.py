@@ -1,0 +1,311 @@
+"""Export and handoff: the modals, and the actions the main screen and the detail screen share.
+
+ExportScreen (`x`): what to write (the view, or the calls marked with Space), in which format
+(CSV, JSON or NDJSON, the `calltui calls --format` documents), and where; the file name follows
+the format until it is edited. `write_calls` writes it: a new file only (an existing one is never
+overwritten), mode 0600 (call records hold phone numbers).
+
+OpenWithScreen: after a pcap is saved, which viewer found on PATH to open it in, or none.
+
+The handoff actions on one call (`c`, `B`, `p` on the table and in the detail screen):
+- copy_curl: handoff.curl_for as one plain line on the clipboard (credentials as $VARIABLES);
+- save_bundle: handoff.write_bundle, redacted JSON for a carrier ticket, in the working dir;
+- save_pcap: handoff.save_pcap (jambonz), then, when sngrep, Wireshark or tshark is on PATH,
+  asks whether to open it: a terminal viewer gets the terminal (App.suspend, calltui resumes
+  when it exits), Wireshark opens its own window beside calltui.
+Files go to the working directory, as F2's CSV does, and the toast says where.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+
+from calltui import handoff
+from calltui.analysis.correlate import Relation
+from calltui.export import to_csv, to_json, to_ndjson
+from calltui.http import ProviderError
+from calltui.model import Call, CallDetail
+from calltui.text import inert
+
+if TYPE_CHECKING:
+    from calltui.tui.app import CallTUI
+
+FORMATS = ("csv", "json", "ndjson")
+SCOPES = ("view", "marked")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportChoice:
+    scope: str
+    """`view` or `marked`."""
+    fmt: str
+    path: Path
+
+
+def write_calls(calls: Iterable[Call], fmt: str, path: Path) -> int:
+    """Write `calls` to a new file `path` (mode 0600) as `fmt`; the number written. Raises
+    FileExistsError rather than overwrite, OSError as the system gives it."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    count = 0
+
+    def counted() -> Iterator[Call]:
+        nonlocal count
+        for c in calls:
+            count += 1
+            yield c
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        {"csv": to_csv, "json": to_json, "ndjson": to_ndjson}[fmt](counted(), f)
+    return count
+
+
+class ExportScreen(ModalScreen[ExportChoice | None]):
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Cancel", id="export_cancel"),
+        Binding("ctrl+s", "save", "Save", id="export_save"),
+    ]
+    DEFAULT_CSS = """
+    ExportScreen { align: center middle; }
+    ExportScreen > Vertical { width: 64; height: auto; max-height: 100%;
+        border: round $primary; background: $surface; padding: 0 1; }
+    ExportScreen #choices { height: auto; }
+    ExportScreen RadioSet { width: 1fr; height: auto; }
+    ExportScreen #path-label { margin-top: 1; }
+    ExportScreen #error { color: $error; height: auto; }
+    ExportScreen #buttons { height: 1; align-horizontal: right; margin-top: 1; }
+    ExportScreen #buttons Button { margin-left: 2; }
+    """
+
+    def __init__(
+        self, view_count: int, marked_count: int, folder: Path, stamp: str, complete: bool = True
+    ) -> None:
+        """`complete`: the view holds every call of the filters (else more load on demand)."""
+        super().__init__()
+        self.complete = complete
+        self.view_count = view_count
+        self.marked_count = marked_count
+        self.folder = folder
+        self.stamp = stamp
+        self.fmt = "csv"
+        self._named = self._default_name()
+
+    def _default_name(self) -> str:
+        return f"calltui-{self.stamp}.{self.fmt}"
+
+    def compose(self) -> ComposeResult:
+        marked = self.marked_count > 0
+        with Vertical():
+            yield Static(Text("Export  (Enter or ctrl+s saves, Esc cancels)", "bold"))
+            with Horizontal(id="choices"):
+                with RadioSet(id="scope", compact=True):
+                    loaded = "" if self.complete else " loaded so far"
+                    yield RadioButton(
+                        f"the view ({self.view_count} calls{loaded})",
+                        value=not marked,
+                        id="scope-view",
+                    )
+                    yield RadioButton(
+                        f"marked ({self.marked_count} calls)",
+                        value=marked,
+                        disabled=not marked,
+                        id="scope-marked",
+                    )
+                with RadioSet(id="format", compact=True):
+                    for fmt in FORMATS:
+                        yield RadioButton(fmt.upper(), value=fmt == self.fmt, id=f"fmt-{fmt}")
+            yield Label(Text(inert(f"file (in {self.folder})", 60)), id="path-label")
+            yield Input(self._named, id="path", compact=True)
+            yield Static(id="error")
+            with Horizontal(id="buttons"):
+                yield Button("Save", variant="primary", id="save", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#format", RadioSet).focus()
+
+    @property
+    def scope(self) -> str:
+        pressed = self.query_one("#scope", RadioSet).pressed_button
+        return "marked" if pressed is not None and pressed.id == "scope-marked" else "view"
+
+    @on(RadioSet.Changed, "#format")
+    def _format(self, event: RadioSet.Changed) -> None:
+        self.fmt = (event.pressed.id or "fmt-csv").removeprefix("fmt-")
+        path = self.query_one("#path", Input)
+        if path.value == self._named:  # not edited: the name follows the format
+            self._named = path.value = self._default_name()
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        elif event.button.id == "cancel":
+            self.dismiss(None)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+    def action_save(self) -> None:
+        value = self.query_one("#path", Input).value.strip()
+        if not value:
+            self.query_one("#error", Static).update(Text("a file name is needed"))
+            return
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            path = self.folder / path
+        if path.exists():
+            self.query_one("#error", Static).update(Text(inert(f"{path} exists", 120)))
+            return
+        self.dismiss(ExportChoice(self.scope, self.fmt, path))
+
+
+class OpenWithScreen(ModalScreen[str | None]):
+    """A saved capture: open it in one of `viewers` (paths), or not."""
+
+    BINDINGS = [Binding("escape,n", "dismiss(None)", "Not now", id="open_with_cancel")]
+    DEFAULT_CSS = """
+    OpenWithScreen { align: center middle; }
+    OpenWithScreen > Vertical { width: 64; height: auto; border: round $primary;
+        background: $surface; padding: 0 1; }
+    OpenWithScreen #viewers { height: 1; margin-top: 1; }
+    OpenWithScreen #viewers Button { margin-right: 2; }
+    """
+
+    def __init__(self, path: Path, viewers: list[str]) -> None:
+        super().__init__()
+        self.path = path
+        self.viewers = viewers
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(inert(f"Saved {self.path}", 300)))
+            yield Static(Text("Open it now? calltui returns when the viewer exits.", "dim"))
+            with Horizontal(id="viewers"):
+                for i, viewer in enumerate(self.viewers):
+                    yield Button(Path(viewer).name, id=f"viewer-{i}", compact=True)
+                yield Button("Not now", id="no", compact=True)
+
+    def on_mount(self) -> None:
+        self.query(Button).first().focus()
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        bid = event.button.id or ""
+        if bid.startswith("viewer-"):
+            self.dismiss(self.viewers[int(bid.removeprefix("viewer-"))])
+        else:
+            self.dismiss(None)
+
+
+# --- handoff actions -------------------------------------------------------------------------
+
+
+def copy_curl(app: CallTUI, call: Call) -> str | None:
+    """The curl command behind `call`'s record on the clipboard, as plain text; the line."""
+    try:
+        line = handoff.curl_for(app.engine.provider(call.account), call)
+    except (NotImplementedError, KeyError, ValueError) as e:
+        app.notify(f"no curl for this call: {inert(e, 120)}", severity="warning")
+        return None
+    line = inert(line)  # one line, no control character: it is pasted into a shell
+    app.copy_to_clipboard(line)
+    app.notify(f"copied curl for {inert(call.id, 40)} (credentials as $VARIABLES)", timeout=3)
+    return line
+
+
+async def save_bundle(
+    app: CallTUI, call: Call, detail: CallDetail | None, related: Iterable[Relation]
+) -> Path | None:
+    """The redacted bundle of `call` (its drill-down fetched if not given) in the working dir."""
+    if detail is None:
+        detail = await app.get_detail(call)
+        if detail is None:
+            return None  # get_detail said why
+    rel = list(related)
+    try:
+        path = await asyncio.to_thread(
+            handoff.write_bundle,
+            detail,
+            Path.cwd(),
+            settings=app.settings,
+            related=rel,
+            now=app.now(),
+        )
+    except OSError as e:
+        app.notify(f"bundle not saved: {inert(e.strerror or e, 120)}", severity="error")
+        return None
+    app.notify(f"redacted bundle saved to {inert(path, 200)}", timeout=5)
+    return path
+
+
+async def save_pcap(app: CallTUI, call: Call) -> Path | None:
+    """`call`'s SIP capture saved in the working dir; then offers to open it. Runs in a worker
+    (it waits for the user's answer)."""
+    try:
+        path = await handoff.save_pcap(app.engine.provider(call.account), call, Path.cwd())
+    except handoff.HandoffError as e:
+        app.notify(inert(e, 200), severity="warning")
+        return None
+    except ProviderError as e:
+        app.notify(inert(e, 300), title="pcap not saved", severity="error")
+        return None
+    except OSError as e:
+        app.notify(f"pcap not saved: {inert(e.strerror or e, 120)}", severity="error")
+        return None
+    viewers = handoff.pcap_viewers()
+    if not viewers:
+        app.notify(f"pcap saved to {inert(path, 200)} (no sngrep or Wireshark on PATH)")
+        return path
+    viewer = await app.push_screen_wait(OpenWithScreen(path, viewers))
+    if viewer is not None:
+        open_in(app, viewer, path)
+    return path
+
+
+def open_in(app: CallTUI, viewer: str, path: Path) -> None:
+    cmd = handoff.viewer_command(viewer, path)
+    name = Path(viewer).name
+    if name.startswith("wireshark"):
+        # A window of its own: calltui keeps the terminal.
+        try:
+            subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as e:
+            app.notify(f"{name} did not start: {inert(e.strerror or e, 120)}", severity="error")
+        return
+    try:
+        with app.suspend():
+            try:
+                subprocess.run(cmd, check=False)
+                if name.startswith("tshark"):
+                    input("\n[calltui] press Enter to return ")  # its output would vanish
+            except (OSError, EOFError) as e:
+                print(f"calltui: {name} did not run: {e}")
+    except SuspendNotSupported:
+        app.notify(
+            f"this terminal cannot be handed over; run: {inert(' '.join(cmd), 200)}",
+            severity="warning",
+            timeout=8,
+        )
