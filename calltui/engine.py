@@ -3,7 +3,8 @@
 Every account runs its own pump task that fetches pages ahead into a small queue; the merge
 emits a record only once no account can still produce a newer one (each page carries a
 watermark: the newest start time any later page of that stream may hold). An account that
-fails stops alone: its error is kept and the other accounts go on.
+fails stops alone: its error is kept and the other accounts go on (Recovery says when the TUI
+tries it again).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,7 +21,14 @@ from typing import Any
 import httpx
 
 from calltui.config import Settings
-from calltui.http import BadResponseError, ProviderError, RetryPolicy
+from calltui.http import (
+    AuthError,
+    BadResponseError,
+    NotFoundError,
+    ProviderError,
+    RetryPolicy,
+    TLSError,
+)
 from calltui.model import Call, CallDetail, CallQuery, PageRef
 from calltui.providers.base import Page, Provider, open_provider
 
@@ -38,6 +47,30 @@ class StreamState:
     matched: int = 0
     error: ProviderError | None = None
     done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """How an account whose stream failed is tried again while the others go on (the TUI does
+    it by itself): after `first_s`, then twice as long after each failure in a row, at most
+    `cap_s`, so that a provider down for an hour is asked a few dozen times, not hammered.
+    `sleep` and `clock` are how a wait is made and how far it has got (a test brings its own)."""
+
+    first_s: float = 5.0
+    cap_s: float = 240.0
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    clock: Callable[[], float] = time.monotonic
+
+    def delay(self, failures: int) -> float:
+        """The wait before the next try, after `failures` failures in a row (1: the first)."""
+        return min(self.cap_s, self.first_s * 2 ** min(max(failures - 1, 0), 30))
+
+    @staticmethod
+    def retries(error: ProviderError) -> bool:
+        """Whether waiting can mend `error`: credentials, a certificate or an address that the
+        server does not know need the config changed (and bad credentials sent again and again
+        may get an account locked), so those are only tried again when the user asks."""
+        return not isinstance(error, (AuthError, TLSError, NotFoundError))
 
 
 @dataclass(slots=True)
