@@ -34,6 +34,7 @@ GOAL = 1.5
 TIMEOUT_S = 30.0
 SIZE = (40, 120)  # rows, columns
 ENV = {"TERM": "xterm-256color", "CALLTUI_SIM_NOW": "2026-11-20T14:00:00Z"}
+UNSET = ("NO_COLOR", "PYTHONDONTWRITEBYTECODE")
 
 BARE_APP = """
 from textual.app import App
@@ -66,8 +67,11 @@ def time_to_screen(
     until it showed `shell` (if given: what is drawn before any data)."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", *SIZE, 0, 0))
-    # The user's NO_COLOR would change the theme; CI's environment is no terminal's.
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | ENV
+    # The user's NO_COLOR would change the theme; CI's environment is no terminal's. Python
+    # keeps compiled modules as it does on a user's machine: with PYTHONDONTWRITEBYTECODE (set
+    # in some sandboxes) every run would compile calltui's source again, while Textual's
+    # modules come compiled by pip, and the two programs would not be compared alike.
+    env = {k: v for k, v in os.environ.items() if k not in UNSET} | ENV
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
@@ -110,7 +114,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 def main() -> None:
     bare_argv = [sys.executable, "-c", BARE_APP]
     demo_argv = [sys.executable, "-c", CALLTUI, "--demo"]
-    # One of each first, unmeasured: the files they import come into the OS cache.
+    # One of each first, unmeasured: the files they import come into the OS cache, and
+    # calltui's compiled modules are written.
     time_to_screen(bare_argv, BARE_SEEN)
     time_to_screen(demo_argv, ROW_SEEN)
     bare: list[float] = []

@@ -4,7 +4,7 @@ recorded fixtures in ../shared/fixtures (tests that need them skip where the fol
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from calltui.http import RetryPolicy
 from calltui.providers.base import Provider, open_provider
 from calltui.sim.app import SimApp
 from calltui.sim.demo import SIM_HOST, demo_accounts
+from calltui.sim.world import World
 
 FIXED_NOW = datetime(2026, 11, 20, 14, 0, tzinfo=timezone.utc)
 SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
@@ -40,6 +41,18 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def sim() -> SimApp:
     return SimApp(seed=7, now=FIXED_NOW)
+
+
+def sim_mid_call(provider: str) -> SimApp:
+    """The `sim` world with its clock stopped in the middle of a long answered call of
+    `provider` in the hour before FIXED_NOW: at least that call is still up."""
+    world = World(7, FIXED_NOW)
+    long = next(
+        c
+        for c in world.calls(provider, FIXED_NOW - timedelta(hours=1))
+        if c.answer is not None and c.end - c.start > timedelta(minutes=2)
+    )
+    return SimApp(seed=7, now=long.start + (long.end - long.start) / 2)
 
 
 OpenDemo = Callable[..., Awaitable[Provider[Any]]]

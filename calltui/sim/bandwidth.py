@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 
 from calltui.sim.asgi import Request, Response, Route, route
 from calltui.sim.demo import DEMO_ACCOUNTS
-from calltui.sim.world import RETENTION_DAYS, SimCall
+from calltui.sim.world import SimCall
 
 if TYPE_CHECKING:
     from calltui.sim.app import SimApp
@@ -261,7 +261,13 @@ class BandwidthSim:
         if order not in ("asc", "desc"):
             return self._bad(req, "sortOrder must be asc or desc")
         filtered = bool(p.get("from") or p.get("to"))
-        calls = self._newest(None if filtered or order == "asc" else (page + 1) * size + 1)
+        # Bandwidth's list has no time bounds: a first page needs only the newest hours.
+        world = self.sim.world
+        calls = (
+            world.calls(PROVIDER)
+            if filtered or order == "asc"
+            else world.newest(PROVIDER, (page + 1) * size + 1)
+        )
         for key, attr in (("from", "from_num"), ("to", "to_num")):
             if p.get(key):
                 calls = [c for c in calls if getattr(c, attr) == p[key]]
@@ -275,20 +281,6 @@ class BandwidthSim:
             if link:
                 resp.headers.append(("Link", link))
         return resp
-
-    def _newest(self, wanted: int | None) -> list[SimCall]:
-        """The newest `wanted` calls or more (all of them for None), newest first. Bandwidth's
-        list has no time bounds; growing the window hour by hour keeps a first page from
-        generating a week of calls."""
-        world = self.sim.world
-        if wanted is None:
-            return world.calls(PROVIDER)
-        hours = 2
-        while True:
-            calls = world.calls(PROVIDER, start=world.now() - timedelta(hours=hours))
-            if len(calls) >= wanted or hours >= RETENTION_DAYS * 24:
-                return calls
-            hours *= 4
 
     def get_call(self, req: Request, user_id: str, call: str) -> Response:
         c = self._call(req, user_id, call)

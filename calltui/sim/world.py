@@ -1,9 +1,10 @@
 """The simulator's data: one deterministic world of calls across all five providers.
 
-Calls are generated per hour of wall-clock time from (seed, hour) alone, so any process with the
-same seed sees the same calls at the same instant (`--demo` and `calltui simulate` agree), the
-data never shifts as time passes, and new calls appear as the clock moves (a live tail has
-something to show). Only the hours a request touches are generated, then cached.
+Calls are generated per hour of wall-clock time and per provider from (seed, hour, provider)
+alone, so any process with the same seed sees the same calls at the same instant (`--demo` and
+`calltui simulate` agree), the data never shifts as time passes, and new calls appear as the
+clock moves (a live tail has something to show). Only the hours and providers a request touches
+are generated, then cached.
 
 In hostile mode (`--faults hostile`) every call carries strings of the hostile corpus in its
 numbers, SIP reason and SIP Call-ID, so each provider's simulator serves them in its own wire
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,10 +50,9 @@ _OUTCOMES: list[tuple[str, int, list[tuple[int, int, str]]]] = [
         ],
     ),
 ]
-_WEIGHTS = [w for _, w, _ in _OUTCOMES]
+_CUM_WEIGHTS = list(itertools.accumulate(w for _, w, _ in _OUTCOMES))
 _COUNTRIES = [("1", 10), ("44", 10), ("49", 11), ("33", 9), ("7", 10), ("91", 10), ("61", 9)]
 _HANGUP_BY = ("caller", "callee", "network")
-_DIGITS = "0123456789"
 
 
 @dataclass(slots=True, frozen=True)
@@ -101,10 +102,9 @@ class SimCall:
 
 def _number(rng: random.Random) -> str:
     cc, n = rng.choice(_COUNTRIES)
-    # rng.choice(DIGITS) is DIGITS[rng._randbelow(10)]: calling that directly draws the very
-    # same numbers at half the cost, and numbers are half the work of making a call.
-    below = rng._randbelow  # type: ignore[attr-defined]
-    return "+" + cc + "".join([_DIGITS[below(10)] for _ in range(n - len(cc) + 1)])
+    digits = n - len(cc) + 1
+    # One draw per number, not one per digit: numbers were half the work of making a call.
+    return f"+{cc}{rng.randrange(10**digits):0{digits}d}"
 
 
 def _rate(provider: str, hour_of_day: int) -> int:
@@ -117,7 +117,7 @@ def _rate(provider: str, hour_of_day: int) -> int:
 def _make(
     rng: random.Random, key: str, provider: str, start: datetime, link: str | None = None
 ) -> SimCall:
-    outcome, _, causes = rng.choices(_OUTCOMES, weights=_WEIGHTS)[0]
+    outcome, _, causes = rng.choices(_OUTCOMES, cum_weights=_CUM_WEIGHTS)[0]
     sip_code, q850, reason = rng.choice(causes)
     pdd_ms = int(rng.uniform(300, 4500))
     answer = None
@@ -135,7 +135,8 @@ def _make(
     mos = None
     if answer is not None:
         mos = round(rng.uniform(2.4, 3.7) if rng.random() < 0.12 else rng.uniform(3.9, 4.45), 2)
-    host = ".".join(str(rng.randint(1, 223)) for _ in range(4))
+    bits = rng.getrandbits(32)
+    host = ".".join(str((bits >> shift & 255) % 223 + 1) for shift in (24, 16, 8, 0))
     return SimCall(
         key=key,
         provider=provider,
@@ -181,29 +182,47 @@ def _follow(rng: random.Random, key: str, provider: str, first: SimCall, lag_s: 
     )
 
 
-@lru_cache(maxsize=512)
-def hour_calls(seed: int, hour: int) -> dict[str, tuple[SimCall, ...]]:
-    """Every call that started in hour `hour` (epoch seconds // 3600), by provider, sorted by
-    start time ascending."""
-    rng = random.Random(f"calltui-sim/{seed}/{hour}")
-    hod = hour % 24
+@lru_cache(maxsize=4096)
+def _own_calls(seed: int, hour: int, provider: str) -> tuple[SimCall, ...]:
+    """The calls `provider` itself originates in hour `hour`: from (seed, hour, provider) alone,
+    so a provider's hours cost nothing for the others (a first page of Bandwidth, which has no
+    time filter, reaches back a day)."""
+    rng = random.Random(f"calltui-sim/{seed}/{hour}/{provider}")
     t0 = datetime.fromtimestamp(hour * HOUR, tz=timezone.utc)
-    out: dict[str, list[SimCall]] = {p: [] for p in PROVIDERS}
-    for provider in PROVIDERS:
-        for i in range(_rate(provider, hod)):
-            start = t0 + timedelta(seconds=rng.uniform(0, HOUR))
-            call = _make(rng, f"{seed}/{hour}/{provider}/{i}", provider, start)
-            out[provider].append(call)
-            if provider == "plivo" and call.direction == "inbound" and rng.random() < 0.15:
-                # A trunk call handed on to jambonz, which sends it to a Tmedia box.
-                link = f"{seed}/{hour}/link/{i}"
-                first = dataclasses.replace(call, link=link)
-                out["plivo"][-1] = first
-                j = _follow(rng, f"{link}/jambonz", "jambonz", first, rng.uniform(0.3, 1.5))
-                out["jambonz"].append(j)
-                t = _follow(rng, f"{link}/tmedia", "tmedia", j, rng.uniform(0.2, 1.0))
-                out["tmedia"].append(dataclasses.replace(t, sip_call_id=j.sip_call_id))
-    return {p: tuple(sorted(v, key=lambda c: c.start)) for p, v in out.items()}
+    out: list[SimCall] = []
+    for i in range(_rate(provider, hour % 24)):
+        start = t0 + timedelta(seconds=rng.uniform(0, HOUR))
+        call = _make(rng, f"{seed}/{hour}/{provider}/{i}", provider, start)
+        if provider == "plivo" and call.direction == "inbound" and rng.random() < 0.15:
+            # A trunk call handed on to jambonz, which sends it to a Tmedia box.
+            call = dataclasses.replace(call, link=f"{seed}/{hour}/link/{i}")
+        out.append(call)
+    return tuple(out)
+
+
+@lru_cache(maxsize=512)
+def _handed_on(seed: int, hour: int) -> dict[str, tuple[SimCall, ...]]:
+    """The jambonz and Tmedia legs of the Plivo calls of hour `hour` that were handed on."""
+    out: dict[str, list[SimCall]] = {"jambonz": [], "tmedia": []}
+    for first in _own_calls(seed, hour, "plivo"):
+        if first.link is None:
+            continue
+        rng = random.Random(first.link)
+        j = _follow(rng, f"{first.link}/jambonz", "jambonz", first, rng.uniform(0.3, 1.5))
+        t = _follow(rng, f"{first.link}/tmedia", "tmedia", j, rng.uniform(0.2, 1.0))
+        out["jambonz"].append(j)
+        out["tmedia"].append(dataclasses.replace(t, sip_call_id=j.sip_call_id))
+    return {p: tuple(v) for p, v in out.items()}
+
+
+@lru_cache(maxsize=2048)
+def hour_calls(seed: int, hour: int, provider: str) -> tuple[SimCall, ...]:
+    """Every call of `provider` that started in hour `hour` (epoch seconds // 3600), or was
+    handed on to it from a call that did, sorted by start time ascending."""
+    calls = _own_calls(seed, hour, provider)
+    if provider in ("jambonz", "tmedia"):
+        calls += _handed_on(seed, hour)[provider]
+    return tuple(sorted(calls, key=lambda c: c.start))
 
 
 # Providers whose simulator writes some fields outside JSON: jambonz puts numbers, reason and
@@ -242,13 +261,10 @@ def _spoil(call: SimCall, index: int) -> SimCall:
     )
 
 
-@lru_cache(maxsize=512)
-def hostile_hour_calls(seed: int, hour: int) -> dict[str, tuple[SimCall, ...]]:
+@lru_cache(maxsize=2048)
+def hostile_hour_calls(seed: int, hour: int, provider: str) -> tuple[SimCall, ...]:
     """`hour_calls` with the hostile corpus injected (see `_spoil`)."""
-    return {
-        p: tuple(_spoil(c, i) for i, c in enumerate(calls))
-        for p, calls in hour_calls(seed, hour).items()
-    }
+    return tuple(_spoil(c, i) for i, c in enumerate(hour_calls(seed, hour, provider)))
 
 
 class World:
@@ -259,7 +275,7 @@ class World:
         self.seed = seed
         self.fixed_now = now
         self.hostile = hostile
-        self._index: dict[tuple[str, Callable[[SimCall], str]], dict[str, SimCall]] = {}
+        self._index: dict[tuple[str, Callable[[SimCall], str], int], dict[str, SimCall]] = {}
 
     def now(self) -> datetime:
         if self.fixed_now is not None:
@@ -281,16 +297,43 @@ class World:
         h_hi, h_lo = int(hi.timestamp()) // HOUR, int(lo.timestamp()) // HOUR
         # A call handed on near the end of an hour is generated with that hour: look one back.
         for h in range(h_hi, h_lo - 2, -1):
-            out.extend(c for c in generate(self.seed, h)[provider] if lo <= c.start <= hi)
+            out.extend(c for c in generate(self.seed, h, provider) if lo <= c.start <= hi)
+        out.sort(key=lambda c: c.start, reverse=True)
+        return out
+
+    def newest(self, provider: str, wanted: int) -> list[SimCall]:
+        """The newest `wanted` calls of `provider` or more (all of them if there are fewer),
+        newest first: for lists with no time bounds, whose first page should not cost a week
+        of calls. Hours are generated back from now until they hold enough, and one more: a
+        call handed on late in an hour is generated with it but may start in the next."""
+        now = self.now()
+        oldest = now - timedelta(days=RETENTION_DAYS)
+        generate = hostile_hour_calls if self.hostile else hour_calls
+        h, h_lo = int(now.timestamp()) // HOUR, int(oldest.timestamp()) // HOUR - 1
+        out: list[SimCall] = []
+        extra = 1
+        while h >= h_lo and extra >= 0:
+            out.extend(c for c in generate(self.seed, h, provider) if oldest <= c.start <= now)
+            h -= 1
+            if len(out) >= wanted:
+                extra -= 1
         out.sort(key=lambda c: c.start, reverse=True)
         return out
 
     def lookup(self, provider: str, id_of: Callable[[SimCall], str], wanted: str) -> SimCall | None:
-        """The visible call of `provider` whose wire id (`id_of`) is `wanted`."""
-        key = (provider, id_of)
-        index = self._index.get(key)
-        if index is None or wanted not in index:
-            index = {id_of(c): c for c in self.calls(provider)}
-            self._index[key] = index
-        call = index.get(wanted)
-        return call if call is not None and call.start <= self.now() else None
+        """The visible call of `provider` whose wire id (`id_of`) is `wanted`. Hours are
+        searched newest first and each indexed once: finding a recent call costs an hour or
+        two of calls, not a week of them."""
+        now = self.now()
+        oldest = now - timedelta(days=RETENTION_DAYS)
+        generate = hostile_hour_calls if self.hostile else hour_calls
+        h_hi, h_lo = int(now.timestamp()) // HOUR, int(oldest.timestamp()) // HOUR - 1
+        for h in range(h_hi, h_lo - 1, -1):
+            index = self._index.get((provider, id_of, h))
+            if index is None:
+                index = {id_of(c): c for c in generate(self.seed, h, provider)}
+                self._index[(provider, id_of, h)] = index
+            call = index.get(wanted)
+            if call is not None:
+                return call if oldest <= call.start <= now else None
+        return None

@@ -35,7 +35,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -50,6 +50,7 @@ from calltui.text import inert
 from calltui.tui import views
 from calltui.tui.themes import NO_COLOR_THEME, SHIPPED, load_themes
 from calltui.tui.widgets.call_table import CallTable
+from calltui.tui.widgets.footer import KeyFooter
 from calltui.tui.widgets.kpi_panel import KpiJob, KpiPanel
 
 ALL = "__all__"
@@ -96,7 +97,10 @@ class IdleGC:
     press, for tens of milliseconds (15 to 80 ms measured here, more with more loaded). Here the
     automatic full collection is off while the app runs, and a timer runs it once no input has
     come for IDLE_S seconds (young generations are still collected as usual, in well under a
-    millisecond). Restored on stop().
+    millisecond). What exists at start (modules, classes, settings) is frozen out of the
+    collector's sight: it lives as long as the app, and scanning it made the first idle
+    collection, half a second in, stall the arrival of the first rows by tens of milliseconds.
+    Restored on stop().
     """
 
     IDLE_S = 0.5
@@ -109,6 +113,7 @@ class IdleGC:
     def start(self, app: App[Any]) -> None:
         self._saved = gc.get_threshold()
         gc.set_threshold(self._saved[0], self._saved[1], self.NEVER)
+        gc.freeze()
         app.set_interval(self.IDLE_S, self._tick)
 
     def input(self) -> None:
@@ -121,6 +126,7 @@ class IdleGC:
 
     def stop(self) -> None:
         if self._saved is not None:
+            gc.unfreeze()
             gc.set_threshold(*self._saved)
             self._saved = None
 
@@ -288,7 +294,7 @@ class CallTUI(App[None]):
                     yield Static(id="pane-body")
                 yield KpiPanel(id="kpi")
         yield Static(id="status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.idle_gc.start(self)

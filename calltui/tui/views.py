@@ -11,7 +11,6 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from calltui.analysis.sip import sip_meaning
-from calltui.analysis.verdict import verdict
 from calltui.model import Call, CallDetail, Event, Outcome, Span
 from calltui.render import fmt_duration, fmt_time, span_tree
 from calltui.text import ELLIPSIS, fit, inert, inert_block
@@ -70,6 +69,9 @@ def summary(
 def verdict_line(call: Call, detail: CallDetail | None) -> str:
     """The verdict (analysis.verdict): why the call ended as it did, in one plain line; the
     drill-down, when loaded, adds what the record lacks (who hung up, post-dial delay...)."""
+    # Imported when first wanted: its tables are not needed before the first rows are drawn.
+    from calltui.analysis.verdict import verdict
+
     return verdict(detail if detail is not None else call).line
 
 

@@ -28,7 +28,7 @@ from calltui.sim import restcomm as rsim
 from calltui.sim.app import SimApp
 from calltui.sim.asgi import Response, send_response
 from calltui.sim.world import SimCall
-from tests.conftest import FIXED_NOW, shared_fixture
+from tests.conftest import FIXED_NOW, shared_fixture, sim_mid_call
 
 ACCOUNT = "demo-restcomm"
 
@@ -141,12 +141,14 @@ async def test_refetches_a_page_from_its_request(open_demo: Any) -> None:
 
 
 async def test_start_time_is_the_date_of_since_and_end_time_is_never_sent(
-    open_demo: Any, sim: SimApp
+    open_demo: Any,
 ) -> None:
     """EndTime is `end_time <= date + 1 day`, which drops every call without an end time: live,
     busy and failed ones (§3.2). Live calls must still be listed."""
-    p = await open_demo(ACCOUNT)
-    q = CallQuery(since=FIXED_NOW - timedelta(minutes=30), until=FIXED_NOW)
+    sim = sim_mid_call("restcomm")
+    p = await open_demo(ACCOUNT, app=sim)
+    now = sim.world.now()
+    q = CallQuery(since=now - timedelta(minutes=30), until=now)
     records = [c for page in await collect(p, q) for c in page.records if q.matches(c)]
     (first, *_) = list_requests(sim)
     assert first["StartTime"] == "2026-11-20"

@@ -336,7 +336,7 @@ def test_calls_table_is_safe_and_aligned(
             gap, rest = split_text(rest, 2)
             assert gap == "  ", f"misaligned: {line!r}"
     # Markup shows as typed, cut to the column.
-    assert "[@click=app.qui" in out and "[bold red]PWNED[" in out
+    assert "[@click=app.qui" in out and "[bold red]PWNED" in out
 
 
 def test_calls_csv_is_safe_one_row_a_line_and_formula_free(

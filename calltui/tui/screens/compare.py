@@ -24,13 +24,14 @@ from textual.binding import Binding
 from textual.color import Color, ColorParseError
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from calltui.analysis.sip import sip_phrase
 from calltui.analysis.verdict import verdict
 from calltui.model import Call, CallDetail
 from calltui.render import fmt_duration, fmt_time
 from calltui.text import inert
+from calltui.tui.widgets.footer import KeyFooter
 
 VALUE_MAX = 300
 """Cells shown of one value (a raw field can be a whole document)."""
@@ -186,7 +187,7 @@ class CompareScreen(Screen[None]):
         yield Static(id="compare-head")
         with VerticalScroll(id="compare-scroll"):
             yield Static(id="compare-table")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.redraw()

@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import Input, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from calltui.analysis.correlate import Relation, related
@@ -34,6 +34,7 @@ from calltui.tail import around
 from calltui.text import fit, inert
 from calltui.tui import views
 from calltui.tui.screens import export
+from calltui.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from calltui.tui.app import CallTUI
@@ -242,7 +243,7 @@ class DetailScreen(Screen["Call | None"]):
             with TabPane("Related", id="tab-related"):
                 yield Static(Text("looking for related calls…", "dim"), id="related-note")
                 yield OptionList(id="related")
-        yield Footer()
+        yield KeyFooter()
 
     def _flow_title(self) -> str:
         return {
