@@ -135,14 +135,18 @@ class Sidebar(OptionList):
     """Accounts with a status mark each, and 'All accounts' on top."""
 
     DEFAULT_CSS = "Sidebar { width: 22; border-right: vkey $panel; }"
+    _shown: tuple[tuple[str, str], ...] | None = None
 
     def set_accounts(self, names: list[str], states: dict[str, StreamState]) -> None:
+        # Called on every page of every account: the list is rebuilt only when a mark changes.
+        shown = tuple((name, st.status if (st := states.get(name)) else "idle") for name in names)
+        if shown == self._shown:
+            return
+        self._shown = shown
         highlighted = self.highlighted
         self.clear_options()
         self.add_option(Option(Text("All accounts", "bold"), id=ALL))
-        for name in names:
-            st = states.get(name)
-            status = st.status if st else "idle"
+        for name, status in shown:
             label = Text()
             label.append(MARKS[status] + " ", MARK_STYLE[status])
             label.append(inert(name, 20))
