@@ -196,9 +196,17 @@ class Engine:
                     c.page = ref
                 state.pages += 1
                 state.fetched += len(page.records)
+                if s.queue.full():
+                    # Pages enough in hand: it waits on the reader (the table wants no more
+                    # rows yet), not on the provider, and must not look busy meanwhile.
+                    state.status = "ok"
                 if on_state:
                     on_state(state)
                 await s.queue.put(page)
+                if state.status == "ok":
+                    state.status = "loading"
+                    if on_state:
+                        on_state(state)
             state.status = "ok"
         except ProviderError as e:
             state.status, state.error = "error", e

@@ -3,6 +3,7 @@ failing account never stops the others."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -80,3 +81,22 @@ async def test_an_unexpected_exception_in_one_account_is_its_error_not_a_hang(si
     (error,) = engine.errors()
     assert error.account == "demo-bandwidth"
     assert "internal error: RuntimeError" in str(error)
+
+
+async def test_an_account_waiting_on_the_reader_does_not_look_busy(sim):
+    """Pages in hand and the reader not asking: the account is `ok`, not `loading`; it is
+    `loading` again when reading resumes and it goes back to the provider."""
+    engine = engine_for(sim)
+    seen: list[str] = []
+    query = CallQuery(since=FIXED_NOW - timedelta(hours=24))
+    gen = engine.merged(["demo-plivo"], query, lambda st: seen.append(st.status))
+    await anext(gen)
+    for _ in range(20):  # let the pump fill its queue while nobody reads
+        await asyncio.sleep(0)
+    state = engine.states["demo-plivo"]
+    assert state.status == "ok" and not state.done
+    for _ in range(100):  # read on: more pages are fetched
+        await anext(gen)
+    await gen.aclose()
+    await engine.aclose()
+    assert seen.count("loading") >= 2 and "ok" in seen

@@ -442,7 +442,7 @@ class CallTUI(App[None]):
         return "loading…"
 
     def _update_status(self) -> None:
-        loading = [s.account for s in self.engine.states.values() if not s.done]
+        loading = [s.account for s in self.engine.states.values() if s.status == "loading"]
         text = Text()
         states = list(self.engine.states.values())
         pages = sum(s.pages for s in states)
