@@ -25,7 +25,7 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 from rich.text import Text
@@ -51,7 +51,9 @@ from calltui.tui import views
 from calltui.tui.themes import NO_COLOR_THEME, SHIPPED, load_themes
 from calltui.tui.widgets.call_table import CallTable
 from calltui.tui.widgets.footer import KeyFooter
-from calltui.tui.widgets.kpi_panel import KpiJob, KpiPanel
+
+if TYPE_CHECKING:
+    from calltui.tui.widgets.kpi_panel import KpiJob, KpiPanel
 
 ALL = "__all__"
 BATCH = 200
@@ -296,7 +298,6 @@ class CallTUI(App[None]):
                 yield CallTable(self.store, self.zone, id="table")
                 with VerticalScroll(id="pane"):
                     yield Static(id="pane-body")
-                yield KpiPanel(id="kpi")
         yield Static(id="status")
         yield KeyFooter()
 
@@ -455,7 +456,7 @@ class CallTUI(App[None]):
             text.append(" · fetching " + inert(", ".join(loading), 60), "yellow")
         if self.kpi_shown:
             note = "" if self.exhausted else "loading the rest of the window…"
-            self.query_one(KpiPanel).set_note(note)
+            self._kpi_panel().set_note(note)
         marks = len(self.query_one(CallTable).marks)
         if marks:
             text.append(f" · {marks} marked", "bold")
@@ -1036,10 +1037,20 @@ class CallTUI(App[None]):
         self._update_status()
 
     # --- KPIs ------------------------------------------------------------------------------------
-    def action_toggle_kpi(self) -> None:
+    def _kpi_panel(self) -> KpiPanel:
+        from calltui.tui.widgets.kpi_panel import KpiPanel
+
+        return self.query_one("#kpi", KpiPanel)
+
+    async def action_toggle_kpi(self) -> None:
         """The KPI panel in place of the detail pane, or back."""
+        if not self.query("#kpi"):
+            # Made when first asked for: nothing of it is needed before the first rows.
+            from calltui.tui.widgets.kpi_panel import KpiPanel
+
+            await self.query_one("#main").mount(KpiPanel(id="kpi"))
         self.kpi_shown = not self.kpi_shown
-        self.query_one(KpiPanel).display = self.kpi_shown
+        self._kpi_panel().display = self.kpi_shown
         self.main_screen.set_class(self.kpi_shown, "kpi")
         if self.kpi_shown:
             if not self.exhausted:  # KPIs are of the filtered window: all of it
@@ -1051,9 +1062,11 @@ class CallTUI(App[None]):
     @on(CallTable.ViewChanged)
     def _kpi_request(self) -> None:
         if self.kpi_shown:
-            self.query_one(KpiPanel).request(self._kpi_job)
+            self._kpi_panel().request(self._kpi_job)
 
     def _kpi_job(self) -> KpiJob:
+        from calltui.tui.widgets.kpi_panel import KpiJob
+
         q = self.query_
         view = self.query_one(CallTable).view
         return KpiJob(

@@ -109,9 +109,9 @@ async def test_kpi_panel_shows_the_kpis_of_the_view_and_follows_the_filter():
     app = make_app([])
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        panel = app.query_one(KpiPanel)
-        assert not panel.display
+        assert not app.query(KpiPanel)  # made when first asked for
         await pilot.press("i")
+        panel = app.query_one(KpiPanel)
         assert panel.display
         await kpis_settled(pilot, panel, 0)
         merged, per = expected_kpis(app)
