@@ -37,7 +37,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -51,6 +51,7 @@ from calltui.providers.bandwidth import Bandwidth
 from calltui.providers.plivo import Plivo
 from calltui.sim.app import SimApp
 from calltui.sim.demo import demo_accounts
+from calltui.sim.recorder import Recorder
 from calltui.sim.server import serve
 
 LATENCY_MS = 60.0
@@ -60,37 +61,6 @@ BANDWIDTH_PAGE = 50  # 4 or 5 pages: a few seconds at 1 request/s
 ZERO_RUNS, LATENCY_RUNS = 3, 2
 
 
-@dataclass
-class Tap:
-    """The simulator behind a recorder: when each request arrived, its status, how many were
-    being served at once."""
-
-    app: SimApp
-    log: list[tuple[float, str, int]] = field(default_factory=list)
-    in_flight: int = 0
-    max_in_flight: int = 0
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        arrived, status = time.monotonic(), 0
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-
-        async def tapped(message: Any) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tapped)
-        finally:
-            self.in_flight -= 1
-            self.log.append((arrived, scope["path"], status))
-
-
 class SimServer:
     """The simulator on 127.0.0.1 in a thread of its own; `use()` swaps in a fresh app."""
 
@@ -98,7 +68,7 @@ class SimServer:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        self.tap = Tap(SimApp(now=FIXED_NOW))
+        self.tap = Recorder(SimApp(now=FIXED_NOW))
         self._ready = threading.Event()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -107,8 +77,8 @@ class SimServer:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def use(self, app: SimApp) -> Tap:
-        self.tap = Tap(app)
+    def use(self, app: SimApp) -> Recorder:
+        self.tap = Recorder(app)
         return self.tap
 
     async def _app(self, scope: Any, receive: Any, send: Any) -> None:

@@ -15,9 +15,7 @@ from __future__ import annotations
 import asyncio
 import math
 import socket
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -37,47 +35,13 @@ from calltui.providers.coerce import iso_time
 from calltui.providers.tmedia import box_datetime
 from calltui.sim.app import SimApp
 from calltui.sim.demo import SIM_HOST, demo_accounts
+from calltui.sim.recorder import Recorder
 from calltui.sim.server import serve
 from tests.conftest import FAST_RETRY, FIXED_NOW
 
 PLIVO, BANDWIDTH = "demo-plivo", "demo-bandwidth"
 PLIVO_LIST = "/Zentrunk/Call/"
 BANDWIDTH_LIST = "/calls"
-
-
-@dataclass
-class Recorder:
-    """An ASGI wrapper around the simulator: arrival time (monotonic, as the simulator's own rate
-    windows count), path and status of every request, and the most served at once."""
-
-    app: SimApp
-    log: list[tuple[float, str, int]] = field(default_factory=list)
-    in_flight: int = 0
-    max_in_flight: int = 0
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        arrived, status = time.monotonic(), 0
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-
-        async def tapped(message: Any) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tapped)
-        finally:
-            self.in_flight -= 1
-            self.log.append((arrived, scope["path"], status))
-
-    def lists(self, suffix: str) -> list[tuple[float, int]]:
-        """(arrival, status) of the list requests, in arrival order."""
-        return sorted((t, s) for t, path, s in self.log if path.endswith(suffix))
 
 
 async def collect(
