@@ -19,7 +19,7 @@ import dataclasses
 import hashlib
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -282,6 +282,16 @@ class World:
             return self.fixed_now
         return datetime.now(timezone.utc).replace(microsecond=0)
 
+    def _hours_back(
+        self, provider: str, newest: datetime, oldest: datetime
+    ) -> Iterator[tuple[int, tuple[SimCall, ...]]]:
+        """Each hour's calls of `provider`, from the hour of `newest` back to the hour before
+        that of `oldest`: a call handed on late in an hour is generated with that hour but may
+        start in the next."""
+        generate = hostile_hour_calls if self.hostile else hour_calls
+        for h in range(int(newest.timestamp()) // HOUR, int(oldest.timestamp()) // HOUR - 2, -1):
+            yield h, generate(self.seed, h, provider)
+
     def calls(
         self, provider: str, start: datetime | None = None, end: datetime | None = None
     ) -> list[SimCall]:
@@ -293,30 +303,25 @@ class World:
         if hi < lo:
             return []
         out: list[SimCall] = []
-        generate = hostile_hour_calls if self.hostile else hour_calls
-        h_hi, h_lo = int(hi.timestamp()) // HOUR, int(lo.timestamp()) // HOUR
-        # A call handed on near the end of an hour is generated with that hour: look one back.
-        for h in range(h_hi, h_lo - 2, -1):
-            out.extend(c for c in generate(self.seed, h, provider) if lo <= c.start <= hi)
+        for _, hour in self._hours_back(provider, hi, lo):
+            out.extend(c for c in hour if lo <= c.start <= hi)
         out.sort(key=lambda c: c.start, reverse=True)
         return out
 
     def newest(self, provider: str, wanted: int) -> list[SimCall]:
         """The newest `wanted` calls of `provider` or more (all of them if there are fewer),
         newest first: for lists with no time bounds, whose first page should not cost a week
-        of calls. Hours are generated back from now until they hold enough, and one more: a
-        call handed on late in an hour is generated with it but may start in the next."""
+        of calls. Hours are taken back from now until they hold enough, and one more (a call
+        of the hour before may start in the last one taken)."""
         now = self.now()
         oldest = now - timedelta(days=RETENTION_DAYS)
-        generate = hostile_hour_calls if self.hostile else hour_calls
-        h, h_lo = int(now.timestamp()) // HOUR, int(oldest.timestamp()) // HOUR - 1
         out: list[SimCall] = []
-        extra = 1
-        while h >= h_lo and extra >= 0:
-            out.extend(c for c in generate(self.seed, h, provider) if oldest <= c.start <= now)
-            h -= 1
-            if len(out) >= wanted:
-                extra -= 1
+        enough = False
+        for _, hour in self._hours_back(provider, now, oldest):
+            out.extend(c for c in hour if oldest <= c.start <= now)
+            if enough:
+                break
+            enough = len(out) >= wanted
         out.sort(key=lambda c: c.start, reverse=True)
         return out
 
@@ -326,13 +331,10 @@ class World:
         two of calls, not a week of them."""
         now = self.now()
         oldest = now - timedelta(days=RETENTION_DAYS)
-        generate = hostile_hour_calls if self.hostile else hour_calls
-        h_hi, h_lo = int(now.timestamp()) // HOUR, int(oldest.timestamp()) // HOUR - 1
-        for h in range(h_hi, h_lo - 1, -1):
+        for h, hour in self._hours_back(provider, now, oldest):
             index = self._index.get((provider, id_of, h))
             if index is None:
-                index = {id_of(c): c for c in generate(self.seed, h, provider)}
-                self._index[(provider, id_of, h)] = index
+                index = self._index[(provider, id_of, h)] = {id_of(c): c for c in hour}
             call = index.get(wanted)
             if call is not None:
                 return call if oldest <= call.start <= now else None
