@@ -256,36 +256,6 @@ def summarize(
     return merged.kpis(**opts), {name: acc.kpis(**opts) for name, acc in per.items()}
 
 
-def compute(
-    calls: Iterable[Call],
-    *,
-    short_s: int = 10,
-    bucket_s: int = 60,
-    top: int = 5,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> Kpis:
-    """The KPIs of every call in `calls` together."""
-    merged, _ = summarize(
-        calls, short_s=short_s, bucket_s=bucket_s, top=top, since=since, until=until
-    )
-    return merged
-
-
-def by_account(
-    calls: Iterable[Call],
-    *,
-    short_s: int = 10,
-    bucket_s: int = 60,
-    top: int = 5,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> dict[str, Kpis]:
-    """The KPIs of each account's calls, in order of first appearance."""
-    _, per = summarize(calls, short_s=short_s, bucket_s=bucket_s, top=top, since=since, until=until)
-    return per
-
-
 def sparkline(values: Sequence[int | float], width: int) -> str:
     """`values` as at most `width` block characters, scaled to their maximum. Longer series are
     summed into `width` nearly equal bins; a zero bin is a space, any count shows."""
