@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from calltui.cli import main
 from calltui.config import parse_settings
 from calltui.http import RetryPolicy
 from calltui.providers.base import Provider, open_provider
@@ -29,6 +30,20 @@ def shared_fixture(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"recorded fixture {path} is absent (is ../shared/fixtures beside the repo?)")
     return path
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """`calltui ARGV` in this process: (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as e:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return int(e.value.code or 0), out, err
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo simulator's clock stopped at FIXED_NOW (CALLTUI_SIM_NOW)."""
+    monkeypatch.setenv("CALLTUI_SIM_NOW", FIXED_NOW.isoformat())
 
 
 @pytest.fixture(autouse=True)

@@ -12,27 +12,18 @@ import sys
 
 import pytest
 
-from calltui.cli import main
 from calltui.model import RECORD_KEYS
 from calltui.sim.demo import SIM_HOST, demo_accounts
+from tests.conftest import FIXED_NOW, run_cli
 
-SIM_NOW = "2026-11-20T14:00:00+00:00"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return int(e.value.code or 0), out, err
+SIM_NOW = FIXED_NOW.isoformat()
 
 
-@pytest.fixture(autouse=True)
-def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CALLTUI_SIM_NOW", SIM_NOW)
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
 def test_calls_ndjson_prints_exact_records_newest_first(capsys):
-    code, out, _ = run(
+    code, out, _ = run_cli(
         capsys, "calls", "--demo", "--account", "demo-plivo", "--limit", "250", "--format", "ndjson"
     )
     assert code == 0
@@ -47,7 +38,7 @@ def test_calls_ndjson_prints_exact_records_newest_first(capsys):
 
 @pytest.mark.parametrize("account", sorted(demo_accounts()))
 def test_each_provider_lists_through_the_cli(capsys, account):
-    code, out, err = run(
+    code, out, err = run_cli(
         capsys, "calls", "--demo", "--account", account, "--limit", "120", "--format", "json"
     )
     assert code == 0, err
@@ -57,7 +48,9 @@ def test_each_provider_lists_through_the_cli(capsys, account):
 
 
 def test_demo_without_account_merges_all_five(capsys):
-    code, out, _ = run(capsys, "calls", "--demo", "--since", "2h", "--all", "--format", "ndjson")
+    code, out, _ = run_cli(
+        capsys, "calls", "--demo", "--since", "2h", "--all", "--format", "ndjson"
+    )
     assert code == 0
     records = [json.loads(line) for line in out.splitlines()]
     assert {r["provider"] for r in records} == {
@@ -72,7 +65,7 @@ def test_demo_without_account_merges_all_five(capsys):
 
 
 def test_filters_apply_to_the_listing(capsys):
-    code, out, _ = run(
+    code, out, _ = run_cli(
         capsys,
         "calls",
         "--demo",
@@ -92,19 +85,19 @@ def test_filters_apply_to_the_listing(capsys):
 
 
 def test_table_and_csv_formats(capsys):
-    code, out, _ = run(capsys, "calls", "--demo", "--limit", "5")
+    code, out, _ = run_cli(capsys, "calls", "--demo", "--limit", "5")
     assert code == 0 and out.splitlines()[0].startswith("STARTED") and len(out.splitlines()) == 6
-    code, out, _ = run(capsys, "calls", "--demo", "--limit", "5", "--format", "csv")
+    code, out, _ = run_cli(capsys, "calls", "--demo", "--limit", "5", "--format", "csv")
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0][:3] == ["provider", "account", "id"] and len(rows) == 6
 
 
 def test_show_json_and_text(capsys):
-    _, out, _ = run(
+    _, out, _ = run_cli(
         capsys, "calls", "--demo", "--account", "demo-tmedia", "--limit", "1", "--format", "json"
     )
     leg = json.loads(out)[0]
-    code, out, _ = run(capsys, "show", "--demo", "--account", "demo-tmedia", leg["id"])
+    code, out, _ = run_cli(capsys, "show", "--demo", "--account", "demo-tmedia", leg["id"])
     assert code == 0
     doc = json.loads(out)
     assert set(doc) == {
@@ -118,35 +111,35 @@ def test_show_json_and_text(capsys):
     }
     assert doc["call"]["id"] == leg["id"]
     assert len(doc["legs"]) == 2 and doc["events"]
-    code, out, _ = run(
+    code, out, _ = run_cli(
         capsys, "show", "--demo", "--account", "demo-tmedia", leg["id"], "--format", "text"
     )
     assert code == 0 and "EVENTS" in out
 
 
 def test_show_jambonz_prints_the_span_tree(capsys):
-    _, out, _ = run(
+    _, out, _ = run_cli(
         capsys, "calls", "--demo", "--account", "demo-jambonz", "--limit", "50", "--format", "json"
     )
     calls = [c for c in json.loads(out) if (c["raw"].get("trace_id") or "0").strip("0")]
     assert calls, "the simulator serves traces for jambonz calls"
-    code, out, _ = run(capsys, "show", "--demo", "--account", "demo-jambonz", calls[0]["id"])
+    code, out, _ = run_cli(capsys, "show", "--demo", "--account", "demo-jambonz", calls[0]["id"])
     assert code == 0
     spans = json.loads(out)["trace"]["spans"]
     assert spans and all(
         set(s) == {"span_id", "parent_id", "name", "start_ns", "end_ns", "attributes"}
         for s in spans
     )
-    code, out, _ = run(
+    code, out, _ = run_cli(
         capsys, "show", "--demo", "--account", "demo-jambonz", calls[0]["id"], "--format", "text"
     )
     assert "TRACE" in out
 
 
 def test_unknown_account_and_bad_filter_exit_2_naming_the_field(capsys):
-    code, _, err = run(capsys, "calls", "--demo", "--account", "nope")
+    code, _, err = run_cli(capsys, "calls", "--demo", "--account", "nope")
     assert code == 2 and "--account" in err and "nope" in err
-    code, _, err = run(capsys, "calls", "--demo", "--since", "yesterday")
+    code, _, err = run_cli(capsys, "calls", "--demo", "--since", "yesterday")
     assert code == 2 and "since:" in err
 
 
@@ -157,7 +150,7 @@ def test_provider_error_exits_1_with_one_line_naming_the_account(capsys, tmp_pat
         'account_sid = "AC1"\nauth_token = "secret-token-xyz"\ntimeout_s = 2\n'
     )
     config.chmod(0o600)
-    code, out, err = run(capsys, "calls", "--config", str(config))
+    code, out, err = run_cli(capsys, "calls", "--config", str(config))
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("calltui: dead: ") and "refused" in lines[0]
@@ -166,12 +159,12 @@ def test_provider_error_exits_1_with_one_line_naming_the_account(capsys, tmp_pat
 
 def test_config_init_check_path(capsys, tmp_path):
     path = tmp_path / "cfg" / "config.toml"
-    assert run(capsys, "config", "path", "--config", str(path))[1].strip() == str(path)
-    code, out, _ = run(capsys, "config", "init", "--config", str(path))
+    assert run_cli(capsys, "config", "path", "--config", str(path))[1].strip() == str(path)
+    code, out, _ = run_cli(capsys, "config", "init", "--config", str(path))
     assert code == 0 and os.stat(path).st_mode & 0o777 == 0o600
-    code, out, _ = run(capsys, "config", "check", "--config", str(path))
+    code, out, _ = run_cli(capsys, "config", "check", "--config", str(path))
     assert code == 0 and "ok, 0 account(s)" in out
-    assert run(capsys, "config", "init", "--config", str(path))[0] == 2
+    assert run_cli(capsys, "config", "init", "--config", str(path))[0] == 2
 
 
 def _free_port() -> int:
@@ -201,9 +194,9 @@ def test_simulate_on_a_socket_serves_what_demo_serves(tmp_path, capsys):
         config.chmod(0o600)
         window = ["--since", "2026-11-20T12:30:00+00:00", "--until", SIM_NOW]
         args = ["calls", *window, "--all", "--format", "ndjson"]
-        code, over_socket, err = run(capsys, *args, "--config", str(config))
+        code, over_socket, err = run_cli(capsys, *args, "--config", str(config))
         assert code == 0, err
-        code, in_process, _ = run(capsys, *args, "--demo")
+        code, in_process, _ = run_cli(capsys, *args, "--demo")
         assert code == 0
         # Records that carry resource URLs name the host they were fetched from.
         over_socket = over_socket.replace(f"http://127.0.0.1:{port}", SIM_HOST)
@@ -214,5 +207,5 @@ def test_simulate_on_a_socket_serves_what_demo_serves(tmp_path, capsys):
 
 
 def test_version(capsys):
-    code, out, _ = run(capsys, "--version")
+    code, out, _ = run_cli(capsys, "--version")
     assert code == 0 and out.startswith("calltui ")

@@ -11,25 +11,16 @@ from typing import Any
 import pytest
 
 from calltui.analysis.kpi import KPI_KEYS
-from calltui.cli import main
+from tests.conftest import FIXED_NOW, run_cli
 
-SIM_NOW = "2026-11-20T14:00:00+00:00"
+SIM_NOW = FIXED_NOW.isoformat()
 
 # The definitions of calltui/analysis/kpi.py, written out again here on purpose.
 USER_SIP = {480, 486, 487, 600, 603}
 PLIVO_USER = {4340, 4410, 4420, 4550, 6000, 6030}
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return int(e.value.code or 0), out, err
-
-
-@pytest.fixture(autouse=True)
-def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CALLTUI_SIM_NOW", SIM_NOW)
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
 def by_hand(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -75,10 +66,10 @@ def by_hand(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 def test_stats_json_matches_a_count_by_hand_over_the_same_listing(capsys):
     window = ["--since", "3h"]
-    code, out, err = run(capsys, "calls", "--demo", *window, "--all", "--format", "json")
+    code, out, err = run_cli(capsys, "calls", "--demo", *window, "--all", "--format", "json")
     assert code == 0, err
     records = json.loads(out)
-    code, out, err = run(capsys, "stats", "--demo", *window, "--format", "json")
+    code, out, err = run_cli(capsys, "stats", "--demo", *window, "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
     assert list(doc) == ["since", "until", "merged", "accounts"]
@@ -110,9 +101,9 @@ def test_stats_json_matches_a_count_by_hand_over_the_same_listing(capsys):
 
 def test_stats_filters_as_calls_does(capsys):
     args = ["--since", "2h", "--failed", "--direction", "inbound", "--account", "demo-jambonz"]
-    code, out, _ = run(capsys, "calls", "--demo", *args, "--all", "--format", "json")
+    code, out, _ = run_cli(capsys, "calls", "--demo", *args, "--all", "--format", "json")
     records = json.loads(out)
-    code, out, _ = run(capsys, "stats", "--demo", *args, "--format", "json")
+    code, out, _ = run_cli(capsys, "stats", "--demo", *args, "--format", "json")
     doc = json.loads(out)
     assert code == 0 and list(doc["accounts"]) == ["demo-jambonz"]
     merged = doc["merged"]
@@ -127,7 +118,7 @@ def test_stats_filters_as_calls_does(capsys):
 
 
 def test_stats_table_has_a_block_per_account_with_bars_and_a_sparkline(capsys):
-    code, out, err = run(capsys, "stats", "--demo", "--since", "1h")
+    code, out, err = run_cli(capsys, "stats", "--demo", "--since", "1h")
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].startswith("calltui stats  ") and "5 account(s)" in lines[0]
@@ -142,11 +133,11 @@ def test_stats_table_has_a_block_per_account_with_bars_and_a_sparkline(capsys):
 
 
 def test_stats_exit_codes_are_those_of_calls(capsys, tmp_path):
-    code, _, err = run(capsys, "stats", "--demo", "--account", "nope")
+    code, _, err = run_cli(capsys, "stats", "--demo", "--account", "nope")
     assert code == 2 and "--account" in err
-    code, _, err = run(capsys, "stats", "--demo", "--since", "whenever")
+    code, _, err = run_cli(capsys, "stats", "--demo", "--since", "whenever")
     assert code == 2 and "since:" in err
-    code, _, err = run(capsys, "stats", "--demo", "--format", "csv")
+    code, _, err = run_cli(capsys, "stats", "--demo", "--format", "csv")
     assert code == 2
     config = tmp_path / "c.toml"
     config.write_text(
@@ -154,7 +145,7 @@ def test_stats_exit_codes_are_those_of_calls(capsys, tmp_path):
         'account_sid = "AC1"\nauth_token = "secret-token-xyz"\ntimeout_s = 2\n'
     )
     config.chmod(0o600)
-    code, out, err = run(capsys, "stats", "--config", str(config), "--format", "json")
+    code, out, err = run_cli(capsys, "stats", "--config", str(config), "--format", "json")
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("calltui: dead: ")

@@ -35,7 +35,7 @@ from calltui.sim.demo import demo_accounts
 from calltui.sim.hostile import BY_NAME, CORPUS, LONG_FIELD, Hostile
 from calltui.sim.server import start
 from calltui.text import ELLIPSIS, MAX_LINE, fit, inert, inert_block
-from tests.conftest import FIXED_NOW, OpenDemo
+from tests.conftest import FIXED_NOW, OpenDemo, run_cli
 
 NAMES = [h.name for h in CORPUS]
 MARKUP = [h for h in CORPUS if h.name.startswith(("markup_", "rich_"))]
@@ -271,13 +271,6 @@ def write_config(path: Path, accounts: dict[str, dict[str, Any]], **display: str
     return path
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return int(e.value.code or 0), out, err
-
-
 @pytest.fixture(scope="module")
 def hostile_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A config of the five demo accounts on the hostile simulator's socket."""
@@ -320,7 +313,7 @@ def cli_providers() -> list[str]:
 def test_calls_table_is_safe_and_aligned(
     capsys: pytest.CaptureFixture[str], hostile_config: Path
 ) -> None:
-    code, out, err = run(capsys, "calls", "--config", str(hostile_config), *WINDOW, "--all")
+    code, out, err = run_cli(capsys, "calls", "--config", str(hostile_config), *WINDOW, "--all")
     assert code == 0, err
     assert not problems(out), problems(out)[:5]
     out.encode("utf-8")
@@ -342,7 +335,7 @@ def test_calls_table_is_safe_and_aligned(
 def test_calls_csv_is_safe_one_row_a_line_and_formula_free(
     capsys: pytest.CaptureFixture[str], hostile_config: Path
 ) -> None:
-    code, out, err = run(
+    code, out, err = run_cli(
         capsys, "calls", "--config", str(hostile_config), *WINDOW, "--all", "--format", "csv"
     )
     assert code == 0, err
@@ -374,7 +367,7 @@ def _number(s: str) -> bool:
 def test_calls_json_is_ascii_and_carries_the_data_intact(
     capsys: pytest.CaptureFixture[str], hostile_config: Path, fmt: str
 ) -> None:
-    code, out, err = run(
+    code, out, err = run_cli(
         capsys, "calls", "--config", str(hostile_config), *WINDOW, "--all", "--format", fmt
     )
     assert code == 0, err
@@ -410,7 +403,7 @@ def test_show_text_is_safe(
     capsys: pytest.CaptureFixture[str], hostile_config: Path, records: list[dict[str, Any]]
 ) -> None:
     for account, call_id in _pick(records):
-        code, out, err = run(
+        code, out, err = run_cli(
             capsys, "show", "--config", str(hostile_config), "--account", account, call_id,
             "--format", "text",
         )  # fmt: skip
@@ -424,7 +417,7 @@ def test_show_json_is_ascii_and_valid(
     capsys: pytest.CaptureFixture[str], hostile_config: Path, records: list[dict[str, Any]]
 ) -> None:
     for account, call_id in _pick(records):
-        code, out, err = run(
+        code, out, err = run_cli(
             capsys, "show", "--config", str(hostile_config), "--account", account, call_id
         )
         assert code == 0, (account, err)
@@ -437,7 +430,9 @@ def test_show_json_is_ascii_and_valid(
 def test_stats_is_safe(capsys: pytest.CaptureFixture[str], hostile_config: Path, fmt: str) -> None:
     if "stats" not in cli.SUBCOMMANDS:
         pytest.skip("calltui stats does not exist in this build")
-    code, out, err = run(capsys, "stats", "--config", str(hostile_config), *WINDOW, "--format", fmt)
+    code, out, err = run_cli(
+        capsys, "stats", "--config", str(hostile_config), *WINDOW, "--format", fmt
+    )
     assert code == 0, err
     assert not problems(out)
     out.encode("utf-8")
