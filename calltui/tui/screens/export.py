@@ -31,7 +31,6 @@ from textual import on
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from calltui import handoff
@@ -40,6 +39,7 @@ from calltui.export import to_csv, to_json, to_ndjson
 from calltui.http import ProviderError
 from calltui.model import Call, CallDetail
 from calltui.text import inert
+from calltui.tui.screens.dialog import Dialog
 
 if TYPE_CHECKING:
     from calltui.tui.app import CallTUI
@@ -75,21 +75,16 @@ def write_calls(calls: Iterable[Call], fmt: str, path: Path) -> int:
     return count
 
 
-class ExportScreen(ModalScreen[ExportChoice | None]):
+class ExportScreen(Dialog[ExportChoice | None]):
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Cancel", id="export_cancel"),
         Binding("ctrl+s", "save", "Save", id="export_save"),
     ]
     DEFAULT_CSS = """
-    ExportScreen { align: center middle; }
-    ExportScreen > Vertical { width: 64; height: auto; max-height: 100%;
-        border: round $primary; background: $surface; padding: 0 1; }
+    ExportScreen > Vertical { width: 64; }
     ExportScreen #choices { height: auto; }
     ExportScreen RadioSet { width: 1fr; height: auto; }
     ExportScreen #path-label { margin-top: 1; }
-    ExportScreen #error { color: $error; height: auto; }
-    ExportScreen #buttons { height: 1; align-horizontal: right; margin-top: 1; }
-    ExportScreen #buttons Button { margin-left: 2; }
     """
 
     def __init__(
@@ -176,14 +171,12 @@ class ExportScreen(ModalScreen[ExportChoice | None]):
         self.dismiss(ExportChoice(self.scope, self.fmt, path))
 
 
-class OpenWithScreen(ModalScreen[str | None]):
+class OpenWithScreen(Dialog[str | None]):
     """A saved capture: open it in one of `viewers` (paths), or not."""
 
     BINDINGS = [Binding("escape,n", "dismiss(None)", "Not now", id="open_with_cancel")]
     DEFAULT_CSS = """
-    OpenWithScreen { align: center middle; }
-    OpenWithScreen > Vertical { width: 64; height: auto; border: round $primary;
-        background: $surface; padding: 0 1; }
+    OpenWithScreen > Vertical { width: 64; }
     OpenWithScreen #viewers { height: 1; margin-top: 1; }
     OpenWithScreen #viewers Button { margin-right: 2; }
     """

@@ -10,31 +10,26 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from calltui.filters import FilterError, build_query
 from calltui.model import FAILED_OUTCOMES, CallQuery, Outcome
+from calltui.tui.screens.dialog import Dialog
 
 PRESETS = ("15m", "1h", "4h", "24h", "7d")
 
 
-class FilterScreen(ModalScreen[CallQuery | None]):
+class FilterScreen(Dialog[CallQuery | None]):
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Cancel", id="filters_cancel"),
         Binding("ctrl+s", "apply", "Apply", id="filters_apply"),
     ]
     DEFAULT_CSS = """
-    FilterScreen { align: center middle; }
-    FilterScreen > Vertical { width: 76; height: auto; max-height: 100%;
-        border: round $primary; background: $surface; padding: 0 1; }
+    FilterScreen > Vertical { width: 76; }
     FilterScreen Grid { grid-size: 4; grid-columns: 10 1fr 10 1fr; grid-rows: 1;
         grid-gutter: 1 1; height: auto; }
     FilterScreen #presets Button { min-width: 6; width: auto; margin: 0 1 0 0; }
     FilterScreen #presets { height: 1; margin: 1 0; }
-    FilterScreen #error { color: $error; height: auto; }
-    FilterScreen #buttons { height: 1; align-horizontal: right; margin-top: 1; }
-    FilterScreen #buttons Button { margin-left: 2; }
     """
 
     def __init__(
@@ -152,14 +147,12 @@ def _s(v: int | None) -> str:
     return "" if v is None else str(v)
 
 
-class PromptScreen(ModalScreen[str | None]):
+class PromptScreen(Dialog[str | None]):
     """One line of input (go to a call id)."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="prompt_cancel")]
     DEFAULT_CSS = """
-    PromptScreen { align: center middle; }
-    PromptScreen > Vertical { width: 60; height: auto; border: round $primary;
-        background: $surface; padding: 0 1; }
+    PromptScreen > Vertical { width: 60; }
     """
 
     def __init__(self, title: str) -> None:

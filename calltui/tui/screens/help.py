@@ -8,10 +8,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from calltui.text import inert
+from calltui.tui.screens.dialog import Dialog
 
 
 def binding_table() -> Table:
@@ -59,12 +59,10 @@ def binding_table() -> Table:
     return t
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help_close")]
     DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 90%; max-width: 110; height: 90%;
-        border: round $primary; background: $surface; padding: 0 1; }
+    HelpScreen > VerticalScroll { width: 90%; max-width: 110; height: 90%; }
     """
 
     def compose(self) -> ComposeResult:
