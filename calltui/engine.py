@@ -133,15 +133,17 @@ class Engine:
         accounts: Iterable[str],
         query: CallQuery,
         on_state: Callable[[StreamState], None] | None = None,
+        first_page: int | None = None,
     ) -> AsyncGenerator[Call, None]:
-        """Every matching call of `accounts`, newest first by started_at."""
+        """Every matching call of `accounts`, newest first by started_at. `first_page`: how many
+        calls each account's first page need hold (Provider.pages); by default, a full page."""
         streams = []
         for name in accounts:
             state = StreamState(name, status="loading")
             self.states[name] = state
             streams.append(_Stream(state, asyncio.Queue(PREFETCH_PAGES)))
         for s in streams:
-            s.task = asyncio.create_task(self._pump(s, query, on_state))
+            s.task = asyncio.create_task(self._pump(s, query, on_state, first_page))
         tie = itertools.count()
         try:
             while True:
@@ -183,12 +185,16 @@ class Engine:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _pump(
-        self, s: _Stream, query: CallQuery, on_state: Callable[[StreamState], None] | None
+        self,
+        s: _Stream,
+        query: CallQuery,
+        on_state: Callable[[StreamState], None] | None,
+        first_page: int | None,
     ) -> None:
         state = s.state
         pages: AsyncIterator[Page] | None = None
         try:
-            pages = self.provider(state.account).pages(query)
+            pages = self.provider(state.account).pages(query, first_page)
             async for page in pages:
                 # Every record knows its page, so the store can drop it and fetch it again.
                 ref = PageRef(state.account, page.request)

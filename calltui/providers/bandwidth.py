@@ -23,7 +23,7 @@ import httpx
 from calltui.config import BandwidthAccount
 from calltui.http import RateLimit
 from calltui.model import Call, CallDetail, CallQuery, Event, Outcome, epoch_placeholder
-from calltui.providers.base import DataError, Page, Provider
+from calltui.providers.base import DataError, Page, Provider, page_sizes
 from calltui.providers.coerce import integer as _int
 from calltui.providers.coerce import iso_time
 from calltui.providers.coerce import text as _text
@@ -195,13 +195,16 @@ class Bandwidth(Provider[BandwidthAccount]):
     def parse_list(self, body: Any) -> list[Call]:
         return parse_calls(body, self.account.name, self.account.zone())
 
-    async def pages(self, query: CallQuery) -> AsyncIterator[Page]:
+    async def pages(self, query: CallQuery, first: int | None = None) -> AsyncIterator[Page]:
+        sizes = page_sizes(self.page_size, first)
+        size = next(sizes)
         request: tuple[str, dict[str, Any]] | None = (
             self._calls_path(),
-            {"page": "0", "size": str(self.page_size), "sortOrder": "desc"},
+            {"page": "0", "size": str(size), "sortOrder": "desc"},
         )
         # Only a page whose records all lack startTime keeps this bound: no call starts later.
         watermark = query.until or datetime.now(timezone.utc) + timedelta(days=1)
+        offset = 0
         while request is not None:
             path, params = request
             resp = await self.http.get(path, params)
@@ -211,10 +214,15 @@ class Bandwidth(Provider[BandwidthAccount]):
                 raise self.bad(e, path) from None
             starts = [c.started_at for c in records if c.started_at is not None]
             watermark = min(starts, default=watermark)
+            offset += len(records)
             # Sorted by startTime descending: once a page reaches past --since, no later one
             # can hold a call that started at or after it.
             crossed = not records or watermark < query.since
             nxt = None if crossed else self._next_request(resp, path, params, len(records))
+            if nxt is not None and len(records) == size and (grown := next(sizes)) != size:
+                # Still ramping up (page_sizes): the link is to a page of the old size.
+                size = grown
+                nxt = path, {**params, "page": str(offset // size), "size": str(size)}
             yield Page(records, None if nxt is None else watermark, request)
             if nxt == request:
                 raise self.bad(DataError("the next-page link repeats this page"), path)

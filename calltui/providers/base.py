@@ -9,7 +9,7 @@ naming the account.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
@@ -64,8 +64,9 @@ class Provider(ABC, Generic[A]):
         raise NotImplementedError
 
     @abstractmethod
-    def pages(self, query: CallQuery) -> AsyncIterator[Page]:
-        """Pages of calls, newest first as far as the API allows (see Page.watermark)."""
+    def pages(self, query: CallQuery, first: int | None = None) -> AsyncIterator[Page]:
+        """Pages of calls, newest first as far as the API allows (see Page.watermark). `first`:
+        the first page need hold no more than about this many calls (see page_sizes)."""
 
     @abstractmethod
     async def detail(self, call_id: str) -> CallDetail:
@@ -94,6 +95,22 @@ class Provider(ABC, Generic[A]):
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+def page_sizes(size: int, first: int | None = None) -> Iterator[int]:
+    """The sizes of successive pages of a listing that pages by number. `size` throughout, or,
+    given `first` (the TUI: its first screen should not wait for a page of 1000), a first page
+    of size/2^k, the smallest such at least `first`, then that again and doubling up to `size`:
+    125, 125, 250, 500, 1000, 1000... Each page then starts at a multiple of its own size
+    (0, 125, 250, 500, 1000, 2000), so its number is exactly offset // size; the ramp costs k
+    more requests than pages of `size` all along."""
+    s = size
+    while first is not None and s % 2 == 0 and s // 2 >= first:
+        s //= 2
+    yield s
+    while True:
+        yield s
+        s = min(2 * s, size)
 
 
 def open_provider(

@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from calltui.config import JambonzAccount
 from calltui.http import HttpClient, NotFoundError, RateLimit
 from calltui.model import Call, CallDetail, CallQuery, Outcome, Span, epoch_placeholder, number_key
-from calltui.providers.base import DataError, Page, Provider
+from calltui.providers.base import DataError, Page, Provider, page_sizes
 from calltui.providers.coerce import common_iso, in_utc
 from calltui.providers.coerce import integer as _int
 from calltui.providers.coerce import number as _float
@@ -443,29 +443,25 @@ class Jambonz(Provider[JambonzAccount]):
         while len(self._known) > _KNOWN_CALLS:
             self._known.popitem(last=False)
 
-    async def pages(self, query: CallQuery) -> AsyncIterator[Page]:
+    async def pages(self, query: CallQuery, first: int | None = None) -> AsyncIterator[Page]:
         """`page` from 1 with `count` rows, ORDER BY time DESC (§1.2). Offset paging over a live
         store shifts when calls land between requests, so rows seen already are dropped."""
         base = self.list_params(query)
         seen: set[tuple[str, datetime | None]] = set()
         watermark = query.until or _FAR_FUTURE
-        page = 1
-        while True:
-            params = {**base, "page": page, "count": self.page_size}
+        offset = 0
+        for size in page_sizes(self.page_size, first):
+            params = {**base, "page": offset // size + 1, "count": size}
             calls, total = await self._page(params)
             fresh = [c for c in calls if (c.id, c.started_at) not in seen]
             seen.update((c.id, c.started_at) for c in calls)
             times = [c.started_at for c in calls if c.started_at is not None]
             watermark = min(times, default=watermark)
-            done = (
-                len(calls) < self.page_size
-                or (total >= 0 and page * self.page_size >= total)
-                or watermark < query.since
-            )
+            offset += size
+            done = len(calls) < size or (total >= 0 and offset >= total) or watermark < query.since
             yield Page(fresh, None if done else watermark, (self.base_path, params))
             if done:
                 return
-            page += 1
 
     async def detail(self, call_id: str) -> CallDetail:
         call = self._known.get(call_id) or await self._find(call_id)

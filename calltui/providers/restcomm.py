@@ -29,7 +29,7 @@ import httpx
 from calltui.config import RestcommAccount
 from calltui.http import ProviderError, RateLimit
 from calltui.model import Call, CallDetail, CallQuery, Outcome, number_key
-from calltui.providers.base import DataError, Page, Provider
+from calltui.providers.base import DataError, Page, Provider, page_sizes
 from calltui.providers.coerce import in_utc, iso_time
 from calltui.providers.coerce import integer as _int
 from calltui.providers.coerce import text as _text
@@ -221,14 +221,15 @@ class RestcommProvider(Provider[RestcommAccount]):
                 params[param] = key + "%"
         return params
 
-    async def pages(self, query: CallQuery) -> AsyncIterator[Page]:
+    async def pages(self, query: CallQuery, first: int | None = None) -> AsyncIterator[Page]:
         path = f"{self._root}/Calls.json"
         base = self.list_params(query)
         seen: set[str] = set()
         mark = NO_BOUND
-        page = 0
-        while True:
-            params = {**base, "Page": page, "PageSize": self.page_size}
+        offset = 0
+        for size in page_sizes(self.page_size, first):
+            page = offset // size
+            params = {**base, "Page": page, "PageSize": size}
             body = await self._get_json(path, params, "the call list")
             try:
                 listing = parse_envelope(body, "calls")
@@ -238,14 +239,14 @@ class RestcommProvider(Provider[RestcommAccount]):
             except DataError as e:
                 raise self.bad(e, path) from None
             mark = self._watermark(calls, mark)
-            done = listing.is_last(page, self.page_size) or mark < query.since
+            done = listing.is_last(page, size) or mark < query.since
             # Offset paging shifts as calls arrive: a record may come round again (§3.2).
             fresh = [c for c in calls if c.id not in seen]
             seen.update(c.id for c in fresh)
             yield Page(fresh, None if done else mark, (path, params))
             if done:
                 return
-            page += 1
+            offset += size
 
     def _watermark(self, calls: list[Call], previous: datetime) -> datetime:
         """Later pages hold calls created no later than this page's last; they may have started

@@ -30,7 +30,7 @@ from calltui.model import (
     epoch_placeholder,
     number_key,
 )
-from calltui.providers.base import DataError, Page, Provider
+from calltui.providers.base import DataError, Page, Provider, page_sizes
 from calltui.providers.coerce import in_utc
 from calltui.providers.coerce import integer as _int
 from calltui.providers.coerce import number as _float
@@ -292,12 +292,14 @@ class TmediaProvider(Provider[TmediaAccount]):
                     raise
                 self.page_size = OLD_FIRMWARE_MAX
 
-    async def pages(self, query: CallQuery) -> AsyncIterator[Page]:
+    async def pages(self, query: CallQuery, first: int | None = None) -> AsyncIterator[Page]:
         base = self.list_params(query)
         seen: set[str] = set()
-        offset, size = 0, self.page_size
+        sizes = page_sizes(self.page_size, first)
+        offset, capped = 0, False
         watermark = self.end_bound(query.until)
         while True:
+            size = OLD_FIRMWARE_MAX if capped else next(sizes)
             body, params = await self._list_page(base, offset, size)
             try:
                 records = self.parse_list(body)
@@ -307,7 +309,7 @@ class TmediaProvider(Provider[TmediaAccount]):
             if len(records) == OLD_FIRMWARE_MAX < size:
                 # Exactly 100 for more: an old box capping silently, or a last page of exactly
                 # 100. Go on 100 a page for this stream; the latter costs one empty request.
-                size = OLD_FIRMWARE_MAX
+                size, capped = OLD_FIRMWARE_MAX, True
             fresh = [c for c in records if c.id not in seen]
             seen.update(c.id for c in fresh)
             times = [c.started_at for c in records if c.started_at is not None]

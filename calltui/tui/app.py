@@ -57,6 +57,9 @@ if TYPE_CHECKING:
 
 ALL = "__all__"
 BATCH = 200
+FIRST_PAGE = 100
+"""What an account's first page need hold: a screenful and more. The first rows do not wait for
+a page of 1000 (Provider.pages); later pages grow to the full size."""
 SYNC_ROWS = 20_000
 """Views of up to this many rows are rebuilt on the UI thread (ms); bigger ones in a thread."""
 ALL_ROWS = 2**62
@@ -102,7 +105,9 @@ class IdleGC:
     millisecond). What exists at start (modules, classes, settings) is frozen out of the
     collector's sight: it lives as long as the app, and scanning it made the first idle
     collection, half a second in, stall the arrival of the first rows by tens of milliseconds.
-    Restored on stop().
+    The command line turns the collector off before it imports the TUI (a full collection among
+    the imports cost 20 ms and found nothing to free); start() turns it on. The thresholds are
+    restored on stop().
     """
 
     IDLE_S = 0.5
@@ -116,6 +121,7 @@ class IdleGC:
         self._saved = gc.get_threshold()
         gc.set_threshold(self._saved[0], self._saved[1], self.NEVER)
         gc.freeze()
+        gc.enable()
         app.set_interval(self.IDLE_S, self._tick)
 
     def input(self) -> None:
@@ -309,9 +315,7 @@ class CallTUI(App[None]):
             self.notify(problem, severity="warning", timeout=8)
         self._show_filters()
         self.set_interval(1.0, self._tick_retries)
-        # The first frame goes out before any fetching: with --demo the simulator runs on this
-        # event loop, and the empty table should not wait for it.
-        self.call_after_refresh(self.start_fetch)
+        self.start_fetch()
 
     def on_resize(self, event: events.Resize) -> None:
         # Small terminals: the sidebar goes first (b brings it back), then the detail pane.
@@ -363,7 +367,7 @@ class CallTUI(App[None]):
     @work(exclusive=True, group="fetch", exit_on_error=False)
     async def fetch(self) -> None:
         gen: AsyncGenerator[Call, None] = self.engine.merged(
-            self.accounts, self.query_, self._on_state
+            self.accounts, self.query_, self._on_state, first_page=FIRST_PAGE
         )
         batch: list[Call] = []
         try:
