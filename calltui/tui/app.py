@@ -146,20 +146,28 @@ class Sidebar(OptionList):
     _shown: tuple[tuple[str, str], ...] | None = None
 
     def set_accounts(self, names: list[str], states: dict[str, StreamState]) -> None:
-        # Called on every page of every account: the list is rebuilt only when a mark changes.
+        # Called on every page of every account: only a changed mark is redrawn, and the list is
+        # rebuilt only when the accounts change.
         shown = tuple((name, st.status if (st := states.get(name)) else "idle") for name in names)
-        if shown == self._shown:
+        before, self._shown = self._shown, shown
+        if before is not None and [n for n, _ in before] == names:
+            for (name, status), (_, was) in zip(shown, before, strict=True):
+                if status != was:
+                    self.replace_option_prompt(name, _account_label(name, status))
             return
-        self._shown = shown
         highlighted = self.highlighted
         self.clear_options()
         self.add_option(Option(Text("All accounts", "bold"), id=ALL))
         for name, status in shown:
-            label = Text()
-            label.append(MARKS[status] + " ", MARK_STYLE[status])
-            label.append(inert(name, 20))
-            self.add_option(Option(label, id=name))
+            self.add_option(Option(_account_label(name, status), id=name))
         self.highlighted = min(highlighted or 0, self.option_count - 1)
+
+
+def _account_label(name: str, status: str) -> Text:
+    label = Text()
+    label.append(MARKS[status] + " ", MARK_STYLE[status])
+    label.append(inert(name, 20))
+    return label
 
 
 class CallTUI(App[None]):
@@ -600,8 +608,15 @@ class CallTUI(App[None]):
 
     @on(CallTable.NeedMore)
     def _need_more(self) -> None:
-        if not self.exhausted or self._rejoining:
-            self.target = max(self.target, len(self.store) + BATCH)
+        # Rows still due (the store short of its target) come anyway, and the table may have
+        # got enough since it asked: the target moves only if it still wants more once they are
+        # in. Else how far it moved would depend on when this message was handled.
+        if (
+            (not self.exhausted or self._rejoining)
+            and len(self.store) >= self.target
+            and self.query_one(CallTable).wants_more()
+        ):
+            self.target = len(self.store) + BATCH
             self.more.set()
             self._wake.set()
 

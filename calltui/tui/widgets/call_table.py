@@ -432,8 +432,12 @@ class CallTable(ScrollView, can_focus=True):
         self.refresh_line(new + 1 - scroll_y)
         self._scroll_cursor_into_view()
         self.post_message(self.Highlighted(self.current_row))
-        if self.view and new >= len(self.view) - max(50, 2 * self.size.height):
+        if self.view and self.wants_more():
             self.post_message(self.NeedMore())
+
+    def wants_more(self) -> bool:
+        """Whether the cursor is near enough the last row for more rows to be fetched."""
+        return not self.view or self.cursor >= len(self.view) - max(50, 2 * self.size.height)
 
     def _scroll_cursor_into_view(self) -> None:
         body_height = max(1, self.size.height - 1)
