@@ -544,11 +544,7 @@ class CallStore:
             self._fill(row, c)
             restored.append(row)
             back.append(c)
-        self.parent_id.set_rows(restored, [c.parent_id for c in back])
-        self.sip_call_id.set_rows(restored, [c.sip_call_id for c in back])
-        self.from_.set_rows(restored, [_intern(c.from_) for c in back])
-        self.to.set_rows(restored, [_intern(c.to) for c in back])
-        self.cause.set_rows(restored, [_intern(c.cause) for c in back])
+        self._fill_strings(restored, back)
         if restored:
             self._store_chunk(ticket.page, restored, [c.raw for c in back])
         for row in restored:
@@ -561,10 +557,35 @@ class CallStore:
         self._enforce_cap()
         return restored
 
+    def update(self, calls: Iterable[Call]) -> list[int]:
+        """Held calls as their provider lists them now (a live tail saw calls in progress end):
+        each row takes the new record, raw included. A row not held is left alone: its page,
+        fetched again, brings the new record. The rows updated."""
+        rows: list[int] = []
+        fresh: list[Call] = []
+        for c in calls:
+            row = self.find(c.account, c.id)
+            if row is None or self.state[row] != HELD:
+                continue
+            self._fill(row, c)
+            # Its old raw stays in its page's chunk, unread: the next flush stores this one.
+            self._pending[row] = c.raw
+            rows.append(row)
+            fresh.append(c)
+        self._fill_strings(rows, fresh)
+        return rows
+
+    def _fill_strings(self, rows: list[int], calls: list[Call]) -> None:
+        self.parent_id.set_rows(rows, [c.parent_id for c in calls])
+        self.sip_call_id.set_rows(rows, [c.sip_call_id for c in calls])
+        self.from_.set_rows(rows, [_intern(c.from_) for c in calls])
+        self.to.set_rows(rows, [_intern(c.to) for c in calls])
+        self.cause.set_rows(rows, [_intern(c.cause) for c in calls])
+
     def _fill(self, row: int, c: Call) -> None:
         """A record fetched again: the provider's current data (a call in progress may have
         ended since). The row stays where views put it until they are rebuilt. (Its strings
-        are set by the caller, for all rows at once.)"""
+        are set by _fill_strings, for all rows at once.)"""
         started = _ts(c.started_at)
         if started != self.started[row]:
             self.newest_first = False

@@ -17,8 +17,11 @@ calls whenever it is sent again (the store evicts pages and fetches them again).
 
 Records are deduplicated against `known(account, id)` (what the caller already holds) and
 against what earlier polls returned (kept while they are within the lookback). Only records the
-caller's query matches are returned. Nothing here imports Textual: the TUI drives it from a
-worker, and the tests from plain asyncio.
+caller's query matches are returned. A call in progress (returned in progress by a poll, or held
+so by the caller: `in_progress(account, id)`) is watched: the poll that lists it over returns
+its record once more, in `ended`, for the caller to update what it shows. A call that ends
+further back than the lookback is not seen again (a refresh lists it anew). Nothing here
+imports Textual: the TUI drives it from a worker, and the tests from plain asyncio.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from calltui.http import ProviderError
-from calltui.model import Call, CallQuery, PageRef
+from calltui.model import Call, CallQuery, Outcome, PageRef
 from calltui.providers.base import Page, Provider
 
 
@@ -69,6 +72,8 @@ class AccountTail:
 class TailBatch:
     calls: list[Call] = field(default_factory=list)
     """New calls matching the query, newest first."""
+    ended: list[Call] = field(default_factory=list)
+    """Calls seen in progress before, as their provider lists them now that they are over."""
     errors: dict[str, ProviderError] = field(default_factory=dict)
     polled: list[str] = field(default_factory=list)
 
@@ -131,6 +136,7 @@ class TailPoller:
         query: CallQuery,
         *,
         known: Callable[[str, str], object | None],
+        in_progress: Callable[[str, str], bool] = lambda account, call_id: False,
         now: Callable[[], datetime],
         newest: dict[str, datetime | None] | None = None,
         policy: TailPolicy | None = None,
@@ -138,11 +144,13 @@ class TailPoller:
     ) -> None:
         """`query`: the caller's filters (its `since` is the oldest start ever asked for; its
         `until` is ignored: a tail follows the present). `known`: whether the caller holds
-        (account, id) already. `now`: the wall clock the polls' windows end at. `newest`: the
-        newest start the caller holds per account (polls start from there)."""
+        (account, id) already; `in_progress`: whether it holds it as a call still in progress.
+        `now`: the wall clock the polls' windows end at. `newest`: the newest start the caller
+        holds per account (polls start from there)."""
         self.provider_of = provider_of
         self.query = replace(query, until=None)
         self.known = known
+        self.in_progress = in_progress
         self.now = now
         self.policy = policy or TailPolicy()
         self.clock = clock
@@ -151,6 +159,8 @@ class TailPoller:
         }
         self._seen: dict[tuple[str, str], float] = {}
         """(account, id) returned by earlier polls → start time (pruned past the lookback)."""
+        self._open: set[tuple[str, str]] = set()
+        """Calls in progress when last seen: their end is looked for."""
 
     def due(self) -> list[str]:
         t = self.clock()
@@ -180,7 +190,6 @@ class TailPoller:
         names = [n for n in (self.due() if accounts is None else accounts) if n in self.accounts]
         batch = TailBatch(polled=names)
         results = await asyncio.gather(*(self._poll_one(n) for n in names), return_exceptions=True)
-        fresh: list[Call] = []
         for name, result in zip(names, results, strict=True):
             state = self.accounts[name]
             state.polls += 1
@@ -193,18 +202,20 @@ class TailPoller:
             else:
                 state.failures = 0
                 state.error = None
-                fresh.extend(result)
+                batch.calls.extend(result[0])
+                batch.ended.extend(result[1])
             state.due_at = self.clock() + self.policy.delay(state.failures)
-        fresh.sort(key=_start, reverse=True)
-        batch.calls = fresh
+        batch.calls.sort(key=_start, reverse=True)
         self._prune()
         return batch
 
-    async def _poll_one(self, name: str) -> list[Call]:
+    async def _poll_one(self, name: str) -> tuple[list[Call], list[Call]]:
+        """The new calls of account `name`, and those of its calls in progress that ended."""
         query = self.window(name)
         span = CallQuery(since=query.since, until=query.until)
         state = self.accounts[name]
-        out: list[Call] = []
+        new: list[Call] = []
+        ended: list[Call] = []
         async for page in newest_pages(self.provider_of(name), query, self.policy.max_pages):
             for c in page.records:
                 # A record past the poll's clock (a provider's clock ahead of ours) is left for
@@ -215,12 +226,23 @@ class TailPoller:
                 if state.newest is None or c.started_at > state.newest:
                     state.newest = c.started_at
                 key = (c.account, c.id)
-                if key in self._seen:
-                    continue
-                self._seen[key] = c.started_at.timestamp()
-                if query.matches(c) and self.known(c.account, c.id) is None:
-                    out.append(c)
-        return out
+                running = c.outcome is Outcome.IN_PROGRESS
+                if key not in self._seen:
+                    self._seen[key] = c.started_at.timestamp()
+                    if self.known(*key) is None:
+                        if query.matches(c):
+                            new.append(c)
+                            if running:
+                                self._open.add(key)
+                    elif self.in_progress(*key):
+                        if running:
+                            self._open.add(key)
+                        else:
+                            ended.append(c)  # held in progress, over at the first look
+                elif key in self._open and not running:
+                    self._open.discard(key)
+                    ended.append(c)
+        return new, ended
 
     def _prune(self) -> None:
         newest = [a.newest.timestamp() for a in self.accounts.values() if a.newest is not None]
@@ -228,6 +250,7 @@ class TailPoller:
             return
         floor = min(newest) - 2 * self.policy.lookback_s
         self._seen = {k: t for k, t in self._seen.items() if t >= floor}
+        self._open &= self._seen.keys()
 
 
 def _start(c: Call) -> float:

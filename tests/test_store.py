@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -256,6 +257,33 @@ def test_a_claimed_page_comes_back_and_a_missing_record_stays_gone():
     assert store.held <= 60
     store.clear()
     assert store.restore(ticket, back) == []  # a claim from before clear() means nothing
+
+
+def test_an_update_replaces_held_records_raw_included_and_leaves_evicted_rows_alone():
+    calls = made_up(200, page_size=20)
+    store = CallStore(max_records=100)
+    store.extend(calls)
+    store.flush()  # every raw compressed into its page's chunk
+    held = next(i for i in range(len(calls)) if store.state[i] == HELD)
+    evicted = next(i for i in range(len(calls)) if store.state[i] == EVICTED)
+    ended = [
+        replace(calls[i], outcome=Outcome.ANSWERED, duration_s=77, mos=4.4, raw={"v": 2})
+        for i in (held, evicted)
+    ]
+    ended[0].from_ = "+15550001"
+    assert store.update(ended) == [held]
+    now = store.call(held)
+    assert (now.outcome, now.duration_s, now.mos, now.from_) == (
+        Outcome.ANSWERED,
+        77,
+        4.4,
+        "+15550001",
+    )
+    assert store.raw(held) == {"v": 2}
+    store.flush()  # the new raw goes into a chunk of its own: still the one read
+    assert store.call(held).raw == {"v": 2} and same(store.call(held), ended[0])
+    assert store.state[evicted] == EVICTED
+    assert store.update([replace(calls[held], id="not-held")]) == []
 
 
 async def test_evicted_pages_are_fetched_again_over_http(sim):

@@ -10,7 +10,7 @@ import pytest
 
 from calltui.analysis.correlate import related
 from calltui.engine import Engine
-from calltui.model import FAILED_OUTCOMES, Call, CallQuery
+from calltui.model import FAILED_OUTCOMES, Call, CallQuery, Outcome
 from calltui.sim.app import SimApp
 from calltui.sim.demo import demo_settings
 from calltui.tail import TailPolicy, TailPoller, around
@@ -103,6 +103,42 @@ async def test_new_calls_appear_as_the_clock_moves_newest_first_and_only_once():
 
         again = await poller.poll()
         assert again.calls == []
+    finally:
+        await engine.aclose()
+
+
+async def test_calls_in_progress_come_back_once_when_they_end():
+    """Calls held in progress, and new ones a poll returned in progress, are returned once
+    more (in `ended`) by the poll that lists them over."""
+    sim = SimApp(seed=3, now=FIXED_NOW, enforce_rate_limits=False)
+    clock = Clock(sim)
+    engine = engine_for(sim)
+    query = CallQuery(since=FIXED_NOW - timedelta(hours=1))
+    held = await loaded(engine, FAST, query)
+    running = {key(c) for c in held if c.outcome is Outcome.IN_PROGRESS}
+    assert running, "no call in progress at the start"
+    poller = poller_over(engine, FAST, query, held, clock, max_pages=20)
+    poller.in_progress = lambda a, i: (a, i) in running
+    starts = {key(c): c.started_at for c in held}
+    watched = set(running)
+    ended: list[Call] = []
+    try:
+        for _ in range(4):
+            clock.advance(60)
+            batch = await poller.poll()
+            assert batch.errors == {}
+            assert {key(c) for c in batch.ended} <= watched
+            ended.extend(batch.ended)
+            watched |= {key(c) for c in batch.calls if c.outcome is Outcome.IN_PROGRESS}
+        got = [key(c) for c in ended]
+        assert len(got) == len(set(got))  # each once
+        assert all(c.outcome is not Outcome.IN_PROGRESS and c.ended_at for c in ended)
+        # Those held that started in the last five minutes and are over now are among them:
+        # each poll's window (back to ten minutes before the newest call) still held them.
+        listed_now = {key(c): c for c in await loaded(engine, FAST, query)}
+        recent = {k for k in running if starts[k] >= FIXED_NOW - timedelta(minutes=5)}
+        over = {k for k in recent if listed_now[k].outcome is not Outcome.IN_PROGRESS}
+        assert over and over <= set(got)
     finally:
         await engine.aclose()
 

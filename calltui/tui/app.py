@@ -42,7 +42,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from calltui.config import Settings, config_dir
 from calltui.engine import Engine, Recovery, StreamState
 from calltui.http import ProviderError, RetryPolicy
-from calltui.model import FAILED_OUTCOMES, Call, CallDetail, CallQuery
+from calltui.model import FAILED_OUTCOMES, Call, CallDetail, CallQuery, Outcome
 from calltui.render import display_zone
 from calltui.store import GONE, CallStore, Cancelled, NotHeld, Refetch, Sort
 from calltui.tail import TailBatch, TailPolicy, TailPoller
@@ -982,6 +982,7 @@ class CallTUI(App[None]):
             self.accounts,
             self.query_,
             known=self.store.find,
+            in_progress=self._held_in_progress,
             now=self.now,
             newest=self._newest_loaded(),
             policy=self.tail_policy,
@@ -1025,7 +1026,39 @@ class CallTUI(App[None]):
                 return  # the app is closing: its widgets are gone
             await asyncio.sleep(max(0.02, poller.wait_s()))
 
+    def _held_in_progress(self, account: str, call_id: str) -> bool:
+        row = self.store.find(account, call_id)
+        return (
+            row is not None
+            and self.store.is_held(row)
+            and self.store.brief(row).outcome is Outcome.IN_PROGRESS
+        )
+
+    def _tail_ended(self, calls: list[Call]) -> None:
+        """Calls shown in progress that have ended: their rows, the pane and any view their
+        new outcome or duration puts them in or out of show what they are now."""
+        now = {(c.account, c.id): c for c in calls}
+        # Held back by a paused tail: they go in as they are now.
+        self.tail_pending = [now.get((c.account, c.id), c) for c in self.tail_pending]
+        rows = self.store.update(calls)
+        if not rows:
+            return
+        for c in calls:
+            self.detail_cache.pop((c.account, c.id), None)
+        table = self.query_one(CallTable)
+        table.forget(rows)
+        table.mark_fresh(rows)
+        q = self.query_
+        refined = q.outcomes or q.min_duration is not None or q.max_duration is not None
+        if refined or table.sort != Sort():
+            self.rebuild_view()
+        current = table.current_row
+        if current in rows:
+            table.post_message(CallTable.Highlighted(current))
+
     def _tail_arrived(self, batch: TailBatch) -> None:
+        if batch.ended:
+            self._tail_ended(batch.ended)
         if batch.calls:
             held = {(c.account, c.id) for c in self.tail_pending}
             self.tail_pending.extend(c for c in batch.calls if (c.account, c.id) not in held)

@@ -236,6 +236,52 @@ async def test_tail_inserts_new_calls_at_the_top_and_pauses_while_the_cursor_is_
         )
 
 
+async def test_tail_shows_calls_in_progress_end_in_the_table_and_the_pane():
+    sim = SimApp(seed=3, now=FIXED_NOW)
+    app = tail_app(sim, ["demo-tmedia"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = table_of(app)
+        calls = view_calls(app)
+        # Away from the top: new calls wait there ("N new"), an ended call changes in place.
+        running = [i for i, c in enumerate(calls) if i and c.outcome is Outcome.IN_PROGRESS]
+        assert running, "no call in progress to watch"
+        at = running[0]
+        watched = app.store.key(table.view[at])
+        table.cursor = at
+        await settle(pilot)
+        pane = app.query_one("#pane-body", Static)
+        assert "in progress" in str(pane.render()).lower()
+        await pilot.press("t")
+        assert sim.world.fixed_now is not None
+        sim.world.fixed_now += timedelta(minutes=10)
+        await polled_twice(pilot, app)
+        row = app.store.find(*watched)
+        assert row is not None and row == table.current_row
+        now = app.store.call(row)
+        assert now.outcome is not Outcome.IN_PROGRESS and now.ended_at is not None
+        shown = table.render_line(table.cursor + 1 - int(table.scroll_y)).text
+        assert now.outcome.value in shown and "in_progress" not in shown
+        await until(
+            pilot, lambda: "in progress" not in str(pane.render()).lower(), "the pane updated"
+        )
+        # New calls held back while the cursor is away are held as they are now.
+        waiting: set[tuple[str, str]] = set()
+        for _ in range(15):
+            sim.world.fixed_now += timedelta(minutes=1)
+            await polled_twice(pilot, app)
+            waiting = {
+                (c.account, c.id) for c in app.tail_pending if c.outcome is Outcome.IN_PROGRESS
+            }
+            if waiting:
+                break
+        assert waiting, "no new call in progress in a quarter of an hour"
+        sim.world.fixed_now += timedelta(minutes=5)
+        await polled_twice(pilot, app)
+        pending = {(c.account, c.id): c for c in app.tail_pending}
+        assert any(pending[k].outcome is not Outcome.IN_PROGRESS for k in waiting)
+
+
 # --- related calls ---------------------------------------------------------------------------
 
 

@@ -229,6 +229,13 @@ class CallTable(ScrollView, can_focus=True):
         self.fresh.update(added)
         self.set_timer(FRESH_S, lambda: self._fade(added))
 
+    def forget(self, rows: Iterable[int]) -> None:
+        """Rows whose record changed (a call in progress ended): drawn afresh."""
+        changed = set(rows)
+        for key in [k for k in self._cache if k[0] in changed]:
+            del self._cache[key]
+        self.refresh()
+
     def _fade(self, rows: list[int]) -> None:
         self.fresh.difference_update(rows)
         self.refresh()
