@@ -67,13 +67,16 @@ class Facts:
 @lru_cache(maxsize=1 << 16)
 def facts(call: SimCall) -> Facts:
     rng = call.rng("jambonz")
-    draws = [rng.random() for _ in range(6)]
+    draws = [rng.random() for _ in range(5)]
     carrier = rng.choice(_CARRIERS)
     dialect = rng.choice(DIALECTS)
     answered = call.outcome == "answered"
     inbound = call.direction == "inbound"
     # Linked calls (Plivo → jambonz → Tmedia) stay on the demo account so correlation shows.
-    account = DEMO_ACCOUNT_SID if call.link or draws[0] < 0.8 else OTHER_ACCOUNT_SID
+    if call.parent is not None:
+        account = facts(call.parent).account_sid  # a B leg stays on its A leg's account
+    else:
+        account = DEMO_ACCOUNT_SID if call.link or draws[0] < 0.8 else OTHER_ACCOUNT_SID
     # sbc-inbound sets call_sid and trace_id only once the feature server answers (§1.2);
     # outbound calls are created by the feature server, which names them first.
     call_sid = call.uuid("call_sid") if answered or not inbound else None
@@ -89,9 +92,8 @@ def facts(call: SimCall) -> Facts:
         trace_lost=draws[3] < 0.05,
         remote_host=call.sip_call_id.partition("@")[2] or "3.55.24.34",
         recording=answered and draws[4] < 0.3,
-        parent_callid=f"{call.hexid('parent', 24)}@{SBC_HOST}"
-        if not inbound and draws[5] < 0.4
-        else None,
+        # A B leg names its A leg's Call-ID.
+        parent_callid=call.parent.sip_call_id if call.parent is not None else None,
     )
 
 

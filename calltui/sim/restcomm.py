@@ -154,9 +154,10 @@ def call_sid(call: SimCall) -> str:
 def direction(call: SimCall) -> str:
     if call.direction == "inbound":
         return "inbound"
-    roll = _pick(call, "direction", 100)
+    if call.parent is not None:
+        return "outbound-dial"
     # Bare `outbound` also occurs, written by the telephony code (§3.2).
-    return "outbound" if roll < 3 else "outbound-dial" if roll < 40 else "outbound-api"
+    return "outbound" if _pick(call, "direction", 100) < 5 else "outbound-api"
 
 
 def start_time(call: SimCall) -> datetime:
@@ -200,7 +201,8 @@ def price(call: SimCall) -> float:
 
 
 def parent_sid(call: SimCall) -> str | None:
-    return f"{INSTANCE}-CA{call.hexid('parent')}" if direction(call) == "outbound-dial" else None
+    """An `outbound-dial` leg names the call whose <Dial> made it."""
+    return call_sid(call.parent) if call.parent is not None else None
 
 
 def has_end_time(call: SimCall, now: datetime) -> bool:

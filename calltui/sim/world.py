@@ -76,6 +76,9 @@ class SimCall:
     link: str | None
     """Calls sharing a link are one call crossing providers (Plivo → jambonz → Tmedia)."""
     pdd_ms: int
+    parent: SimCall | None = None
+    """The call of the same provider that dialed this one (a Restcomm <Dial>, a jambonz B leg):
+    the child names it (parent_call_sid, sip_parent_callid)."""
 
     def hexid(self, salt: str, n: int = 32) -> str:
         return hashlib.blake2b(f"{self.key}/{salt}".encode(), digest_size=16).hexdigest()[:n]
@@ -182,6 +185,35 @@ def _follow(rng: random.Random, key: str, provider: str, first: SimCall, lag_s: 
     )
 
 
+DIALS_OUT = {"restcomm": 0.35, "jambonz": 0.35}
+"""Providers whose answered inbound calls may dial a second leg, and how often."""
+
+
+def _dialed(parent: SimCall) -> SimCall | None:
+    """The outbound leg an answered inbound call dialed, if it did: started once the call was
+    answered, ringing a few seconds, then bridged to it until it ended. Drawn from a generator
+    of its own, so the other calls of the hour stay as they are."""
+    odds = DIALS_OUT.get(parent.provider)
+    if odds is None or parent.direction != "inbound" or parent.answer is None:
+        return None
+    if parent.end - parent.answer < timedelta(seconds=12):
+        return None
+    rng = random.Random(f"{parent.key}/dial")
+    if rng.random() >= odds:
+        return None
+    lag = (parent.answer - parent.start).total_seconds() + rng.uniform(0.3, 2.0)
+    leg = _follow(rng, f"{parent.key}/dial", parent.provider, parent, lag)
+    return dataclasses.replace(
+        leg,
+        answer=leg.start + timedelta(seconds=rng.uniform(1.0, 8.0)),
+        end=parent.end - timedelta(milliseconds=rng.randint(50, 400)),
+        direction="outbound",
+        from_num=parent.to_num,
+        to_num=_number(rng),
+        parent=parent,
+    )
+
+
 @lru_cache(maxsize=4096)
 def _own_calls(seed: int, hour: int, provider: str) -> tuple[SimCall, ...]:
     """The calls `provider` itself originates in hour `hour`: from (seed, hour, provider) alone,
@@ -197,6 +229,9 @@ def _own_calls(seed: int, hour: int, provider: str) -> tuple[SimCall, ...]:
             # A trunk call handed on to jambonz, which sends it to a Tmedia box.
             call = dataclasses.replace(call, link=f"{seed}/{hour}/link/{i}")
         out.append(call)
+        leg = _dialed(call)
+        if leg is not None:
+            out.append(leg)
     return tuple(out)
 
 

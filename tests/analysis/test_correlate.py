@@ -139,3 +139,34 @@ async def test_the_simulators_cross_provider_call_is_found_over_http():
     assert from_leg[jz_call.id].reason.startswith("same SIP Call-ID")
     # Nothing unrelated: every relation of the Plivo call is one of the three hops.
     assert set(from_plivo) == {jz_call.id, leg_in.id, leg_out.id}
+
+
+async def test_the_simulators_dialed_legs_and_their_parents_find_each_other_over_http():
+    """A Restcomm <Dial> leg names its parent in parent_call_sid, a jambonz B leg its A leg's
+    Call-ID in sip_parent_callid: each finds the other among the calls listed."""
+    sim = SimApp(seed=7, now=FIXED_NOW, enforce_rate_limits=False)
+    engine = Engine(demo_settings(), transport=httpx.ASGITransport(app=sim), retry=FAST_RETRY)
+    accounts = ["demo-restcomm", "demo-jambonz"]
+    since = FIXED_NOW - timedelta(hours=2)
+    try:
+        calls = await engine.collect(accounts, CallQuery(since=since), None)
+    finally:
+        await engine.aclose()
+    assert engine.errors() == []
+    children = [c for c in calls if c.parent_id]
+    assert {c.provider for c in children} == {"restcomm", "jambonz"}
+    for child in children:
+        assert child.direction == "outbound"
+        up = [r for r in related(child, calls) if r.reason.startswith("its parent call")]
+        assert len(up) == 1 and up[0].level == "high", child.id
+        parent = up[0].call
+        assert parent.provider == child.provider and parent.direction == "inbound"
+        # Dialed once the parent was answered (Restcomm records no answer time); bridged to
+        # it until it ended.
+        assert parent.started_at and child.started_at and parent.started_at < child.started_at
+        if parent.answered_at:
+            assert parent.answered_at <= child.started_at
+        if child.ended_at and parent.ended_at:
+            assert child.ended_at <= parent.ended_at + timedelta(seconds=1)
+        down = by_id(related(parent, calls))
+        assert down[child.id].reason.startswith("a call it spawned")
