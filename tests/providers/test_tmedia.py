@@ -193,6 +193,24 @@ async def test_old_firmware_that_rejects_nb_result_over_100(open_demo: Any) -> N
     assert tmedia_queries(app)[-1]["nb_result"] == "100", "a refusal is remembered"
 
 
+@pytest.mark.parametrize("box", ["old-box-cap", "old-box-reject"])
+async def test_old_firmware_with_a_small_first_page(open_demo: Any, box: str) -> None:
+    """The TUI's first page of 125 legs (page_sizes) meets an old box: capped silently at 100 or
+    refused, the listing goes on 100 a page and loses no leg."""
+    app = fast_app()
+    p = await open_demo("demo-tmedia", app=app, base_url=f"{SIM_HOST}/{box}", **FAST)
+    since = FIXED_NOW - timedelta(hours=3)
+    got = [c.id for page in [pg async for pg in p.pages(CallQuery(since=since), 100)]
+           for c in page.records]  # fmt: skip
+    assert len(got) == len(set(got)) and set(got) == expected_legs(app, since)
+    queries = tmedia_queries(app)
+    assert queries[0]["nb_result"] == "125"
+    later = queries[1:] if box == "old-box-cap" else queries[2:]
+    assert [(q["page"], q["nb_result"]) for q in later] == [
+        (str(n), "100") for n in range(2, len(later) + 2)
+    ]
+
+
 # --- times ---------------------------------------------------------------------------------------
 
 
