@@ -691,13 +691,14 @@ class CallTUI(App[None]):
             self.last_error = str(e)
             self._update_status()
             return
-        if not self.store.restore(ticket, calls):
+        restored = self.store.restore(ticket, calls)
+        if not restored:
             return
         table = self.query_one(CallTable)
-        table.rows_changed()
+        table.rows_changed(restored)
         row = table.current_row
         if row is not None and self.store.page[row] == ticket.page:
-            self._highlighted(CallTable.Highlighted(row))  # the pane said "fetching again"
+            self._show_pane(row)  # it said "fetching again"
 
     # --- detail -----------------------------------------------------------------------------
     @on(CallTable.Highlighted)
@@ -708,13 +709,17 @@ class CallTUI(App[None]):
             if self.tail_pending and self._following():
                 self.call_later(self._tail_flush)
             self._update_status()
-        if event.row is None:
+        self._show_pane(event.row)
+
+    def _show_pane(self, row: int | None) -> None:
+        """The detail pane for store row `row`: its summary now, its drill-down once loaded."""
+        if row is None:
             self.query_one("#pane-body", Static).update(Text("no call selected", "dim"))
             return
         try:
-            call = self.store.call(event.row)
+            call = self.store.call(row)
         except NotHeld:
-            self.query_one("#pane-body", Static).update(self._placeholder_text(event.row))
+            self.query_one("#pane-body", Static).update(self._placeholder_text(row))
             return
         cached = self.detail_cache.get((call.account, call.id))
         self.query_one("#pane-body", Static).update(views.summary(call, cached, self.zone))
@@ -1046,15 +1051,14 @@ class CallTUI(App[None]):
         for c in calls:
             self.detail_cache.pop((c.account, c.id), None)
         table = self.query_one(CallTable)
-        table.forget(rows)
+        table.rows_changed(rows)
         table.mark_fresh(rows)
         q = self.query_
         refined = q.outcomes or q.min_duration is not None or q.max_duration is not None
         if refined or table.sort != Sort():
             self.rebuild_view()
-        current = table.current_row
-        if current in rows:
-            table.post_message(CallTable.Highlighted(current))
+        if table.current_row in rows:
+            self._show_pane(table.current_row)
 
     def _tail_arrived(self, batch: TailBatch) -> None:
         if batch.ended:

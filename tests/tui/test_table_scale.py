@@ -106,10 +106,10 @@ async def test_an_evicted_row_is_a_placeholder_that_asks_for_its_page():
         assert "fetching again" in text and calls[1].from_ not in text  # type: ignore[operator]
         assert [t.request for t in app.wanted] == [calls[0].page.request]  # type: ignore[union-attr]
         # The page on screen is pinned: adding rows evicts others, never the one shown.
-        store.restore(app.wanted[0], calls[:100])
+        restored = store.restore(app.wanted[0], calls[:100])
         store.extend(bulk(2000, account="more"))
         assert store.state[0] == HELD and store.held <= 1000
-        table.rows_changed()
+        table.rows_changed(restored)
         await pilot.pause()
         assert calls[1].from_ in table.render_line(2).text  # type: ignore[operator]
 

@@ -229,13 +229,6 @@ class CallTable(ScrollView, can_focus=True):
         self.fresh.update(added)
         self.set_timer(FRESH_S, lambda: self._fade(added))
 
-    def forget(self, rows: Iterable[int]) -> None:
-        """Rows whose record changed (a call in progress ended): drawn afresh."""
-        changed = set(rows)
-        for key in [k for k in self._cache if k[0] in changed]:
-            del self._cache[key]
-        self.refresh()
-
     def _fade(self, rows: list[int]) -> None:
         self.fresh.difference_update(rows)
         self.refresh()
@@ -253,10 +246,12 @@ class CallTable(ScrollView, can_focus=True):
             self.busy = text
             self.refresh_line(0)
 
-    def rows_changed(self) -> None:
-        """Rows came back from a refetch, maybe changed since (a call in progress ended): the
-        strips cached before they were evicted are stale."""
-        self._invalidate()
+    def rows_changed(self, rows: Iterable[int]) -> None:
+        """Rows whose record changed (restored by a refetch, or a call in progress that a live
+        tail saw end): their cached strips are stale, the others' are not."""
+        changed = set(rows)
+        for key in [k for k in self._cache if k[0] in changed]:
+            del self._cache[key]
         self.refresh()
 
     def set_status(self, status: str) -> None:
