@@ -21,6 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check calltui tests benchmarks
 	$(BIN)/ruff format --check calltui tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache --no-logo
 
 test: lint
 	$(BIN)/python -m pytest -q

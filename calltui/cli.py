@@ -16,9 +16,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
-from calltui import __version__
+from calltui import __version__, filters
 from calltui.config import ConfigError, Settings, default_config_path, load_settings
-from calltui.filters import FilterError, build_query
+from calltui.filters import FilterError, Kind, build_query
 from calltui.model import CallQuery
 
 SUBCOMMANDS = ("calls", "show", "stats", "simulate", "config")
@@ -48,16 +48,19 @@ def _source_args(p: argparse.ArgumentParser, accounts: str = "*") -> None:
 
 def _filter_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("filters")
-    g.add_argument("--since", metavar="T", help="ISO date-time or 15m, 4h, 2d")
-    g.add_argument("--until", metavar="T")
-    g.add_argument("--from", dest="from_", metavar="NUM", help="number prefix")
-    g.add_argument("--to", metavar="NUM", help="number prefix")
-    g.add_argument("--direction", choices=("inbound", "outbound"))
-    g.add_argument("--outcome", action="append", default=[], metavar="OUTCOME")
-    g.add_argument("--failed", action="store_true", help="every outcome but answered/in_progress")
-    g.add_argument("--min-duration", metavar="S")
-    g.add_argument("--max-duration", metavar="S")
-    g.add_argument("--text", metavar="STR", help="substring of ids and numbers")
+    for f in filters.FILTER_FIELDS:
+        if not f.flags:
+            continue
+        options: dict[str, Any] = {"dest": f.name, "help": f.help}
+        if f.kind is Kind.SWITCH:
+            options["action"] = "store_true"
+        elif f.kind is Kind.CHOICE:
+            options["choices"] = f.choices
+        else:
+            options["metavar"] = f.metavar
+            if f.kind is Kind.CHOICES:
+                options.update(action="append", default=[])
+        g.add_argument(*f.flags, **options)
 
 
 def build_parser(sub: str | None) -> argparse.ArgumentParser:
@@ -111,6 +114,11 @@ def sim_now() -> datetime | None:
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
+CONFIG_TRANSPORT: Any = None
+"""The httpx transport a config's accounts are reached through: None, the network. A program
+that embeds the CLI sets it to serve its accounts in-process (tests/test_extra_provider.py)."""
+
+
 def open_source(args: argparse.Namespace) -> tuple[Settings, Any]:
     """Settings and the transport to reach them: the in-process simulator for --demo."""
     if args.demo:
@@ -118,7 +126,7 @@ def open_source(args: argparse.Namespace) -> tuple[Settings, Any]:
 
         _, transport = demo_transport(seed=DEMO_SEED, now=sim_now())
         return demo_settings(), transport
-    return load_settings(args.config), None
+    return load_settings(args.config), CONFIG_TRANSPORT
 
 
 def pick_accounts(settings: Settings, wanted: Sequence[str]) -> list[str]:
@@ -135,16 +143,7 @@ def pick_accounts(settings: Settings, wanted: Sequence[str]) -> list[str]:
 
 def query_from(args: argparse.Namespace, default_since: timedelta) -> CallQuery:
     return build_query(
-        since=args.since,
-        until=args.until,
-        from_=args.from_,
-        to=args.to,
-        direction=args.direction,
-        outcomes=args.outcome,
-        failed=args.failed,
-        min_duration=args.min_duration,
-        max_duration=args.max_duration,
-        text=args.text,
+        {f.name: getattr(args, f.name) for f in filters.FILTER_FIELDS if f.flags},
         default_since=default_since,
         now=sim_now() if args.demo else None,
     )

@@ -13,7 +13,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,10 +22,12 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    SerializeAsAny,
     ValidationError,
     field_validator,
-    model_validator,
 )
+
+from calltui.providers import registry
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -79,7 +81,15 @@ class _Strict(BaseModel):
 
 
 class AccountBase(_Strict):
+    """What every account takes; each provider's model (Provider.ACCOUNT, in its module) adds
+    its credentials and options."""
+
+    CREDENTIAL_IDS: ClassVar[tuple[str, ...]] = ()
+    """Fields that are no secret but half of a credential (Plivo's auth_id): a redacted bundle
+    removes their values as it does the secrets'."""
+
     name: str
+    provider: str
     base_url: str | None = None
     timeout_s: float = Field(20.0, gt=0, le=600)
     max_concurrency: int = Field(4, ge=1, le=64)
@@ -125,59 +135,10 @@ class AccountBase(_Strict):
                 out.append(v.get_secret_value())
         return out
 
-
-class TmediaAccount(AccountBase):
-    provider: Literal["tmedia"]
-    username: str
-    password: SecretStr
-
-
-class PlivoAccount(AccountBase):
-    provider: Literal["plivo"]
-    api: Literal["current", "legacy"] = "current"
-    auth_id: str
-    auth_token: SecretStr
-
-
-class BandwidthAccount(AccountBase):
-    provider: Literal["bandwidth"]
-    user_id: str
-    api_token: SecretStr
-    api_secret: SecretStr
-
-
-class RestcommAccount(AccountBase):
-    provider: Literal["restcomm"]
-    account_sid: str
-    auth_token: SecretStr
-
-
-class JambonzAccount(AccountBase):
-    provider: Literal["jambonz"]
-    account_sid: str | None = None
-    service_provider_sid: str | None = None
-    api_key: SecretStr
-
-    @model_validator(mode="after")
-    def _one_mount(self) -> JambonzAccount:
-        if bool(self.account_sid) == bool(self.service_provider_sid):
-            raise ValueError("give exactly one of account_sid and service_provider_sid")
-        return self
-
-
-Account = Annotated[
-    TmediaAccount | PlivoAccount | BandwidthAccount | RestcommAccount | JambonzAccount,
-    Field(discriminator="provider"),
-]
-
-ACCOUNT_MODELS: dict[str, type[AccountBase]] = {
-    "tmedia": TmediaAccount,
-    "plivo": PlivoAccount,
-    "bandwidth": BandwidthAccount,
-    "restcomm": RestcommAccount,
-    "jambonz": JambonzAccount,
-}
-NEEDS_BASE_URL = {"tmedia", "restcomm"}
+    def credential_ids(self) -> list[str]:
+        """The values of CREDENTIAL_IDS this account gives."""
+        values = (getattr(self, name, None) for name in self.CREDENTIAL_IDS)
+        return [v for v in values if isinstance(v, str) and v]
 
 
 class Display(_Strict):
@@ -198,7 +159,8 @@ class Settings(_Strict):
     display: Display = Field(default_factory=Display)
     limits: Limits = Field(default_factory=Limits)
     keys: dict[str, str] = {}
-    accounts: dict[str, Account] = {}
+    accounts: dict[str, SerializeAsAny[AccountBase]] = {}
+    """Each of its provider's model (Provider.ACCOUNT), validated by parse_settings."""
     path: str | None = None
     warnings: tuple[str, ...] = ()
 
@@ -244,9 +206,7 @@ def _resolve_secrets(raw: dict[str, Any], name: str, path: Path) -> dict[str, An
 
 def _first_error(e: ValidationError, path: Path, prefix: str) -> ConfigError:
     err = e.errors()[0]
-    loc = [str(p) for p in err["loc"] if not str(p).startswith(("function-", "tagged-union"))]
-    # The discriminated union puts the provider tag in the location: drop it.
-    loc = [p for p in loc if p not in ACCOUNT_MODELS]
+    loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown key"
@@ -264,16 +224,17 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
         if not isinstance(raw, dict):
             raise ConfigError(path, f"accounts.{name}", "must be a table")
         provider = raw.get("provider")
-        if provider not in ACCOUNT_MODELS:
-            choices = ", ".join(ACCOUNT_MODELS)
+        known = registry.names()
+        if provider not in known:
             raise ConfigError(
-                path, f"accounts.{name}.provider", f"{provider!r} is not one of {choices}"
+                path, f"accounts.{name}.provider", f"{provider!r} is not one of {', '.join(known)}"
             )
-        if provider in NEEDS_BASE_URL and not raw.get("base_url"):
+        cls = registry.get(provider)
+        if cls.DEFAULT_BASE_URL is None and not raw.get("base_url"):
             raise ConfigError(path, f"accounts.{name}.base_url", f"is required for {provider}")
         resolved = _resolve_secrets(raw, name, path)
         try:
-            accounts[name] = ACCOUNT_MODELS[provider].model_validate({**resolved, "name": name})
+            accounts[name] = cls.ACCOUNT.model_validate({**resolved, "name": name})
         except ValidationError as e:
             raise _first_error(e, path, f"accounts.{name}") from None
     rest = {k: v for k, v in data.items() if k != "accounts"}
@@ -306,7 +267,7 @@ def load_settings(path: Path | None = None, *, required: bool = True) -> Setting
     return settings
 
 
-TEMPLATE = """\
+TEMPLATE_HEAD = """\
 # calltui configuration. Secrets may be given as <name>, <name>_env (an environment variable)
 # or <name>_cmd (a shell command that prints it). Keep this file private (mode 0600).
 
@@ -316,43 +277,18 @@ theme = "calltui-dark"
 
 # [keys]                        # remap any binding by its id, e.g.
 # failed_only = "f,ctrl+f"
-
-# [accounts.sbc-moscow]
-# provider = "tmedia"
-# base_url = "https://10.1.2.3:12358"
-# username = "api"
-# password_env = "SBC_MOSCOW_PASSWORD"
-# verify_tls = false              # or ca_bundle = "/path/to/ca.pem"
-# timezone = "Europe/Moscow"      # the zone of the box's naive times
-
-# [accounts.plivo-prod]
-# provider = "plivo"
-# api = "current"                 # or "legacy" (zt.plivo.com, times in the console's zone)
-# auth_id = "MAXXXXXXXXXXXXXXXXXX"
-# auth_token_env = "PLIVO_AUTH_TOKEN"
-
-# [accounts.bw]
-# provider = "bandwidth"
-# user_id = "u-abc123"
-# api_token_env = "BW_API_TOKEN"
-# api_secret_cmd = "pass show bandwidth/secret"
-
-# [accounts.restcomm-lab]
-# provider = "restcomm"
-# base_url = "https://restcomm.example.net/restcomm"
-# account_sid = "AC..."
-# auth_token_env = "RESTCOMM_TOKEN"
-
-# [accounts.jambonz]
-# provider = "jambonz"
-# base_url = "https://api.jambonz.cloud"
-# account_sid = "..."             # or service_provider_sid = "..."
-# api_key_env = "JAMBONZ_API_KEY"
 """
+
+
+def template() -> str:
+    """What `calltui config init` writes: the display settings, then every provider's
+    commented-out example account (Provider.CONFIG_EXAMPLE), in the registry's order."""
+    examples = (registry.get(name).CONFIG_EXAMPLE for name in registry.names())
+    return "\n".join((TEMPLATE_HEAD, *examples))
 
 
 def write_template(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(TEMPLATE)
+        f.write(template())

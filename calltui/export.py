@@ -14,10 +14,12 @@ import math
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from calltui.model import RECORD_KEYS, Call
+from calltui.columns import CSV_FIELDS
+from calltui.model import Call
 from calltui.text import inert
 
-CSV_KEYS = [k for k in RECORD_KEYS if k != "raw"]
+CSV_KEYS = list(CSV_FIELDS)
+"""The header row, a list as csv.reader reads it back."""
 
 
 def json_text(doc: Any, **kw: Any) -> str:

@@ -6,7 +6,7 @@ command, and the call's SIP capture saved as a pcap file.
     redacted_bundle(detail, *, settings, related=(), now=None) -> dict
     write_bundle(detail, path, *, settings, related=(), now=None) -> Path    JSON, mode 0600
     curl_for(provider, call) -> str           the request behind the record, secrets as $VARs
-    await save_pcap(provider, call, path) -> Path      jambonz only (its Homer pcap endpoint)
+    await save_pcap(provider, call, path) -> Path      where the provider serves one (Provider.PCAP)
     pcap_viewers() -> list[str]; viewer_command(viewer, pcap) -> list[str]
 
 What the bundle hides, everywhere in it (the record, its `raw`, legs, events, the trace, the
@@ -37,7 +37,8 @@ from calltui.analysis.correlate import Relation
 from calltui.analysis.verdict import verdict
 from calltui.config import Settings
 from calltui.model import Call, CallDetail, iso, number_key
-from calltui.providers.base import Provider
+from calltui.providers import registry
+from calltui.providers.base import PcapSource, Provider
 
 BUNDLE_VERSION = 1
 SECRET = "[secret]"
@@ -67,17 +68,6 @@ _URI_USER = re.compile(r"(?i)\b(sips?:|tel:)([+\d][\d\-()]{4,})(?=[@;>\s\"']|$)"
 _DIGIT_RUN = re.compile(r"\d{5,}")
 _MIN_SECRET = 4
 _MIN_ID = 8
-
-AUTH_PLACEHOLDERS: dict[str, list[str]] = {
-    "tmedia": ["-u", '"$TMEDIA_USERNAME:$TMEDIA_PASSWORD"'],
-    "plivo": ["-u", '"$PLIVO_AUTH_ID:$PLIVO_AUTH_TOKEN"'],
-    "bandwidth": ["-u", '"$BANDWIDTH_API_TOKEN:$BANDWIDTH_API_SECRET"'],
-    "restcomm": ["-u", '"$RESTCOMM_ACCOUNT_SID:$RESTCOMM_AUTH_TOKEN"'],
-    "jambonz": ["-H", '"Authorization: Bearer $JAMBONZ_API_KEY"'],
-}
-"""Auth as shell variables, double-quoted so the shell expands them; never the values."""
-PLIVO_BEARER = ["-H", '"Authorization: Bearer $PLIVO_AUTH_TOKEN"']
-"""Plivo's scoped `stk_` tokens go as a bearer token (providers/plivo.py)."""
 
 VIEWERS = ("sngrep", "wireshark", "tshark")
 
@@ -132,12 +122,12 @@ class Redactor:
         self.secrets = sorted(
             {s for s in settings.secrets() if len(s) >= _MIN_SECRET}, key=len, reverse=True
         )
-        ids = set()
-        for acc in settings.accounts.values():
-            for name in ("auth_id", "account_sid") if acc.provider in ("plivo", "restcomm") else ():
-                value = getattr(acc, name, None)
-                if isinstance(value, str) and len(value) >= _MIN_ID:
-                    ids.add(value)
+        ids = {
+            i
+            for acc in settings.accounts.values()
+            for i in acc.credential_ids()
+            if len(i) >= _MIN_ID
+        }
         self.ids = sorted(ids, key=len, reverse=True)
         keys = {number_key(n) for n in numbers if n}
         self.numbers = {
@@ -239,14 +229,7 @@ def curl_for(provider: Provider[Any], call: Call) -> str:
     path, params = provider.request_for(call)
     clean = {k: v for k, v in params.items() if v is not None and v != ""}
     url = provider.http.url_for(path, clean)
-    auth = AUTH_PLACEHOLDERS[provider.name]
-    token = getattr(provider.account, "auth_token", None)
-    if (
-        provider.name == "plivo"
-        and token is not None
-        and token.get_secret_value().startswith("stk_")
-    ):
-        auth = PLIVO_BEARER
+    auth = provider.curl_auth(provider.account)
     args = ["curl", "-sS", *auth, "-H", shlex.quote("Accept: application/json")]
     account = provider.account
     if account.ca_bundle:
@@ -265,14 +248,16 @@ def curl_for(provider: Provider[Any], call: Call) -> str:
 
 
 async def save_pcap(provider: Provider[Any], call: Call, path: Path) -> Path:
-    """The call's SIP capture from jambonz (`RecentCalls/{sip_callid}/invite/pcap`, served from
-    Homer) written to `path` with mode 0600; a directory `path` gets `callid-<Call-ID>.pcap`, the
-    name the jambonz webapp gives it. Raises HandoffError where there is no capture to ask for,
-    and the provider's errors (NotFoundError when Homer has none) as they come."""
-    from calltui.providers.jambonz import Jambonz
-
-    if not isinstance(provider, Jambonz):
-        raise HandoffError(f"{provider.name} has no pcap endpoint (only jambonz serves one)")
+    """The call's SIP capture (a PcapSource: jambonz serves it from Homer), which is found by
+    the call's SIP Call-ID, written to `path` with mode 0600; a directory `path` gets
+    `callid-<Call-ID>.pcap`, the name the jambonz webapp gives it. Raises HandoffError where
+    there is no capture to ask for, and the provider's errors (NotFoundError when Homer has
+    none) as they come."""
+    if not isinstance(provider, PcapSource):
+        servers = [name for name in registry.names() if registry.get(name).PCAP]
+        serve = "serves" if len(servers) == 1 else "serve"
+        only = f" (only {' and '.join(servers)} {serve} one)" if servers else ""
+        raise HandoffError(f"{provider.name} has no pcap endpoint{only}")
     if not call.sip_call_id:
         raise HandoffError(f"call {call.id} has no SIP Call-ID to fetch a capture by")
     data = await provider.pcap(call.sip_call_id)

@@ -12,7 +12,10 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-PROVIDERS = ("tmedia", "plivo", "bandwidth", "restcomm", "jambonz")
+from calltui.providers.registry import BUILTIN
+
+PROVIDERS = tuple(BUILTIN)
+"""The built-in providers' names (calltui.providers.registry: names() adds those registered)."""
 
 
 class Outcome(str, Enum):
@@ -193,7 +196,9 @@ def number_key(n: str | None) -> str:
 
 @dataclass(slots=True, frozen=True)
 class CallQuery:
-    """What to list. Providers send what they can filter; `matches` refines every record locally."""
+    """What to list (made from the filters by calltui.filters.build_query). Providers send what
+    they can filter; `matches` refines every record locally, the one rule of which calls a
+    query keeps."""
 
     since: datetime
     until: datetime | None = None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
+from calltui.columns import CLI_TABLE, fmt_duration, fmt_time
 from calltui.model import Call, CallDetail, Span
 from calltui.text import fit, inert, inert_block
 
@@ -16,69 +17,15 @@ def display_zone(name: str) -> tzinfo | None:
     return None if name == "local" else ZoneInfo(name)
 
 
-def fmt_time(
-    t: datetime | None, zone: tzinfo | None, with_date: bool = True, short: bool = False
-) -> str:
-    if t is None:
-        return "-"
-    try:
-        local = t.astimezone(zone)
-    except OverflowError:  # a provider's year 9999 (or 1) pushed past the calendar: keep UTC
-        local = t
-    if short:
-        return local.strftime("%m-%d %H:%M:%S")
-    return local.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
-
-
-def fmt_duration(s: int | None) -> str:
-    if s is None:
-        return "-"
-    h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
-
-
-def sip_or_cause(c: Call) -> str:
-    if c.sip_code is not None:
-        return str(c.sip_code) + (f" {c.cause}" if c.cause else "")
-    return c.cause or ("" if c.cause_code is None else str(c.cause_code))
-
-
-TABLE_COLUMNS = (
-    ("STARTED", 19),
-    ("ACCOUNT", 14),
-    ("FROM", 16),
-    ("TO", 16),
-    ("DIR", 3),
-    ("DUR", 7),
-    ("OUTCOME", 11),
-    ("SIP/CAUSE", 24),
-    ("MOS", 4),
-    ("ID", 36),
-)
-
-
-def table_row(c: Call, zone: tzinfo | None) -> list[str]:
-    return [
-        fmt_time(c.started_at, zone),
-        c.account,
-        c.from_ or "-",
-        c.to or "-",
-        {"inbound": "in", "outbound": "out"}.get(c.direction or "", "-"),
-        fmt_duration(c.duration_s),
-        c.outcome.value,
-        sip_or_cause(c) or "-",
-        "-" if c.mos is None else f"{c.mos:.1f}",
-        c.id,
-    ]
+TABLE_COLUMNS = tuple((c.cli.title, c.cli.width) for c in CLI_TABLE)
+"""(title, width) of each column of `calls --format table`."""
 
 
 def table(records: Iterable[Call], zone: tzinfo | None) -> str:
-    lines = ["  ".join(name.ljust(w) for name, w in TABLE_COLUMNS).rstrip()]
+    lines = ["  ".join(title.ljust(w) for title, w in TABLE_COLUMNS).rstrip()]
     for c in records:
-        cells = table_row(c, zone)
-        line = "  ".join(fit(v, w) for v, (_, w) in zip(cells, TABLE_COLUMNS, strict=True))
-        lines.append(line.rstrip())
+        cells = (fit(col.text(c, zone, False), col.cli.width) for col in CLI_TABLE)
+        lines.append("  ".join(cells).rstrip())
     return "\n".join(lines) + "\n"
 
 

@@ -1,56 +1,49 @@
-"""The loaded calls, column by column, and views over them (filtered, sorted row indices).
+"""The loaded calls, column by column, and views over them (sorted row indices).
 
 A million records must fit in well under a kilobyte each, so nothing per row is a Python object
 unless it has to be: times, durations, codes and MOS live in typed arrays (a sentinel stands for
 None), provider/account/direction/outcome are small codes into tables, the strings (ids, numbers,
-cause) are plain str in blocks of tuples (see _Strings) with repeated values interned, and the
-provider's raw records are kept pickled and zlib-compressed per page, decoded on demand (a small
-LRU of decoded chunks). `call(row)` materializes a full Call; the table reads `brief(row)` and
-never touches the raw.
+cause) are plain str in blocks of tuples (see store_columns.Strings) with repeated values
+interned, and the provider's raw records are kept pickled and zlib-compressed per page, decoded
+on demand (a small LRU of decoded chunks). `call(row)` materializes a full Call; the table reads
+`brief(row)` and never touches the raw.
 
 Rows never move: a view is an array of row indices. Past `max_records` rows held, the pages used
 least recently lose their heavy parts (phone numbers, SIP Call-ID, parent, cause text and raw)
-but keep a skeleton (the id, and the values views sort and filter on), so indices stay valid
-and records sent again are still known. The table shows such a row as a placeholder and
-`claim`s its page, the app fetches the page again and `restore`s it. A record the provider no
-longer returns stays a placeholder marked gone.
+but keep a skeleton (the id, and the values views sort on), so indices stay valid and records
+sent again are still known. The table shows such a row as a placeholder and `claim`s its page,
+the app fetches the page again and `restore`s it. A record the provider no longer returns stays
+a placeholder marked gone.
 
-`view` and `positions` are written to run in a thread: they never hold the GIL in one C call over
-all rows (a single `list.sort` of 1M rows would, for ~0.2 s), but sort chunks and merge them in
-Python, so the UI thread gets the GIL every few milliseconds.
+`view` and `positions` run in a thread without keeping the UI thread waiting (store_columns).
+The store holds only what the engine kept (CallQuery.matches): views sort, they do not filter.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 import pickle
 import sys
 import zlib
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, MutableSequence, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, NamedTuple, overload
 
-from calltui.model import Call, CallQuery, Outcome, PageRef, number_key
+from calltui.columns import STARTED
+from calltui.model import Call, Outcome, PageRef
+from calltui.store_columns import NO_INT, NO_TIME, Codes, Snapshot, Strings, build_view
+from calltui.store_columns import positions as view_positions
 
-SORT_KEYS = ("started", "account", "from", "to", "direction", "duration", "outcome", "code", "mos")
-NO_TIME = float("-inf")
-NO_INT = -(2**63)
 _INT_MAX = 2**63 - 1
-CHUNK = 32_768
-"""Rows per C-level step in `view`/`positions` (a sort of this many takes a few ms)."""
-BLOCK_BITS = 12
-BLOCK = 1 << BLOCK_BITS
-BLOCK_MASK = BLOCK - 1
-"""Rows per block of a string column (see _Strings)."""
 FLUSH_ROWS = 4096
 """Raw records kept as dicts until this many wait; then each page's share is compressed."""
 DECODED_CHUNKS = 8
 _OUTCOMES = tuple(Outcome)
 _OUTCOME_CODE = {o: i for i, o in enumerate(_OUTCOMES)}
+_OUTCOME_NAMES = tuple(o.value for o in _OUTCOMES)
 _UTC = timezone.utc
 
 HELD, EVICTED, GONE = 0, 1, 2
@@ -69,7 +62,8 @@ class Cancelled(Exception):
 
 @dataclass(slots=True, frozen=True)
 class Sort:
-    key: str = "started"
+    key: str = STARTED
+    """A column of calltui.columns that sorts."""
     descending: bool = True
 
 
@@ -107,93 +101,6 @@ class _Page:
     rows: array[int] = field(default_factory=lambda: array("l"))
     state: int = _PAGE_HELD
     chunks: list[int] = field(default_factory=list)
-
-
-class _Codes:
-    """Small-int codes for a column with few distinct values; code 0 is None."""
-
-    __slots__ = ("_code", "values")
-
-    def __init__(self) -> None:
-        self.values: list[str | None] = [None]
-        self._code: dict[str | None, int] = {None: 0}
-
-    def code(self, value: str | None) -> int:
-        c = self._code.get(value)
-        if c is None:
-            c = self._code[value] = len(self.values)
-            self.values.append(value)
-        return c
-
-    def find(self, value: str | None) -> int | None:
-        return self._code.get(value)
-
-    def ranks(self) -> list[int]:
-        """Each code's position in the sorted values (None as "")."""
-        order = sorted(range(len(self.values)), key=lambda c: self.values[c] or "")
-        ranks = [0] * len(order)
-        for rank, c in enumerate(order):
-            ranks[c] = rank
-        return ranks
-
-
-class _Strings:
-    """A column of optional str. Full blocks are tuples: the cyclic GC stops walking a tuple of
-    str after its first look, while it walks every item of a list on each full collection: six
-    1M-item lists add 30 ms or more to every full collection (measured: 6 ms with blocks). The
-    last, growing block is a list."""
-
-    __slots__ = ("blocks", "tail")
-
-    def __init__(self) -> None:
-        self.blocks: list[tuple[str | None, ...]] = []
-        self.tail: list[str | None] = []
-
-    def __len__(self) -> int:
-        return len(self.blocks) * BLOCK + len(self.tail)
-
-    def __getitem__(self, row: int) -> str | None:
-        # The tail first: a view thread may read while append() turns the tail into a block
-        # (and starts a new tail); the old tail stays intact.
-        tail = self.tail
-        b = row >> BLOCK_BITS
-        if b < len(self.blocks):
-            return self.blocks[b][row & BLOCK_MASK]
-        return tail[row & BLOCK_MASK]
-
-    def append(self, value: str | None) -> None:
-        self.tail.append(value)
-        if len(self.tail) == BLOCK:
-            self.blocks.append(tuple(self.tail))
-            self.tail = []
-
-    def set_rows(self, rows: Sequence[int], values: Sequence[str | None]) -> None:
-        """Many rows at once: each block they touch is copied once."""
-        by_block: dict[int, list[tuple[int, str | None]]] = {}
-        for row, value in zip(rows, values, strict=True):
-            by_block.setdefault(row >> BLOCK_BITS, []).append((row & BLOCK_MASK, value))
-        for b, changes in by_block.items():
-            if b < len(self.blocks):
-                block = list(self.blocks[b])
-                for i, value in changes:
-                    block[i] = value
-                self.blocks[b] = tuple(block)
-            else:
-                for i, value in changes:
-                    self.tail[i] = value
-
-    def values(self, n: int) -> list[str | None]:
-        """The first `n` values as one list (for a view: a copy, a block at a time)."""
-        tail = self.tail  # first, as in __getitem__
-        out: list[str | None] = []
-        for block in self.blocks:
-            if len(out) >= n:
-                break
-            out.extend(block)
-        if len(out) < n:
-            out.extend(tail)
-        del out[n:]
-        return out
 
 
 class _Calls(Sequence[Call]):
@@ -248,15 +155,15 @@ class CallStore:
         self.outcome = array("B")
         self.state = array("B")
         self.page = array("l")
-        self.ids = _Strings()
-        self.parent_id = _Strings()
-        self.sip_call_id = _Strings()
-        self.from_ = _Strings()
-        self.to = _Strings()
-        self.cause = _Strings()
-        self._providers = _Codes()
-        self._accounts = _Codes()
-        self._directions = _Codes()
+        self.ids = Strings()
+        self.parent_id = Strings()
+        self.sip_call_id = Strings()
+        self.from_ = Strings()
+        self.to = Strings()
+        self.cause = Strings()
+        self._providers = Codes()
+        self._accounts = Codes()
+        self._directions = Codes()
         self._chunk_of = array("l")
         self._chunk_pos = array("L")
         self._chunks: list[bytes | None] = []
@@ -604,209 +511,42 @@ class CallStore:
     def view(
         self,
         sort: Sort = Sort(),
-        query: CallQuery | None = None,
+        *,
         rows: Iterable[int] | None = None,
         check: Callable[[], None] = lambda: None,
     ) -> array[int]:
-        """Row indices, refined by `query` (as CallQuery.matches would) and sorted; ties keep
-        newest first. `check` is called between steps: raise Cancelled there to stop.
+        """Row indices sorted by `sort` (calltui.store_columns.build_view); ties keep newest
+        first. `check` is called between steps: raise Cancelled there to stop.
 
         Safe in a thread while the UI thread adds, evicts or clears: it reads the columns it
         found on entry (clear() replaces them), over the rows there were then. Views are
         arrays, not lists: a list of 1M rows is 1M int objects, and dropping it (when the next
         view replaces it, on the UI thread) frees them all in one ~30 ms call."""
-        cols = _Columns.of(self)
-        n = len(cols.state)  # a row's state is added last: every column has this many rows
-        base = _steps(range(n) if rows is None else [r for r in rows if r < n], check)
-        if rows is None and self.newest_first:
-            idx = base
-        else:
-            idx = _sorted(base, cols.started.__getitem__, True, check)
-        if query is not None:
-            idx = cols.refine(idx, query, check)
-        if sort.key == "started":
-            if not sort.descending:
-                idx.reverse()
-            return idx
-        keys = cols.sort_keys(sort.key, n, check)
-        return _sorted(idx, keys.__getitem__, sort.descending, check)
+        snap = Snapshot(
+            numbers={
+                "started_at": (self.started, NO_TIME),
+                "duration_s": (self.duration, NO_INT),
+                "sip_code": (self.sip, NO_INT),
+                "cause_code": (self.cause_code, NO_INT),
+                "mos": (self.mos, math.nan),
+            },
+            names={
+                "account": (self.account, self._accounts.values),
+                "direction": (self.direction, self._directions.values),
+                "outcome": (self.outcome, _OUTCOME_NAMES),
+            },
+            strings={"from_": self.from_, "to": self.to},
+            # Last: a row's state is added after its other columns, and clear() replaces them
+            # all, so every column read above has at least this many rows.
+            rows=len(self.state),
+        )
+        return build_view(snap, sort.key, sort.descending, rows, self.newest_first, check)
 
     def positions(
         self, view: Sequence[int], check: Callable[[], None] = lambda: None
     ) -> array[int]:
         """Each row's index in `view` (-1 where absent), built in steps for a thread."""
-        size = 0
-        for start in range(0, len(view), CHUNK):
-            size = max(size, max(view[start : start + CHUNK]) + 1)
-        pos = array("l", [-1]) * size
-        for start in range(0, len(view), CHUNK):
-            check()
-            for p in range(start, min(start + CHUNK, len(view))):
-                pos[view[p]] = p
-        return pos
-
-
-@dataclass(slots=True, frozen=True)
-class _Columns:
-    """The columns a view reads, as they were when it started."""
-
-    started: array[float]
-    duration: array[int]
-    sip: array[int]
-    cause_code: array[int]
-    mos: array[float]
-    account: array[int]
-    direction: array[int]
-    outcome: array[int]
-    state: array[int]
-    ids: _Strings
-    sip_call_id: _Strings
-    parent_id: _Strings
-    from_: _Strings
-    to: _Strings
-    accounts: _Codes
-    directions: _Codes
-
-    @classmethod
-    def of(cls, s: CallStore) -> _Columns:
-        return cls(
-            s.started,
-            s.duration,
-            s.sip,
-            s.cause_code,
-            s.mos,
-            s.account,
-            s.direction,
-            s.outcome,
-            s.state,
-            s.ids,
-            s.sip_call_id,
-            s.parent_id,
-            s.from_,
-            s.to,
-            s._accounts,
-            s._directions,
-        )
-
-    def sort_keys(self, key: str, n: int, check: Callable[[], None]) -> Sequence[Any]:
-        """The column `key` as sort keys, None mapped as the table always sorted it."""
-        if key == "account":
-            return _mapped(self.account[:n], self.accounts.ranks().__getitem__, check)
-        if key == "direction":
-            return _mapped(self.direction[:n], self.directions.ranks().__getitem__, check)
-        if key == "outcome":
-            by_value = sorted(range(len(_OUTCOMES)), key=lambda c: _OUTCOMES[c].value)
-            rank_of = [by_value.index(c) for c in range(len(_OUTCOMES))]
-            return _mapped(self.outcome[:n], rank_of.__getitem__, check)
-        if key in ("from", "to"):
-            col = self.from_ if key == "from" else self.to
-            return _mapped(col.values(n), lambda s: s or "", check)
-        if key == "duration":
-            return _mapped(self.duration[:n], lambda d: -1 if d == NO_INT else d, check, "q")
-        if key == "mos":
-            return _mapped(self.mos[:n], lambda m: -1.0 if m != m else m, check, "d")
-        if key == "code":
-            sip, cause = self.sip[:n], self.cause_code[:n]
-
-            def code(r: int) -> int:
-                if sip[r] != NO_INT:
-                    return sip[r]
-                return 0 if cause[r] == NO_INT else cause[r]
-
-            return _mapped(range(n), code, check, "q")
-        raise ValueError(f"unknown sort key {key!r}")
-
-    def refine(self, idx: array[int], q: CallQuery, check: Callable[[], None]) -> array[int]:
-        """The rows CallQuery.matches would keep, read from the columns. A placeholder's text
-        criteria (numbers, ids) cannot be told: it stays, and is refined when held again."""
-        since = q.since.timestamp()
-        until = math.inf if q.until is None else q.until.timestamp()
-        started, duration, state = self.started, self.duration, self.state
-        direction = self.directions.find(q.direction) if q.direction else None
-        directions = self.direction
-        outcomes = {_OUTCOME_CODE[o] for o in q.outcomes}
-        outcome = self.outcome
-        lo = -math.inf if q.min_duration is None else q.min_duration
-        hi = math.inf if q.max_duration is None else q.max_duration
-        by_duration = q.min_duration is not None or q.max_duration is not None
-        from_key, to_key = number_key(q.from_), number_key(q.to)
-        needle = (q.text or "").lower()
-        hay = (self.ids, self.sip_call_id, self.parent_id, self.from_, self.to)
-        from_, to = self.from_, self.to
-
-        def keep(r: int) -> bool:
-            s = started[r]
-            if s == NO_TIME or s < since or s > until:
-                return False
-            if q.direction and directions[r] != direction:
-                return False
-            if outcomes and outcome[r] not in outcomes:
-                return False
-            if by_duration:
-                d = duration[r]
-                d = 0 if d == NO_INT else d
-                if d < lo or d > hi:
-                    return False
-            if state[r] == EVICTED:
-                return True
-            if from_key and not number_key(from_[r]).startswith(from_key):
-                return False
-            if to_key and not number_key(to[r]).startswith(to_key):
-                return False
-            if needle:
-                return any(needle in v.lower() for v in (col[r] for col in hay) if v)
-            return True
-
-        out = array("l")
-        for start in range(0, len(idx), CHUNK):
-            check()
-            out.extend([r for r in idx[start : start + CHUNK] if keep(r)])
-        return out
-
-
-def _sorted(
-    rows: array[int], key: Callable[[int], Any], reverse: bool, check: Callable[[], None]
-) -> array[int]:
-    """A stable sort of `rows` that holds the GIL for one chunk's sort at most."""
-    if len(rows) <= CHUNK:
-        return array("l", sorted(rows, key=key, reverse=reverse))
-    runs = []
-    for start in range(0, len(rows), CHUNK):
-        check()
-        run = rows[start : start + CHUNK].tolist()
-        run.sort(key=key, reverse=reverse)
-        runs.append(array("l", run))  # its int objects are freed here, a chunk at a time
-    check()
-    out = array("l")
-    append = out.append
-    # heapq.merge is a Python generator: the interpreter can switch threads between items.
-    # It is stable: of equal keys, the earlier run's come first, as in one big sort.
-    for n, row in enumerate(heapq.merge(*runs, key=key, reverse=reverse)):
-        append(row)
-        if not n & 0xFFFF:
-            check()
-    return out
-
-
-def _steps(values: Sequence[int], check: Callable[[], None]) -> array[int]:
-    """array(values), a chunk at a time."""
-    out = array("l")
-    for start in range(0, len(values), CHUNK):
-        check()
-        out.extend(values[start : start + CHUNK])
-    return out
-
-
-def _mapped(
-    values: Sequence[Any], fn: Callable[[Any], Any], check: Callable[[], None], typecode: str = ""
-) -> MutableSequence[Any]:
-    """[fn(v) for v in values] in steps; a typed array when `typecode` is given (a list of 1M
-    non-small ints or floats is 1M objects to free at once)."""
-    out: MutableSequence[Any] = array(typecode) if typecode else []
-    for start in range(0, len(values), CHUNK):
-        check()
-        out.extend([fn(v) for v in values[start : start + CHUNK]])
-    return out
+        return view_positions(view, check)
 
 
 def _ts(t: datetime | None) -> float:

@@ -374,7 +374,7 @@ def test_pcap_viewers_are_found_on_path(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_analysis_and_handoff_import_no_textual():
     modules = [
-        "calltui.analysis.cause", "calltui.analysis.correlate", "calltui.analysis.jambonz_reasons",
+        "calltui.analysis.cause", "calltui.analysis.correlate", "calltui.hints",
         "calltui.analysis.kpi", "calltui.analysis.q850", "calltui.analysis.report",
         "calltui.analysis.verdict", "calltui.handoff",
     ]  # fmt: skip

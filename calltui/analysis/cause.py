@@ -3,11 +3,12 @@
 Everything here is cheap enough to run over 100k records: dict and set lookups, string slicing,
 no regular expression per record.
 
-- `final_sip`: the final SIP status: the record's `sip_code`, else Tmedia's numeric
-  `terminate_reason`, which the box writes as the SIP status of a leg that did not end normally
-  (research/providers-jambonz-tmedia.md §2.2; seed 000: "206, 404 etc.").
-- `q850_of`: a Q.850 cause the record itself carries: Bandwidth's upper-case hangup cause
-  (known after the drill-down, which reads the hangup event) or a small numeric Tmedia reason.
+- `final_sip`: the final SIP status: the record's `sip_code`, else what its provider's hints
+  read (Tmedia's numeric `terminate_reason`, which the box writes as the SIP status of a leg
+  that did not end normally, research/providers-jambonz-tmedia.md §2.2).
+- `q850_of`: a Q.850 cause the record itself carries, by its provider's hints: Bandwidth's
+  upper-case hangup cause (known after the drill-down, which reads the hangup event) or a small
+  numeric Tmedia reason.
 - `answered`: answered, or connected before it ended badly (Plivo 3020 rtp_timeout after an
   answer, a Tmedia leg with a connect time and a non-normal reason): ASR counts the answer.
 - `effective`: whether the attempt counts for NER (ITU-T E.425, research/anchors-ux.md §6c):
@@ -18,11 +19,9 @@ no regular expression per record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime, timezone
-
-from calltui.analysis import plivo_codes, q850
+from calltui.analysis import q850
 from calltui.analysis.sip import sip_phrase
+from calltui.hints import hints_for
 from calltui.model import Call, Outcome
 
 USER_SIP = frozenset({480, 486, 487, 600, 603})
@@ -37,26 +36,16 @@ USER_OUTCOMES = frozenset({Outcome.BUSY, Outcome.NO_ANSWER, Outcome.CANCELLED})
 _LABEL_CACHE: dict[tuple[str, int | None, int | None, str | None, str], str] = {}
 _LABEL_CACHE_MAX = 4096
 _LABEL_LEN = 48
-_PDD_CACHE: dict[tuple[str, str, Outcome], float | None] = {}
-_PDD_CACHE_MAX = 1 << 20
 
 
 def final_sip(call: Call) -> int | None:
     if call.sip_code is not None:
         return call.sip_code
-    code = call.cause_code
-    if call.provider == "tmedia" and code is not None and 300 <= code < 700:
-        return code
-    return None
+    return hints_for(call.provider).final_sip(call)
 
 
 def q850_of(call: Call) -> int | None:
-    if call.provider == "bandwidth":
-        return q850.by_name(call.cause)
-    code = call.cause_code
-    if call.provider == "tmedia" and code is not None and 0 < code < 128:
-        return code
-    return None
+    return hints_for(call.provider).q850(call)
 
 
 def answered(call: Call) -> bool:
@@ -76,8 +65,9 @@ def effective(call: Call) -> bool:
     sip = final_sip(call)
     if sip is not None:
         return sip in USER_SIP
-    if call.provider == "plivo" and call.cause_code is not None:
-        return call.cause_code in plivo_codes.BUSINESS
+    said = hints_for(call.provider).effective(call)
+    if said is not None:
+        return said
     cause = q850_of(call)
     if cause is not None:
         return cause in q850.USER_BEHAVIOUR
@@ -101,10 +91,9 @@ def label(call: Call) -> str:
 def _label(call: Call, sip: int | None) -> str:
     if sip is not None:
         return f"SIP {sip} {sip_phrase(sip) or ''}".rstrip()
-    if call.provider == "plivo" and call.cause_code is not None:
-        entry = plivo_codes.lookup(call.cause_code)
-        name = entry.name if entry else (call.cause or "")
-        return f"Plivo {call.cause_code} {name}".rstrip()
+    own = hints_for(call.provider).cause_label(call)
+    if own is not None:
+        return own
     cause = q850_of(call)
     if cause is not None:
         return f"Q.850 {cause} {q850.meaning(cause)}"
@@ -121,93 +110,12 @@ def _squash(s: str) -> str:
 
 def pdd_s(call: Call) -> float | None:
     """Post-dial delay (INVITE to the first 180/183) from the record alone: a `post_dial_delay`
-    or `pdd_ms` field in milliseconds (Plivo Insights, Twilio-style summaries), or the INVITE and
-    first ringing entries of a Tmedia leg's `call_traces` (whole seconds: the box's clock)."""
+    or `pdd_ms` field in milliseconds (Plivo Insights, Twilio-style summaries), else what its
+    provider's hints read (the INVITE and first ringing entries of a Tmedia leg's
+    `call_traces`, whole seconds: the box's clock)."""
     raw = call.raw
     for field in ("post_dial_delay", "pdd_ms"):
         ms = raw.get(field)
         if isinstance(ms, (int, float)) and not isinstance(ms, bool) and ms >= 0:
             return ms / 1000
-    if call.provider != "tmedia":
-        return None
-    # KPIs are recomputed as filters change: read each leg's call flow once.
-    key = (call.account, call.id, call.outcome)
-    if key in _PDD_CACHE:
-        return _PDD_CACHE[key]
-    if len(_PDD_CACHE) >= _PDD_CACHE_MAX:
-        _PDD_CACHE.clear()
-    out = _PDD_CACHE[key] = _tmedia_pdd(raw.get("call_traces"))
-    return out
-
-
-def _tmedia_pdd(traces: object) -> float | None:
-    entries: Iterable[object]
-    if isinstance(traces, dict):
-        entries = traces.values()
-    elif isinstance(traces, list):
-        entries = traces
-    else:
-        return None
-    invite: tuple[float, str] | None = None
-    ring: tuple[float, str] | None = None
-    for e in entries:
-        # The hot loop of the KPIs: most entries are neither an INVITE nor a 180/183.
-        try:
-            head = e["trace_info"][:3]
-        except (TypeError, KeyError, IndexError):
-            continue
-        if head == "INV":
-            ringing = False
-        elif head == "180" or head == "183":
-            ringing = True
-        else:
-            continue
-        stamp = e.get("timestamp")
-        order = _order(e.get("order"))
-        if not isinstance(stamp, str) or order is None:
-            continue
-        if ringing:
-            if ring is None or order < ring[0]:
-                ring = (order, stamp)
-        elif e["trace_info"].startswith("INVITE") and (invite is None or order < invite[0]):
-            invite = (order, stamp)
-    if invite is None or ring is None:
-        return None
-    delta = _box_delta(invite[1], ring[1])
-    return None if delta is None or delta < 0 else delta
-
-
-def _order(v: object) -> float | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, (int, float)):
-        return float(v)
-    if isinstance(v, str) and v.strip().isdigit():
-        return float(v)
-    return None
-
-
-def _box_delta(a: str, b: str) -> float | None:
-    """Seconds from box time `a` to `b` (`YYYY/MM/DD HH:MM:SS +0300`): the clock fields when the
-    date and the offset agree (the usual case, no parsing), else both read in full."""
-    if len(a) >= 19 and len(b) >= 19 and a[:10] == b[:10] and a[19:] == b[19:]:
-        try:
-            return float(_clock(b) - _clock(a))
-        except ValueError:
-            return None
-    ta, tb = _box_time(a), _box_time(b)
-    return None if ta is None or tb is None else (tb - ta).total_seconds()
-
-
-def _clock(s: str) -> int:
-    return int(s[11:13]) * 3600 + int(s[14:16]) * 60 + int(s[17:19])
-
-
-def _box_time(s: str) -> datetime | None:
-    for fmt in ("%Y/%m/%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S %z", "%Y/%m/%d %H:%M:%S"):
-        try:
-            t = datetime.strptime(s.strip(), fmt)
-        except ValueError:
-            continue
-        return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
-    return None
+    return hints_for(call.provider).pdd_s(call)

@@ -2,7 +2,8 @@
 
     related(call, candidates, *, window_s=10.0) -> list[Relation]
 
-Rules, strongest first (confidence in 0..1; `Relation.level` reads it as high/medium/low):
+Rules, strongest first (confidence in 0..1; `Relation.level` reads it as high/medium/low); the
+rules by a provider's own ids are its hints' (calltui.hints.Hints.relations):
 - same SIP Call-ID (0.95): the same SIP dialog seen by two systems, e.g. a jambonz CDR and the
   incoming leg of the Tmedia box it sent the call to. Call-IDs compare exactly (RFC 3261 §8.1.1.4
   makes them case-sensitive).
@@ -27,12 +28,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from calltui.hints import hints_for
 from calltui.model import Call, iso, number_key
 
 SAME_CALL_ID = 0.95
-TMEDIA_OTHER_LEG = 0.95
-TMEDIA_UCT = 0.9
-PARENT = 0.9
 NUMBERS_NEAR = 0.6
 NUMBERS_FAR = 0.3
 MIN_DIGITS = 5
@@ -70,32 +69,14 @@ def _number(n: str | None) -> str | None:
     return key if sum(ch.isdigit() for ch in key) >= MIN_DIGITS else None
 
 
-def _lower(v: Any) -> str | None:
-    return v.strip().lower() if isinstance(v, str) and v.strip() else None
-
-
 def _pairs(call: Call, cand: Call) -> list[tuple[float, str]]:
     """What ties `cand` to `call` by id, as (confidence, reason)."""
     out: list[tuple[float, str]] = []
     if call.sip_call_id and call.sip_call_id == cand.sip_call_id:
         out.append((SAME_CALL_ID, "same SIP Call-ID"))
-    if call.provider == cand.provider == "tmedia" and call.account == cand.account:
-        mine, theirs = _lower(call.raw.get("other_leg_id")), _lower(cand.raw.get("other_leg_id"))
-        if mine == cand.id.lower() or theirs == call.id.lower():
-            out.append((TMEDIA_OTHER_LEG, "the other leg of this Tmedia call (other_leg_id)"))
-        else:
-            uct = _lower(call.raw.get("uct_call_id"))
-            if uct is not None and uct == _lower(cand.raw.get("uct_call_id")):
-                out.append((TMEDIA_UCT, "same Tmedia call (uct_call_id)"))
-    if call.provider == cand.provider == "restcomm" and call.account == cand.account:
-        if call.parent_id and call.parent_id == cand.id:
-            out.append((PARENT, "its parent call (parent_call_sid)"))
-        elif cand.parent_id and cand.parent_id == call.id:
-            out.append((PARENT, "a call it spawned (parent_call_sid)"))
-    if call.provider == "jambonz" and call.parent_id and call.parent_id == cand.sip_call_id:
-        out.append((PARENT, "its parent call (sip_parent_callid is that Call-ID)"))
-    elif cand.provider == "jambonz" and cand.parent_id and cand.parent_id == call.sip_call_id:
-        out.append((PARENT, "a call it spawned (sip_parent_callid is this Call-ID)"))
+    out += hints_for(call.provider).relations(call, cand)
+    if cand.provider != call.provider:
+        out += hints_for(cand.provider).relations(call, cand)
     return out
 
 

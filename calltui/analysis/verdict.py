@@ -6,7 +6,8 @@ Give the CallDetail when the drill-down is loaded: it adds what the record lacks
 hangup cause from its events, Plivo's post-dial delay from Insights, Tmedia's ladder across both
 legs, jambonz's trace, Restcomm's notifications). A Call alone gives what its record holds.
 
-What each field comes from:
+What each field comes from (a provider's own fields are read by its hints, calltui.hints,
+at the step named here):
 - `sip_code`: the final SIP status (analysis.cause.final_sip), `sip_meaning` from analysis.sip.
 - `q850`: a Q.850 cause where the provider gives one: Bandwidth's hangup cause name, a Tmedia
   numeric reason below 128, or an RFC 3326 `Reason: Q.850;cause=N` header in Tmedia's call flow;
@@ -35,12 +36,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from calltui.analysis import cause, jambonz_reasons, plivo_codes, q850
+from calltui.analysis import cause, q850
 from calltui.analysis.sip import sip_meaning
+from calltui.hints import Hints, hints_for
 from calltui.model import Call, CallDetail, Event, Outcome
-from calltui.providers.tmedia import leg_events
 from calltui.render import fmt_duration
 from calltui.text import inert
 
@@ -60,8 +60,6 @@ _ADDRESS_CALLER = frozenset({484, 485})
 _NETWORK_SIP = frozenset({408, 482, 483})
 _Q850_NETWORK = frozenset({2, 3, 27, 34, 38, 41, 42, 44, 47, 102})
 _REASON_LEN = 160
-_UTC = ZoneInfo("UTC")
-"""Box times carry their offset; a naive one is read as UTC, which a duration does not mind."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +94,17 @@ def verdict(subject: Call | CallDetail) -> Verdict:
     detail = subject if isinstance(subject, CallDetail) else None
     call = detail.call if detail is not None else subject
     assert isinstance(call, Call)
-    events = _events(call, detail)
+    hints = hints_for(call.provider)
+    events = detail.events if detail is not None and detail.events else hints.events_of(call)
     sip = cause.final_sip(call)
     q = cause.q850_of(call) or _reason_header(events)
-    hangup_by = _hangup_by(call, detail, events)
-    pdd = _pdd(call, detail, events)
-    side = _side(call, sip, q)
-    reason = _provider_reason(call, detail)
+    hangup_by = hints.hangup_party(call, detail, events)
+    if hangup_by is None and call.outcome is Outcome.CANCELLED:
+        hangup_by = "caller"
+    pdd = _pdd(call, detail, events, hints)
+    side = _side(call, sip, q, hints)
+    reason = hints.reason(call, detail)
+    reason = inert(reason, _REASON_LEN) if reason else None
     line = _line(call, side, sip, q, reason, hangup_by, pdd)
     return Verdict(
         outcome=call.outcome,
@@ -121,15 +123,6 @@ def verdict(subject: Call | CallDetail) -> Verdict:
 # --- the call flow ---------------------------------------------------------------------------
 
 
-def _events(call: Call, detail: CallDetail | None) -> list[Event]:
-    """The drill-down's events, else a Tmedia leg's own `call_traces` (its record holds them)."""
-    if detail is not None and detail.events:
-        return detail.events
-    if call.provider == "tmedia":
-        return leg_events(call, _UTC)
-    return []
-
-
 def _reason_header(events: list[Event]) -> int | None:
     """The last `Reason: Q.850;cause=N` in the call flow: the final response comes last."""
     found = None
@@ -146,83 +139,13 @@ def _reason_header(events: list[Event]) -> int | None:
     return found
 
 
-# --- who hung up -----------------------------------------------------------------------------
-
-
-def _hangup_by(call: Call, detail: CallDetail | None, events: list[Event]) -> str | None:
-    by = None
-    if call.provider == "plivo":
-        source = call.raw.get("hangup_source", call.raw.get("hangup_initiator"))
-        by = _plivo_party(source, call.direction)
-    elif call.provider == "jambonz":
-        by = _jambonz_party(call, detail)
-    elif call.provider == "tmedia":
-        by = _tmedia_party(call, detail, events)
-    elif call.provider == "bandwidth" and (call.cause or "").upper() == "ORIGINATOR_CANCEL":
-        by = "caller"
-    if by is None and call.outcome is Outcome.CANCELLED:
-        by = "caller"
-    return by
-
-
-def _plivo_party(source: Any, direction: str | None) -> str | None:
-    """Zentrunk sits between your infrastructure (`customer`) and the `carrier`: inbound calls
-    come from the carrier to you, outbound ones go from you to the carrier."""
-    if not isinstance(source, str):
-        return None
-    s = source.strip().lower()
-    if s == "zentrunk":
-        return "provider"
-    if s not in ("customer", "carrier") or direction not in ("inbound", "outbound"):
-        return None
-    caller_side = "carrier" if direction == "inbound" else "customer"
-    return "caller" if s == caller_side else "callee"
-
-
-def _jambonz_party(call: Call, detail: CallDetail | None) -> str | None:
-    known = jambonz_reasons.lookup(call.cause)
-    if known is not None and known.hangup_by is not None:
-        return known.hangup_by
-    for span in (detail.spans or []) if detail is not None else []:
-        by = span.attributes.get("callTerminationBy")
-        if isinstance(by, str):
-            b = by.lower()
-            if "caller" in b:
-                return "caller"
-            if "callee" in b or "called" in b:
-                return "callee"
-    return None
-
-
-def _tmedia_party(call: Call, detail: CallDetail | None, events: list[Event]) -> str | None:
-    """Who sent the first BYE or CANCEL. In `call_traces`, direction 1 is a message the box
-    received on that leg and 2 one it sent; the incoming leg faces the caller and the outgoing
-    leg the callee, so a BYE received on the incoming leg (or sent on the outgoing one) came
-    from the caller."""
-    legs = detail.legs if detail is not None and detail.legs else [call]
-    incoming = {leg.id for leg in legs if leg.direction == "inbound"}
-    for e in events:
-        words = e.name.split()
-        word = words[0].upper() if words else ""
-        if word == "CANCEL":
-            return "caller"
-        data = e.data if isinstance(e.data, dict) else {}
-        direction = data.get("direction")
-        if word == "BYE" and direction in ("1", "2"):
-            on_incoming = (data.get("leg") or call.id) in incoming
-            return "caller" if (direction == "1") == on_incoming else "callee"
-    return None
-
-
 # --- post-dial delay -------------------------------------------------------------------------
 
 
-def _pdd(call: Call, detail: CallDetail | None, events: list[Event]) -> float | None:
-    insights = detail.extra.get("insights") if detail is not None else None
-    if isinstance(insights, dict):
-        ms = insights.get("post_dial_delay")
-        if isinstance(ms, (int, float)) and not isinstance(ms, bool) and ms >= 0:
-            return ms / 1000
+def _pdd(call: Call, detail: CallDetail | None, events: list[Event], hints: Hints) -> float | None:
+    stated = hints.detail_pdd_s(detail) if detail is not None else None
+    if stated is not None:
+        return stated
     from_events = _events_pdd(events)
     return from_events if from_events is not None else cause.pdd_s(call)
 
@@ -247,15 +170,14 @@ def _events_pdd(events: list[Event]) -> float | None:
 # --- side ------------------------------------------------------------------------------------
 
 
-def _side(call: Call, sip: int | None, q: int | None) -> str | None:
+def _side(call: Call, sip: int | None, q: int | None, hints: Hints) -> str | None:
     if cause.answered(call) or call.outcome is Outcome.IN_PROGRESS:
         return None
     if call.outcome is Outcome.CANCELLED or sip == 487:
         return "caller"
-    if call.provider == "plivo":
-        by_source = _plivo_side(call)
-        if by_source is not None:
-            return by_source
+    named = hints.failure_side(call)
+    if named is not None:
+        return named
     if sip is not None:
         return _sip_side(sip)
     if q is not None:
@@ -263,19 +185,6 @@ def _side(call: Call, sip: int | None, q: int | None) -> str | None:
     if call.outcome in (Outcome.BUSY, Outcome.NO_ANSWER):
         return "callee"
     return None
-
-
-def _plivo_side(call: Call) -> str | None:
-    code = call.cause_code
-    if code is not None and code in plivo_codes.BUSINESS:
-        return "caller" if code in (4420, 4550) else "callee"
-    source = call.raw.get("hangup_source", call.raw.get("hangup_initiator"))
-    party = _plivo_party(source, call.direction)
-    if party == "provider":
-        return "provider"
-    if isinstance(source, str) and source.strip().lower() == "carrier":
-        return "carrier"
-    return party
 
 
 def _sip_side(sip: int) -> str:
@@ -298,39 +207,6 @@ def _q850_side(q: int) -> str:
     if q in _Q850_NETWORK:
         return "network"
     return "carrier"
-
-
-# --- the provider's own words ----------------------------------------------------------------
-
-
-def _provider_reason(call: Call, detail: CallDetail | None) -> str | None:
-    out = None
-    if call.provider == "plivo":
-        out = _plivo_reason(call)
-    elif call.provider == "jambonz":
-        known = jambonz_reasons.lookup(call.cause)
-        out = f"{known.text} ({known.meaning})" if known else call.cause
-    elif call.provider == "tmedia":
-        reason = call.raw.get("terminate_reason")
-        out = f"terminate_reason {reason}" if isinstance(reason, (str, int)) and reason else None
-    elif detail is not None and detail.explanation:
-        # Bandwidth (its cause table) and Restcomm (the notification the interpreter logged).
-        head = call.cause if call.provider == "bandwidth" and call.cause else None
-        out = f"{head}: {detail.explanation}" if head else detail.explanation
-    else:
-        out = call.cause
-    return inert(out, _REASON_LEN) if out else None
-
-
-def _plivo_reason(call: Call) -> str | None:
-    code = call.cause_code
-    entry = plivo_codes.lookup(code)
-    if entry is not None:
-        alias = f" (recorded as {call.cause})" if call.cause and call.cause != entry.name else ""
-        return f"hangup {entry.code} {entry.name}{alias}: {entry.meaning}"
-    if code is not None:
-        return f"hangup {code} {call.cause or ''} (not in the public table)".replace("  ", " ")
-    return call.cause
 
 
 # --- the line --------------------------------------------------------------------------------

@@ -19,8 +19,11 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from pydantic import SecretStr
 
-from calltui.config import BandwidthAccount
+from calltui.analysis import q850
+from calltui.config import AccountBase
+from calltui.hints import Hints
 from calltui.http import RateLimit
 from calltui.model import Call, CallDetail, CallQuery, Event, Outcome, epoch_placeholder
 from calltui.providers.base import DataError, Page, Provider, page_sizes
@@ -28,6 +31,7 @@ from calltui.providers.coerce import integer as _int
 from calltui.providers.coerce import iso_time
 from calltui.providers.coerce import text as _text
 
+NAME = "bandwidth"
 _IN_PROGRESS = frozenset({"started", "active", "transferring"})
 _DIRECTIONS = {"in": "inbound", "out": "outbound"}
 
@@ -88,7 +92,7 @@ def parse_call(raw: Any, account: str, zone: tzinfo = timezone.utc) -> Call:
     ended = parse_time(raw.get("endTime"), zone)
     direction = raw.get("direction")
     return Call(
-        provider="bandwidth",
+        provider=NAME,
         account=account,
         id=cid,
         started_at=started,
@@ -170,8 +174,44 @@ def explain(cause: str | None) -> str | None:
     return CAUSES.get(cause.upper(), OTHER_CAUSE)
 
 
+class BandwidthAccount(AccountBase):
+    user_id: str
+    api_token: SecretStr
+    api_secret: SecretStr
+
+
+class BandwidthHints(Hints):
+    """The hangup cause (known once the drill-down read the hangup event) is an upper-case
+    FreeSWITCH name carrying its Q.850 value; CAUSES explains it."""
+
+    def q850(self, call: Call) -> int | None:
+        return q850.by_name(call.cause)
+
+    def hangup_party(
+        self, call: Call, detail: CallDetail | None, events: list[Event]
+    ) -> str | None:
+        return "caller" if (call.cause or "").upper() == "ORIGINATOR_CANCEL" else None
+
+    def reason(self, call: Call, detail: CallDetail | None) -> str | None:
+        if detail is not None and detail.explanation:
+            return f"{call.cause}: {detail.explanation}" if call.cause else detail.explanation
+        return call.cause
+
+
 class Bandwidth(Provider[BandwidthAccount]):
-    name = "bandwidth"
+    name = NAME
+    ACCOUNT = BandwidthAccount
+    CONFIG_EXAMPLE = """\
+# [accounts.bw]
+# provider = "bandwidth"
+# user_id = "u-abc123"
+# api_token_env = "BW_API_TOKEN"
+# api_secret_cmd = "pass show bandwidth/secret"
+"""
+    FLOW_VIEW = "events"
+    FLOW_TITLE = "Events"
+    CURL_AUTH = ("-u", '"$BANDWIDTH_API_TOKEN:$BANDWIDTH_API_SECRET"')
+    HINTS = BandwidthHints()
     PARAMS = frozenset({"page", "size", "sortOrder"})
     DEFAULT_BASE_URL = "https://api.catapult.inetwork.com"
     DEFAULT_RATE = RateLimit(1, 1.0)

@@ -4,6 +4,13 @@ An adapter turns a CallQuery into GET requests (only the parameters it lists in 
 pages into Call records and a call's drill-down into a CallDetail. Parsers are pure functions
 that raise DataError on input they cannot read; the adapter turns that into BadResponseError
 naming the account.
+
+Everything else the core knows of a provider is a class attribute here, readable without an
+HTTP client (registry.get(name).FLOW_VIEW): its account model (ACCOUNT, validated by config),
+the commented example `config init` writes (CONFIG_EXAMPLE), its curl credentials as shell
+variables (curl_auth), how its drill-down is best shown (FLOW_VIEW, FLOW_TITLE), whether it
+serves a pcap (PCAP, PcapSource), and what its records say beyond the normalized fields (HINTS,
+calltui.hints).
 """
 
 from __future__ import annotations
@@ -12,13 +19,15 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 import httpx
 
 from calltui.config import AccountBase
+from calltui.hints import NO_HINTS, Hints
 from calltui.http import BadResponseError, HttpClient, RateLimit, RetryPolicy
 from calltui.model import Call, CallDetail, CallQuery
+from calltui.providers import registry
 
 
 class DataError(ValueError):
@@ -37,12 +46,31 @@ class Page:
 
 A = TypeVar("A", bound=AccountBase)
 
+FlowView = Literal["ladder", "waterfall", "events", "items", "hangup"]
+"""How the drill-down's call flow is drawn: a SIP ladder of legs (Tmedia), a span waterfall
+(jambonz), a list of timed events (Bandwidth), lists of items (Restcomm recordings and
+notifications), the hangup code explained with any insights (Plivo)."""
+
 
 class Provider(ABC, Generic[A]):
     name: ClassVar[str]
+    ACCOUNT: ClassVar[type[AccountBase]]
+    """The model an `[accounts.NAME]` table of this provider is validated by."""
+    CONFIG_EXAMPLE: ClassVar[str]
+    """The commented-out account table `calltui config init` writes for this provider."""
+    FLOW_VIEW: ClassVar[FlowView]
+    FLOW_TITLE: ClassVar[str]
+    """The title of the drill-down's call-flow tab."""
+    PCAP: ClassVar[bool] = False
+    """Whether the adapter serves SIP captures (is a PcapSource), readable from the class."""
+    HINTS: ClassVar[Hints] = NO_HINTS
+    CURL_AUTH: ClassVar[tuple[str, ...]] = ()
+    """curl's auth arguments with the credentials as shell variables, double-quoted so that
+    the shell expands them (handoff.curl_for); never the values."""
     PARAMS: ClassVar[frozenset[str]]
     """Every query parameter this adapter may send; the HTTP layer refuses any other."""
     DEFAULT_BASE_URL: ClassVar[str | None] = None
+    """Where the API lives when an account gives no base_url; None: every account must."""
     DEFAULT_RATE: ClassVar[RateLimit] = RateLimit(10, 1.0)
     DEFAULT_PAGE_SIZE: ClassVar[int]
     MAX_PAGE_SIZE: ClassVar[int]
@@ -62,6 +90,11 @@ class Provider(ABC, Generic[A]):
     def auth(cls, account: A) -> tuple[httpx.Auth | None, dict[str, str]]:
         """The httpx auth and any extra headers for this account."""
         raise NotImplementedError
+
+    @classmethod
+    def curl_auth(cls, account: A) -> list[str]:
+        """CURL_AUTH, or what this account's kind of credential needs instead."""
+        return list(cls.CURL_AUTH)
 
     @abstractmethod
     def pages(self, query: CallQuery, first: int | None = None) -> AsyncIterator[Page]:
@@ -97,6 +130,15 @@ class Provider(ABC, Generic[A]):
         await self.http.aclose()
 
 
+@runtime_checkable
+class PcapSource(Protocol):
+    """An adapter that fetches a call's SIP capture (its class says PCAP = True)."""
+
+    async def pcap(self, sip_call_id: str) -> bytes:
+        """The capture (pcap or pcapng bytes) of the call with this SIP Call-ID."""
+        ...
+
+
 def page_sizes(size: int, first: int | None = None) -> Iterator[int]:
     """The sizes of successive pages of a listing that pages by number. `size` throughout, or,
     given `first` (the TUI: its first screen should not wait for a page of 1000), a first page
@@ -121,9 +163,7 @@ def open_provider(
 ) -> Provider[Any]:
     """An adapter with its own HTTP client, configured from the account and the provider's
     documented defaults."""
-    from calltui.providers import registry
-
-    cls = registry.get(getattr(account, "provider"))  # noqa: B009 - every account model has it
+    cls: type[Provider[Any]] = registry.get(account.provider)
     auth, headers = cls.auth(account)
     base = account.base_url or cls.default_base_url(account)
     if base is None:  # config validation makes this unreachable for real configs

@@ -19,9 +19,9 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import SecretStr
+from pydantic import SecretStr, model_validator
 
-from calltui.config import JambonzAccount
+from calltui.config import AccountBase
 from calltui.http import HttpClient, NotFoundError, RateLimit
 from calltui.model import Call, CallDetail, CallQuery, Outcome, Span, epoch_placeholder, number_key
 from calltui.providers.base import DataError, Page, Provider, page_sizes
@@ -29,6 +29,7 @@ from calltui.providers.coerce import common_iso, in_utc
 from calltui.providers.coerce import integer as _int
 from calltui.providers.coerce import number as _float
 from calltui.providers.coerce import text as _str
+from calltui.providers.jambonz_reasons import NAME, JambonzHints
 
 NO_TRACE = "0" * 32
 """What sbc-inbound writes when the feature server sent no X-Trace-ID (§1.2)."""
@@ -49,6 +50,18 @@ _PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 _UINT64 = 2**64
 _KNOWN_CALLS = 5000
 _SCAN_PAGES = 40
+
+
+class JambonzAccount(AccountBase):
+    account_sid: str | None = None
+    service_provider_sid: str | None = None
+    api_key: SecretStr
+
+    @model_validator(mode="after")
+    def _one_mount(self) -> JambonzAccount:
+        if bool(self.account_sid) == bool(self.service_provider_sid):
+            raise ValueError("give exactly one of account_sid and service_provider_sid")
+        return self
 
 
 class _Bearer(httpx.Auth):
@@ -135,7 +148,7 @@ def parse_call(row: Any, account: str, zone: tzinfo = timezone.utc) -> Call:
     sip_status = _int(row.get("sip_status"))
     direction = row.get("direction")
     return Call(
-        provider="jambonz",
+        provider=NAME,
         account=account,
         id=call_id,
         started_at=parse_time(row.get("attempted_at"), zone),
@@ -387,7 +400,20 @@ def iso_ms(t: datetime) -> str:
 
 
 class Jambonz(Provider[JambonzAccount]):
-    name = "jambonz"
+    name = NAME
+    ACCOUNT = JambonzAccount
+    CONFIG_EXAMPLE = """\
+# [accounts.jambonz]
+# provider = "jambonz"
+# base_url = "https://api.jambonz.cloud"
+# account_sid = "..."             # or service_provider_sid = "..."
+# api_key_env = "JAMBONZ_API_KEY"
+"""
+    FLOW_VIEW = "waterfall"
+    FLOW_TITLE = "Trace"
+    PCAP = True
+    CURL_AUTH = ("-H", '"Authorization: Bearer $JAMBONZ_API_KEY"')
+    HINTS = JambonzHints()
     # `days` is left out on purpose: when present the server ignores start/end (§1.2), and
     # start/end say the same more precisely. CallQuery has no trunk, so `trunk` is never sent.
     PARAMS = frozenset({"page", "count", "start", "end", "answered", "direction", "filter"})

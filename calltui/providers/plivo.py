@@ -13,19 +13,23 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Coroutine
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any
+from typing import Any, Literal
 
 import httpx
+from pydantic import SecretStr
 
-from calltui.analysis.plivo_codes import RECORD_NAMES, explain
-from calltui.config import PlivoAccount
+from calltui.config import AccountBase
+from calltui.hints import Hints
 from calltui.http import HttpClient, NotFoundError, RateLimit
-from calltui.model import Call, CallDetail, CallQuery, Outcome, number_key
+from calltui.model import Call, CallDetail, CallQuery, Event, Outcome, number_key
+from calltui.providers import plivo_codes
 from calltui.providers.base import DataError, Page, Provider
 from calltui.providers.coerce import integer as _int
 from calltui.providers.coerce import iso_time
 from calltui.providers.coerce import text as _text
+from calltui.providers.plivo_codes import RECORD_NAMES, explain
 
+NAME = "plivo"
 CURRENT_BASE_URL = "https://api.plivo.com"
 LEGACY_BASE_URL = "https://zt.plivo.com"
 
@@ -58,8 +62,102 @@ _STIR = {v.lower(): v for v in ("Verified", "Not Verified", "Not Applicable")}
 _MONEY_KEYS = ("rate", "total_rate", "total_amount", "secure_trunking_rate", "cnam_lookup_rate")
 
 
+class PlivoAccount(AccountBase):
+    CREDENTIAL_IDS = ("auth_id",)
+    api: Literal["current", "legacy"] = "current"
+    auth_id: str
+    auth_token: SecretStr
+
+
+class PlivoHints(Hints):
+    """Hangup codes (providers.plivo_codes) and `hangup_source` (legacy `hangup_initiator`):
+    Zentrunk sits between your infrastructure (`customer`) and the `carrier`."""
+
+    def effective(self, call: Call) -> bool | None:
+        code = call.cause_code
+        return None if code is None else code in plivo_codes.BUSINESS
+
+    def cause_label(self, call: Call) -> str | None:
+        code = call.cause_code
+        if code is None:
+            return None
+        entry = plivo_codes.lookup(code)
+        name = entry.name if entry else (call.cause or "")
+        return f"Plivo {code} {name}".rstrip()
+
+    def detail_pdd_s(self, detail: CallDetail) -> float | None:
+        """Insights' `post_dial_delay`, in milliseconds."""
+        insights = detail.extra.get("insights")
+        if not isinstance(insights, dict):
+            return None
+        ms = insights.get("post_dial_delay")
+        if isinstance(ms, (int, float)) and not isinstance(ms, bool) and ms >= 0:
+            return ms / 1000
+        return None
+
+    def hangup_party(
+        self, call: Call, detail: CallDetail | None, events: list[Event]
+    ) -> str | None:
+        return _party(call)
+
+    def failure_side(self, call: Call) -> str | None:
+        code = call.cause_code
+        if code is not None and code in plivo_codes.BUSINESS:
+            return "caller" if code in (4420, 4550) else "callee"
+        party = _party(call)
+        if party == "provider":
+            return "provider"
+        source = _source(call)
+        if isinstance(source, str) and source.strip().lower() == "carrier":
+            return "carrier"
+        return party
+
+    def reason(self, call: Call, detail: CallDetail | None) -> str | None:
+        code = call.cause_code
+        entry = plivo_codes.lookup(code)
+        if entry is not None:
+            alias = (
+                f" (recorded as {call.cause})" if call.cause and call.cause != entry.name else ""
+            )
+            return f"hangup {entry.code} {entry.name}{alias}: {entry.meaning}"
+        if code is not None:
+            return f"hangup {code} {call.cause or ''} (not in the public table)".replace("  ", " ")
+        return call.cause
+
+
+def _source(call: Call) -> Any:
+    return call.raw.get("hangup_source", call.raw.get("hangup_initiator"))
+
+
+def _party(call: Call) -> str | None:
+    """`caller`, `callee` or `provider` from the hangup source: inbound calls come from the
+    carrier to you, outbound ones go from you to the carrier."""
+    source = _source(call)
+    if not isinstance(source, str):
+        return None
+    s = source.strip().lower()
+    if s == "zentrunk":
+        return "provider"
+    if s not in ("customer", "carrier") or call.direction not in ("inbound", "outbound"):
+        return None
+    caller_side = "carrier" if call.direction == "inbound" else "customer"
+    return "caller" if s == caller_side else "callee"
+
+
 class Plivo(Provider[PlivoAccount]):
-    name = "plivo"
+    name = NAME
+    ACCOUNT = PlivoAccount
+    CONFIG_EXAMPLE = """\
+# [accounts.plivo-prod]
+# provider = "plivo"
+# api = "current"                 # or "legacy" (zt.plivo.com, times in the console's zone)
+# auth_id = "MAXXXXXXXXXXXXXXXXXX"
+# auth_token_env = "PLIVO_AUTH_TOKEN"
+"""
+    FLOW_VIEW = "hangup"
+    FLOW_TITLE = "Hangup & insights"
+    CURL_AUTH = ("-u", '"$PLIVO_AUTH_ID:$PLIVO_AUTH_TOKEN"')
+    HINTS = PlivoHints()
     PARAMS = _PARAMS
     DEFAULT_BASE_URL = CURRENT_BASE_URL
     DEFAULT_RATE = RateLimit(300, 5.0)  # 300 requests per 5 s per account (§1.5)
@@ -82,6 +180,12 @@ class Plivo(Provider[PlivoAccount]):
         if token.startswith("stk_"):
             return None, {"Authorization": f"Bearer {token}"}
         return httpx.BasicAuth(account.auth_id, token), {}
+
+    @classmethod
+    def curl_auth(cls, account: PlivoAccount) -> list[str]:
+        if account.auth_token.get_secret_value().startswith("stk_"):
+            return ["-H", '"Authorization: Bearer $PLIVO_AUTH_TOKEN"']
+        return list(cls.CURL_AUTH)
 
     @property
     def legacy(self) -> bool:
@@ -323,7 +427,7 @@ def parse_call(obj: Any, account: str, zone: tzinfo) -> Call:
     cause = _text(_first(obj, "hangup_cause_name", "hangup_cause"))
     direction = _text(obj.get("call_direction"))
     return Call(
-        provider="plivo",
+        provider=NAME,
         account=account,
         id=call_id,
         sip_call_id=_text(obj.get("call_id")),

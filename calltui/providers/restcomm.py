@@ -25,8 +25,10 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from pydantic import SecretStr
 
-from calltui.config import RestcommAccount
+from calltui.config import AccountBase
+from calltui.hints import PARENT, Hints
 from calltui.http import ProviderError, RateLimit
 from calltui.model import Call, CallDetail, CallQuery, Outcome, number_key
 from calltui.providers.base import DataError, Page, Provider, page_sizes
@@ -34,6 +36,7 @@ from calltui.providers.coerce import in_utc, iso_time
 from calltui.providers.coerce import integer as _int
 from calltui.providers.coerce import text as _text
 
+NAME = "restcomm"
 API = "2012-04-24"
 
 OUTCOMES = {
@@ -94,7 +97,7 @@ def parse_call(raw: Any, account: str, zone: tzinfo = timezone.utc) -> Call:
     # A call not yet started has no start_time (seed): its creation is when it began.
     started = iso_time(raw.get("start_time"), zone) or rfc2822_time(raw.get("date_created"), zone)
     return Call(
-        provider="restcomm",
+        provider=NAME,
         account=account,
         id=sid,
         started_at=started,
@@ -182,8 +185,40 @@ def explain(call: Call, notifications: list[dict[str, Any]]) -> str | None:
 # --- the adapter ----------------------------------------------------------------------------
 
 
+class RestcommAccount(AccountBase):
+    CREDENTIAL_IDS = ("account_sid",)
+    account_sid: str
+    auth_token: SecretStr
+
+
+class RestcommHints(Hints):
+    """`parent_call_sid` (the record's parent_id) names the call an `outbound-dial` leg was
+    dialed from, on the same account."""
+
+    def relations(self, call: Call, cand: Call) -> list[tuple[float, str]]:
+        if not (call.provider == cand.provider == NAME and call.account == cand.account):
+            return []
+        if call.parent_id and call.parent_id == cand.id:
+            return [(PARENT, "its parent call (parent_call_sid)")]
+        if cand.parent_id and cand.parent_id == call.id:
+            return [(PARENT, "a call it spawned (parent_call_sid)")]
+        return []
+
+
 class RestcommProvider(Provider[RestcommAccount]):
-    name = "restcomm"
+    name = NAME
+    ACCOUNT = RestcommAccount
+    CONFIG_EXAMPLE = """\
+# [accounts.restcomm-lab]
+# provider = "restcomm"
+# base_url = "https://restcomm.example.net/restcomm"
+# account_sid = "AC..."
+# auth_token_env = "RESTCOMM_TOKEN"
+"""
+    FLOW_VIEW = "items"
+    FLOW_TITLE = "Recordings & notifications"
+    CURL_AUTH = ("-u", '"$RESTCOMM_ACCOUNT_SID:$RESTCOMM_AUTH_TOKEN"')
+    HINTS = RestcommHints()
     PARAMS = frozenset({"Page", "PageSize", "SortBy", "StartTime", "EndTime", "From", "To"})
     DEFAULT_BASE_URL = None
     # Restcomm's REST layer has no rate limit (§3.5): be polite to a self-hosted server.

@@ -12,14 +12,16 @@ terminates every matching live call, §2.2) can never leave the process.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from pydantic import SecretStr
 
-from calltui.config import TmediaAccount
+from calltui.config import AccountBase
+from calltui.hints import Hints
 from calltui.http import BadResponseError, NotFoundError, RateLimit
 from calltui.model import (
     Call,
@@ -58,6 +60,14 @@ MOS_LINE = re.compile(r"\bMOS:\s*(\d+(?:\.\d+)?)")
 _BOX_TIME = re.compile(
     r"(?:\d{4}/\d\d/\d\d|\d{4}-\d\d-\d\d) \d\d:\d\d:\d\d(?: [+-]\d\d[0-5]\d)?", re.ASCII
 )
+
+
+NAME = "tmedia"
+
+
+class TmediaAccount(AccountBase):
+    username: str
+    password: SecretStr
 
 
 # --- pure parsers ------------------------------------------------------------------------------
@@ -170,7 +180,7 @@ def parse_leg(raw: Any, account: str, zone: ZoneInfo) -> Call:
         except OverflowError:  # a duration past the calendar: no end time
             ended = None
     return Call(
-        provider="tmedia",
+        provider=NAME,
         account=account,
         id=leg_id,
         started_at=started,
@@ -216,11 +226,169 @@ def _start_key(c: Call) -> float:
     return c.started_at.timestamp() if c.started_at else float("-inf")
 
 
+# --- what a leg says beyond its record (calltui.hints) -----------------------------------------
+
+OTHER_LEG = 0.95
+"""Confidence that `other_leg_id` names the other leg of the same call on the same box."""
+SAME_UCT = 0.9
+_UTC = ZoneInfo("UTC")
+"""Box times carry their offset; a naive one is read as UTC, which a duration does not mind."""
+_PDD_CACHE: dict[tuple[str, str, Outcome], float | None] = {}
+_PDD_CACHE_MAX = 1 << 20
+
+
+class TmediaHints(Hints):
+    """A numeric `terminate_reason` is a SIP status (300-699, "206, 404 etc.", seed 000) or a
+    Q.850 cause (1-127); the leg's `call_traces` are its SIP ladder."""
+
+    def final_sip(self, call: Call) -> int | None:
+        code = call.cause_code
+        return code if code is not None and 300 <= code < 700 else None
+
+    def q850(self, call: Call) -> int | None:
+        code = call.cause_code
+        return code if code is not None and 0 < code < 128 else None
+
+    def events_of(self, call: Call) -> list[Event]:
+        return leg_events(call, _UTC)
+
+    def pdd_s(self, call: Call) -> float | None:
+        """The INVITE and first ringing entries of the leg's `call_traces` (whole seconds: the
+        box's clock)."""
+        # KPIs are recomputed as filters change: read each leg's call flow once.
+        key = (call.account, call.id, call.outcome)
+        if key in _PDD_CACHE:
+            return _PDD_CACHE[key]
+        if len(_PDD_CACHE) >= _PDD_CACHE_MAX:
+            _PDD_CACHE.clear()
+        out = _PDD_CACHE[key] = _traces_pdd(call.raw.get("call_traces"))
+        return out
+
+    def hangup_party(
+        self, call: Call, detail: CallDetail | None, events: list[Event]
+    ) -> str | None:
+        """Who sent the first BYE or CANCEL. In `call_traces`, direction 1 is a message the box
+        received on that leg and 2 one it sent; the incoming leg faces the caller and the
+        outgoing leg the callee, so a BYE received on the incoming leg (or sent on the outgoing
+        one) came from the caller."""
+        legs = detail.legs if detail is not None and detail.legs else [call]
+        incoming = {leg.id for leg in legs if leg.direction == "inbound"}
+        for e in events:
+            words = e.name.split()
+            word = words[0].upper() if words else ""
+            if word == "CANCEL":
+                return "caller"
+            data = e.data if isinstance(e.data, dict) else {}
+            direction = data.get("direction")
+            if word == "BYE" and direction in ("1", "2"):
+                on_incoming = (data.get("leg") or call.id) in incoming
+                return "caller" if (direction == "1") == on_incoming else "callee"
+        return None
+
+    def reason(self, call: Call, detail: CallDetail | None) -> str | None:
+        reason = call.raw.get("terminate_reason")
+        return f"terminate_reason {reason}" if isinstance(reason, (str, int)) and reason else None
+
+    def relations(self, call: Call, cand: Call) -> list[tuple[float, str]]:
+        """The other leg on the same box (`other_leg_id` is on both legs, §2.4 b), else a leg of
+        the same call (`uct_call_id`)."""
+        if not (call.provider == cand.provider == NAME and call.account == cand.account):
+            return []
+        mine, theirs = _lower(call.raw.get("other_leg_id")), _lower(cand.raw.get("other_leg_id"))
+        if mine == cand.id.lower() or theirs == call.id.lower():
+            return [(OTHER_LEG, "the other leg of this Tmedia call (other_leg_id)")]
+        uct = _lower(call.raw.get("uct_call_id"))
+        if uct is not None and uct == _lower(cand.raw.get("uct_call_id")):
+            return [(SAME_UCT, "same Tmedia call (uct_call_id)")]
+        return []
+
+
+def _lower(v: Any) -> str | None:
+    return v.strip().lower() if isinstance(v, str) and v.strip() else None
+
+
+def _traces_pdd(traces: object) -> float | None:
+    entries: Iterable[object]
+    if isinstance(traces, dict):
+        entries = traces.values()
+    elif isinstance(traces, list):
+        entries = traces
+    else:
+        return None
+    invite: tuple[float, str] | None = None
+    ring: tuple[float, str] | None = None
+    for e in entries:
+        # The hot loop of the KPIs: most entries are neither an INVITE nor a 180/183.
+        try:
+            head = e["trace_info"][:3]
+        except (TypeError, KeyError, IndexError):
+            continue
+        if head == "INV":
+            ringing = False
+        elif head == "180" or head == "183":
+            ringing = True
+        else:
+            continue
+        stamp = e.get("timestamp")
+        order = _order(e.get("order"))
+        if not isinstance(stamp, str) or order is None:
+            continue
+        if ringing:
+            if ring is None or order < ring[0]:
+                ring = (order, stamp)
+        elif e["trace_info"].startswith("INVITE") and (invite is None or order < invite[0]):
+            invite = (order, stamp)
+    if invite is None or ring is None:
+        return None
+    delta = _box_delta(invite[1], ring[1])
+    return None if delta is None or delta < 0 else delta
+
+
+def _order(v: object) -> float | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str) and v.strip().isdigit():
+        return float(v)
+    return None
+
+
+def _box_delta(a: str, b: str) -> float | None:
+    """Seconds from box time `a` to `b` (`YYYY/MM/DD HH:MM:SS +0300`): the clock fields when the
+    date and the offset agree (the usual case, no parsing), else both read in full."""
+    if len(a) >= 19 and len(b) >= 19 and a[:10] == b[:10] and a[19:] == b[19:]:
+        try:
+            return float(_clock(b) - _clock(a))
+        except ValueError:
+            return None
+    ta, tb = box_datetime(a, _UTC), box_datetime(b, _UTC)
+    return None if ta is None or tb is None else (tb - ta).total_seconds()
+
+
+def _clock(s: str) -> int:
+    return int(s[11:13]) * 3600 + int(s[14:16]) * 60 + int(s[17:19])
+
+
 # --- the adapter -------------------------------------------------------------------------------
 
 
 class TmediaProvider(Provider[TmediaAccount]):
-    name = "tmedia"
+    name = NAME
+    ACCOUNT = TmediaAccount
+    CONFIG_EXAMPLE = """\
+# [accounts.sbc-moscow]
+# provider = "tmedia"
+# base_url = "https://10.1.2.3:12358"
+# username = "api"
+# password_env = "SBC_MOSCOW_PASSWORD"
+# verify_tls = false              # or ca_bundle = "/path/to/ca.pem"
+# timezone = "Europe/Moscow"      # the zone of the box's naive times
+"""
+    FLOW_VIEW = "ladder"
+    FLOW_TITLE = "Legs & ladder"
+    CURL_AUTH = ("-u", '"$TMEDIA_USERNAME:$TMEDIA_PASSWORD"')
+    HINTS = TmediaHints()
     PARAMS = frozenset(
         {
             "page",

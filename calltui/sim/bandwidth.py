@@ -26,14 +26,19 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from calltui.sim.asgi import Request, Response, Route, route
-from calltui.sim.demo import DEMO_ACCOUNTS
 from calltui.sim.world import SimCall
 
 if TYPE_CHECKING:
     from calltui.sim.app import SimApp
 
 PROVIDER = "bandwidth"
-_DEMO = DEMO_ACCOUNTS["demo-bandwidth"]
+DEMO_ACCOUNT: dict[str, Any] = {
+    "provider": PROVIDER,
+    "user_id": "u-demo0000000000000000",
+    "api_token": "t-demo-token",
+    "api_secret": "demo-bandwidth-secret",
+}
+"""The demo account (calltui.sim.demo): credentials the simulator accepts, not secrets."""
 _CALLS = r"/v1/users/(?P<user_id>[^/]+)/calls"
 DEFAULT_SIZE = 25
 MAX_SIZE = 1000
@@ -237,9 +242,9 @@ class BandwidthSim:
 
     def guard(self, req: Request, user_id: str) -> Response | None:
         """Auth (401 unknown credentials, 403 another user's path), then the rate limit."""
-        if req.basic_auth() != (_DEMO["api_token"], _DEMO["api_secret"]):
+        if req.basic_auth() != (DEMO_ACCOUNT["api_token"], DEMO_ACCOUNT["api_secret"]):
             return error_answer(req, 401, None)
-        if user_id != _DEMO["user_id"]:
+        if user_id != DEMO_ACCOUNT["user_id"]:
             message = f"The user {user_id} does not belong to this API token"
             return error(403, "authorization", "forbidden", message, _request_details(req))
         wait = self.sim.over_limit(f"{PROVIDER}/{user_id}", *RATE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -10,48 +11,26 @@ import httpx
 
 from calltui.config import Settings, parse_settings
 from calltui.sim.app import SimApp
+from calltui.sim.world import PROVIDERS
 
 SIM_HOST = "http://sim.calltui.invalid"
 
-# The credentials the simulator accepts. Not secrets: they exist only inside the simulator.
+_MODULES = {name: importlib.import_module(f"calltui.sim.{name}") for name in PROVIDERS}
 DEMO_ACCOUNTS: dict[str, dict[str, Any]] = {
-    "demo-tmedia": {
-        "provider": "tmedia",
-        "username": "api",
-        "password": "demo-tmedia-pass",
-        "timezone": "Europe/Moscow",
-    },
-    "demo-plivo": {
-        "provider": "plivo",
-        "api": "current",
-        "auth_id": "MADEMO0000000000PLIV",
-        "auth_token": "demo-plivo-token",
-    },
-    "demo-bandwidth": {
-        "provider": "bandwidth",
-        "user_id": "u-demo0000000000000000",
-        "api_token": "t-demo-token",
-        "api_secret": "demo-bandwidth-secret",
-    },
-    "demo-restcomm": {
-        "provider": "restcomm",
-        "account_sid": "ACae6e420f425248d6a26948c17a9e2acf",
-        "auth_token": "demo-restcomm-token",
-    },
-    "demo-jambonz": {
-        "provider": "jambonz",
-        "account_sid": "9351f46a-678c-43f5-b8a6-d4eb58d131af",
-        "api_key": "demo-jambonz-key",
-    },
+    f"demo-{name}": module.DEMO_ACCOUNT for name, module in _MODULES.items()
 }
-
-BASE_PATHS = {"restcomm": "/restcomm"}
+"""One account per simulated provider, from its simulator module. Not secrets: their
+credentials exist only inside the simulator."""
+BASE_PATHS: dict[str, str] = {
+    name: getattr(module, "DEMO_BASE_PATH", "") for name, module in _MODULES.items()
+}
+"""The prefix a simulator module mounts its API under (its DEMO_BASE_PATH, if it has one)."""
 
 
 def demo_accounts(base: str = SIM_HOST) -> dict[str, dict[str, Any]]:
     """The demo accounts, pointed at `base` (the in-process simulator or a `simulate` socket)."""
     return {
-        name: {**acc, "base_url": base + BASE_PATHS.get(acc["provider"], "")}
+        name: {**acc, "base_url": base + BASE_PATHS[acc["provider"]]}
         for name, acc in DEMO_ACCOUNTS.items()
     }
 

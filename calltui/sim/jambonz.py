@@ -19,16 +19,17 @@ from functools import lru_cache
 from typing import Any
 
 from calltui.sim.asgi import Request, Response, Route, route
-from calltui.sim.demo import DEMO_ACCOUNTS
 from calltui.sim.world import SimCall
 
 PROVIDER = "jambonz"
-DEMO_ACCOUNT_SID: str = DEMO_ACCOUNTS["demo-jambonz"]["account_sid"]
+DEMO_ACCOUNT_SID = "9351f46a-678c-43f5-b8a6-d4eb58d131af"
+SP_KEY = "demo-jambonz-key"
+DEMO_ACCOUNT = {"provider": PROVIDER, "account_sid": DEMO_ACCOUNT_SID, "api_key": SP_KEY}
+"""The demo account (calltui.sim.demo): credentials the simulator accepts, not secrets."""
 SERVICE_PROVIDER_SID = "2708b1b3-2736-40ea-b502-c53d8396247f"
 OTHER_ACCOUNT_SID = "c6a1e2f0-5d0b-4f7e-9a53-0e2f7d1c4b88"
 """A second account of the service provider: its calls show only on the SP mount."""
 SP_ACCOUNTS = (DEMO_ACCOUNT_SID, OTHER_ACCOUNT_SID)
-SP_KEY: str = DEMO_ACCOUNTS["demo-jambonz"]["api_key"]
 ACCOUNT_KEY = "demo-jambonz-account-key"
 """An account-scope key: it may use only `/Accounts/{DEMO_ACCOUNT_SID}` (§1.5)."""
 KEYS = {

@@ -27,15 +27,21 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from calltui.sim.asgi import Request, Response, Route, route
-from calltui.sim.demo import DEMO_ACCOUNTS
 from calltui.sim.world import SimCall
 
 if TYPE_CHECKING:
     from calltui.sim.app import SimApp
 
 P = "plivo"
-AUTH_ID: str = DEMO_ACCOUNTS["demo-plivo"]["auth_id"]
-AUTH_TOKEN: str = DEMO_ACCOUNTS["demo-plivo"]["auth_token"]
+DEMO_ACCOUNT: dict[str, Any] = {
+    "provider": P,
+    "api": "current",
+    "auth_id": "MADEMO0000000000PLIV",
+    "auth_token": "demo-plivo-token",
+}
+"""The demo account (calltui.sim.demo): credentials the simulator accepts, not secrets."""
+AUTH_ID: str = DEMO_ACCOUNT["auth_id"]
+AUTH_TOKEN: str = DEMO_ACCOUNT["auth_token"]
 # The zone set in the demo account's Plivo console: legacy times are written in it.
 LEGACY_ZONE = ZoneInfo("Asia/Kolkata")
 RATE_LIMIT = (300, 5.0)  # requests per seconds, per account (§1.5)

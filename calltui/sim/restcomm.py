@@ -21,14 +21,16 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from calltui.sim.asgi import Request, Response, Route, route
-from calltui.sim.demo import DEMO_ACCOUNTS
 from calltui.sim.world import SimCall, World
 
 PROVIDER = "restcomm"
+ACCOUNT_SID = "ACae6e420f425248d6a26948c17a9e2acf"
+AUTH_TOKEN = "demo-restcomm-token"
+DEMO_ACCOUNT = {"provider": PROVIDER, "account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN}
+"""The demo account (calltui.sim.demo): credentials the simulator accepts, not secrets."""
+DEMO_BASE_PATH = "/restcomm"  # the demo account's base_url ends with the server's usual prefix
 API = "2012-04-24"
-PREFIX = "/restcomm/" + API + "/Accounts/(?P<acct>[^/]+)"
-ACCOUNT_SID: str = DEMO_ACCOUNTS["demo-restcomm"]["account_sid"]
-AUTH_TOKEN: str = DEMO_ACCOUNTS["demo-restcomm"]["auth_token"]
+PREFIX = DEMO_BASE_PATH + "/" + API + "/Accounts/(?P<acct>[^/]+)"
 INSTANCE = "ID" + hashlib.md5(b"calltui-sim/restcomm/instance").hexdigest()
 DEFAULT_PAGE_SIZE = 50
 # Restcomm's own CDRs and notifications live at most this long after the call started.

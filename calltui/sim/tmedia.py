@@ -40,12 +40,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from calltui.sim.asgi import Request, Response, Route, route
-from calltui.sim.demo import DEMO_ACCOUNTS
 from calltui.sim.world import SimCall, World
 
 PROVIDER = "tmedia"
+DEMO_ACCOUNT: dict[str, Any] = {
+    "provider": PROVIDER,
+    "username": "api",
+    "password": "demo-tmedia-pass",
+    "timezone": "Europe/Moscow",
+}
+"""The demo account (calltui.sim.demo): credentials the simulated box accepts, not secrets."""
 META = "***meta***"
-BOX_ZONE = ZoneInfo(DEMO_ACCOUNTS["demo-tmedia"]["timezone"])
+BOX_ZONE = ZoneInfo(DEMO_ACCOUNT["timezone"])
 SBC_IP = "10.20.0.5"
 DEFAULT_NB_RESULT = 10
 TIME_FORMAT = "%Y/%m/%d %H:%M:%S %z"
@@ -477,7 +483,7 @@ def authorize(req: Request) -> Response | None:
         return Response(
             302, RAILS_REDIRECT.encode(), [("location", "/login"), ("content-type", HTML)]
         )
-    account = DEMO_ACCOUNTS["demo-tmedia"]
+    account = DEMO_ACCOUNT
     if req.basic_auth() != (account["username"], account["password"]):
         return error_answer(req, 401, None)
     return None

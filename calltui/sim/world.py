@@ -28,7 +28,15 @@ from calltui.sim.hostile import CORPUS, Hostile
 
 HOUR = 3600
 RETENTION_DAYS = 7
-PROVIDERS = ("tmedia", "plivo", "bandwidth", "restcomm", "jambonz")
+PROVIDERS: dict[str, int] = {
+    "tmedia": 70,
+    "plivo": 160,
+    "bandwidth": 60,
+    "restcomm": 50,
+    "jambonz": 90,
+}
+"""The simulator's registry: each simulated provider (its module calltui.sim.<name> serves it
+and holds its demo account) and the calls it originates per hour at the day's peak."""
 
 # (outcome, weight, [(sip_code, q850, reason), ...]) — a carrier-realistic mix.
 _OUTCOMES: list[tuple[str, int, list[tuple[int, int, str]]]] = [
@@ -112,7 +120,7 @@ def _number(rng: random.Random) -> str:
 
 def _rate(provider: str, hour_of_day: int) -> int:
     """Calls per hour: busier in the working day, a different size per provider."""
-    base = {"tmedia": 70, "plivo": 160, "bandwidth": 60, "restcomm": 50, "jambonz": 90}[provider]
+    base = PROVIDERS[provider]
     shape = 0.35 + 0.65 * max(0.0, 1 - abs(hour_of_day - 14) / 10)
     return max(1, int(base * shape))
 

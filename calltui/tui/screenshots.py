@@ -14,7 +14,6 @@ from calltui.model import Call, CallQuery, Outcome
 from calltui.sim.demo import demo_settings, demo_transport
 from calltui.tui.app import CallTUI
 from calltui.tui.widgets.call_table import CallTable
-from calltui.tui.widgets.kpi_panel import KpiPanel
 
 FIXED_NOW = datetime(2026, 11, 20, 14, 0, tzinfo=timezone.utc)
 
@@ -44,27 +43,20 @@ SHOTS: list[tuple[str, list[str], Callable[[Call], bool] | None, tuple[str, ...]
 ]
 
 
-def make_app(accounts: list[str], seed: int = 1, theme: str = "calltui-dark") -> CallTUI:
+def demo_app(accounts: list[str], seed: int = 1, theme: str = "calltui-dark") -> CallTUI:
+    """The demo on the fixed clock, listing `accounts` (none: all)."""
     settings = demo_settings(timezone="UTC", theme=theme)
     _, transport = demo_transport(seed=seed, now=FIXED_NOW)
     query = CallQuery(since=FIXED_NOW - timedelta(hours=1))
     return CallTUI(settings, transport=transport, query=query, accounts=accounts, now=FIXED_NOW)
 
 
-NEVER_ENDING = frozenset({"fetch", "tail"})
-"""Worker groups that wait for demand, or poll, for as long as the app runs."""
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    """Wait until the table's fetch is idle, no detail or view is loading and the KPI panel (if
-    shown) has its numbers."""
+async def _settle(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, CallTUI)
     for _ in range(400):
         await pilot.pause(0.02)
-        busy = [w for w in app.workers if w.group not in NEVER_ENDING and not w.is_finished]
-        kpis = [p for p in app.query(KpiPanel) if p.display and p.computing]
-        if app.idle and not busy and not kpis:
+        if app.settled():
             break
     await pilot.pause(0.05)
 
@@ -73,18 +65,17 @@ async def shoot(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, accounts, pick, keys in SHOTS:
-        app = make_app(accounts)
+        app = demo_app(accounts)
         async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+            await _settle(pilot)
             if pick is not None:
                 table = app.query_one(CallTable)
-                table.cursor = next(
-                    i for i, row in enumerate(table.view) if pick(app.store.calls[row])
-                )
-                await settle(pilot)
+                store = app.session.store
+                table.cursor = next(i for i, row in enumerate(table.view) if pick(store.calls[row]))
+                await _settle(pilot)
             for key in keys:
                 await pilot.press(key)
-                await settle(pilot)
+                await _settle(pilot)
             path = out_dir / f"{name}.svg"
             path.write_text(app.export_screenshot(title=f"calltui — {name}"), encoding="utf-8")
             written.append(path)

@@ -255,3 +255,13 @@ def _compact(v: object) -> str:
     if isinstance(v, str):
         return v
     return json.dumps(v, ensure_ascii=False, separators=(", ", ": "), default=str)
+
+
+def detail_failure(error: Exception | None) -> Text:
+    """Why a call's drill-down failed, to show with the call (empty if it did not)."""
+    text = Text()
+    if error is not None:
+        text.append("\n✖ could not load the detail: ", "bold red")
+        text.append(inert(str(error), 400), "red")
+        text.append("\n(select the call again, or Enter, to try again)", "dim")
+    return text

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from calltui.analysis import jambonz_reasons, plivo_codes, q850, sip
+from calltui.analysis import q850, sip
+from calltui.providers import jambonz_reasons, plivo_codes
 
 
 @pytest.mark.parametrize("module", [sip, q850, plivo_codes, jambonz_reasons])

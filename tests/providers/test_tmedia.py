@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from calltui.config import TmediaAccount, parse_settings
+from calltui.config import parse_settings
 from calltui.http import (
     AuthError,
     BadResponseError,
@@ -31,6 +31,7 @@ from calltui.model import Call, CallQuery, Outcome
 from calltui.providers.base import DataError, Page
 from calltui.providers.tmedia import (
     MAX_CALL,
+    TmediaAccount,
     TmediaProvider,
     box_datetime,
     leg_events,

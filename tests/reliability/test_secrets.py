@@ -219,7 +219,7 @@ def _exports(ch: Channels, settings: Settings, tmp: Path) -> None:
 def _tui(ch: Channels, settings: Settings) -> None:
     """The TUI on the secret accounts: each screen's screenshot, and what `c` copies."""
     from calltui.tui.app import CallTUI
-    from calltui.tui.screenshots import settle
+    from tests.tui.harness import settle
 
     async def run() -> None:
         for accounts in ([], *([a] for a in settings.accounts)):

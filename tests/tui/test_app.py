@@ -7,20 +7,24 @@ from datetime import timedelta
 import httpx
 from textual.widgets import OptionList, Static, TabbedContent
 
+from calltui.feed import BATCH
 from calltui.http import RetryPolicy
 from calltui.model import FAILED_OUTCOMES, CallQuery, Outcome
 from calltui.sim.app import SimApp
 from calltui.sim.demo import demo_settings
-from calltui.tui.app import BATCH, CallTUI, Sidebar
-from calltui.tui.screens.detail import DetailScreen, Waterfall
+from calltui.tui.app import CallTUI
+from calltui.tui.screens.detail import DetailScreen
 from calltui.tui.screens.help import HelpScreen
-from calltui.tui.screenshots import FIXED_NOW, make_app, settle
 from calltui.tui.widgets.call_table import CallTable
+from calltui.tui.widgets.flow import Waterfall
+from calltui.tui.widgets.sidebar import Sidebar
+from tests.conftest import FIXED_NOW
+from tests.tui.harness import make_app, settle
 
 
 def rows(app: CallTUI) -> list:
     table = app.query_one(CallTable)
-    return [app.store.calls[i] for i in table.view]
+    return [app.session.store.calls[i] for i in table.view]
 
 
 async def test_starts_on_all_accounts_last_hour_newest_first():
@@ -29,12 +33,12 @@ async def test_starts_on_all_accounts_last_hour_newest_first():
         await settle(pilot)
         calls = rows(app)
         assert len(calls) >= 100
-        assert {c.account for c in calls} == set(app.engine.account_names)
+        assert {c.account for c in calls} == set(app.session.engine.account_names)
         starts = [c.started_at for c in calls]
         assert starts == sorted(starts, reverse=True)
         assert all(s >= FIXED_NOW - timedelta(hours=1) for s in starts)
         status = str(app.query_one("#status", Static).render())
-        assert f"{len(app.store)} loaded" in status
+        assert f"{len(app.session.store)} loaded" in status
 
 
 async def test_pick_an_account_in_the_sidebar():
@@ -42,7 +46,7 @@ async def test_pick_an_account_in_the_sidebar():
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.query_one(Sidebar).focus()
-        names = ["All accounts", *app.engine.account_names]
+        names = ["All accounts", *app.session.engine.account_names]
         await pilot.press(*["down"] * names.index("demo-plivo"), "enter")
         await settle(pilot)
         assert {c.account for c in rows(app)} == {"demo-plivo"}
@@ -55,7 +59,7 @@ async def test_failed_only_toggles_with_f():
         await settle(pilot)
         await pilot.press("f")
         await settle(pilot)
-        assert app.query_.outcomes == FAILED_OUTCOMES
+        assert app.main.query_.outcomes == FAILED_OUTCOMES
         assert rows(app) and all(c.outcome in FAILED_OUTCOMES for c in rows(app))
         assert "failed only" in str(app.query_one("#filterbar", Static).render())
         await pilot.press("f")
@@ -91,18 +95,17 @@ async def test_open_a_call_see_its_provider_view_and_go_back():
 
 
 async def test_scrolling_near_the_end_loads_the_next_page():
-    app = make_app(["demo-plivo"])
-    app.query_ = CallQuery(since=FIXED_NOW - timedelta(hours=24))
+    app = make_app(["demo-plivo"], query=CallQuery(since=FIXED_NOW - timedelta(hours=24)))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        loaded = len(app.store)
+        loaded = len(app.session.store)
         # A day holds thousands: one batch ahead of the screen, however late the table's first
         # wish for more rows was handled (it came while the first rows were still landing).
         assert loaded == BATCH
         await pilot.press("G")
         await settle(pilot)
-        assert len(app.store) > loaded
-        assert "loading" in app.query_one(CallTable).status_text or app.exhausted
+        assert len(app.session.store) > loaded
+        assert "loading" in app.query_one(CallTable).status_text or app.main.feed.exhausted
 
 
 async def test_an_account_that_errors_shows_it_while_other_rows_stay():
@@ -117,7 +120,7 @@ async def test_an_account_that_errors_shows_it_while_other_rows_stay():
     )
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        assert app.engine.states["demo-restcomm"].status == "error"
+        assert app.session.engine.states["demo-restcomm"].status == "error"
         sidebar = app.query_one(Sidebar)
         labels = [str(sidebar.get_option_at_index(i).prompt) for i in range(sidebar.option_count)]
         assert "✖ demo-restcomm" in labels
@@ -127,8 +130,7 @@ async def test_an_account_that_errors_shows_it_while_other_rows_stay():
 
 
 async def test_table_renders_only_the_visible_lines():
-    app = make_app(["demo-plivo"])
-    app.query_ = CallQuery(since=FIXED_NOW - timedelta(hours=24))
+    app = make_app(["demo-plivo"], query=CallQuery(since=FIXED_NOW - timedelta(hours=24)))
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         table = app.query_one(CallTable)
@@ -189,7 +191,7 @@ async def test_filter_form_names_a_bad_field_then_applies():
         app.screen.query_one("#to", Input).value = "+44"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert app.query_.since == FIXED_NOW - timedelta(minutes=15)
+        assert app.main.query_.since == FIXED_NOW - timedelta(minutes=15)
         assert rows(app) and all((c.to or "").lstrip("+").startswith("44") for c in rows(app))
 
 
@@ -200,7 +202,7 @@ async def test_bindings_are_remapped_from_the_config():
         await settle(pilot)
         await pilot.press("x")
         await settle(pilot)
-        assert app.query_.outcomes == FAILED_OUTCOMES
+        assert app.main.query_.outcomes == FAILED_OUTCOMES
 
 
 async def test_refresh_keeps_the_cursor_on_the_same_call():
@@ -209,10 +211,10 @@ async def test_refresh_keeps_the_cursor_on_the_same_call():
         await settle(pilot)
         await pilot.press("j", "j", "j")
         table = app.query_one(CallTable)
-        before = app.store.calls[table.current_row]
+        before = app.session.store.calls[table.current_row]
         await pilot.press("r")
         await settle(pilot)
-        after = app.store.calls[table.current_row]
+        after = app.session.store.calls[table.current_row]
         assert (after.account, after.id) == (before.account, before.id)
 
 
@@ -230,7 +232,7 @@ async def test_f2_saves_the_view_as_csv(tmp_path, monkeypatch):
         with saved.open() as f:
             lines = list(csv.reader(f))
         assert len(lines) == len(table.view) + 1
-        assert lines[1][2] == app.store.calls[table.view[0]].id
+        assert lines[1][2] == app.session.store.calls[table.view[0]].id
 
 
 async def test_markup_and_escapes_in_provider_data_stay_inert():
@@ -241,10 +243,10 @@ async def test_markup_and_escapes_in_provider_data_stay_inert():
         await settle(pilot)
         hostile = "[@click=app.quit]x[/] \x1b[2J\x1b]52;c;ZXZpbA==\x07[bold]"
         table = app.query_one(CallTable)
-        row = app.store.calls[table.view[0]]
+        row = app.session.store.calls[table.view[0]]
         evil = Call(**{**{f: getattr(row, f) for f in Call.__slots__}, "id": hostile})  # type: ignore[arg-type]
         evil.from_ = hostile
-        (added,) = app.store.extend([evil])
+        (added,) = app.session.store.extend([evil])
         table.set_view([added, *table.view], table.status_text)
         table.cursor = 0
         await pilot.press("y")

@@ -30,10 +30,11 @@ from calltui.model import Call, CallQuery
 from calltui.sim.app import SimApp
 from calltui.sim.asgi import Faults, parse_faults
 from calltui.sim.demo import demo_accounts
-from calltui.tui.app import CallTUI, Sidebar
+from calltui.tui.app import CallTUI
 from calltui.tui.screens.detail import DetailScreen
-from calltui.tui.screenshots import FIXED_NOW
 from calltui.tui.widgets.call_table import CallTable
+from calltui.tui.widgets.sidebar import Sidebar
+from tests.conftest import FIXED_NOW
 from tests.reliability.conftest import RETRY, uncaught  # noqa: F401  (autouse guard)
 
 PROVIDERS = ("tmedia", "plivo", "bandwidth", "restcomm", "jambonz")
@@ -141,17 +142,17 @@ def table_of(app: CallTUI) -> CallTable:
 
 
 def rows(app: CallTUI) -> list[Call]:
-    return [app.store.calls[r] for r in table_of(app).view]
+    return [app.session.store.calls[r] for r in table_of(app).view]
 
 
 def keys(app: CallTUI) -> set[tuple[str, str]]:
-    return {app.store.key(r) for r in table_of(app).view}
+    return {app.session.store.key(r) for r in table_of(app).view}
 
 
 def cursor_key(app: CallTUI) -> tuple[str, str]:
     row = table_of(app).current_row
     assert row is not None
-    return app.store.key(row)
+    return app.session.store.key(row)
 
 
 def status(app: CallTUI) -> str:
@@ -174,7 +175,7 @@ def marks(app: CallTUI) -> dict[str, str]:
 
 
 def failed(app: CallTUI) -> set[str]:
-    return {a for a, s in app.engine.states.items() if s.status == "error" and s.done}
+    return {a for a, s in app.session.engine.states.items() if s.status == "error" and s.done}
 
 
 def requests_to(sim: SimApp, provider: str) -> int:
@@ -267,7 +268,7 @@ async def test_a_failing_provider_shows_on_its_account_alone_and_r_brings_it_bac
         await until(pilot, lambda: "retry_failed" not in footer_actions(app), "R hidden again")
         # All of its calls down to the others' oldest row, each in its place, without a key.
         floor = min(c.started_at for c in rows(app) if c.account != bad)  # type: ignore[type-var]
-        theirs = await listed(sim, bad, app.query_)
+        theirs = await listed(sim, bad, app.main.query_)
         expected = {(bad, c.id) for c in theirs if c.started_at and c.started_at >= floor}
         assert expected
         await until(pilot, lambda: expected <= keys(app), f"every call of {bad} down to there")
@@ -280,14 +281,14 @@ async def fail_drill_downs(pilot: Pilot[None], sim: SimApp, provider: str) -> Ca
     detail nobody asked for yet."""
     app = pilot.app
     assert isinstance(app, CallTUI)
-    await until(pilot, lambda: len(rows(app)) > 5 and app.idle, "rows loaded")
+    await until(pilot, lambda: len(rows(app)) > 5 and app.main.idle, "rows loaded")
     sim.faults = Faults(parse_faults(f"500@{provider}"), 7)
     # Past the first rows (the pane may have loaded the first), to one whose drill-down asks
     # the provider (a jambonz call without a trace is all in its listing).
     at = next(i for i, c in enumerate(rows(app)) if i >= 3 and asks_for_detail(c))
     await pilot.press(*["j"] * at)
     call = rows(app)[table_of(app).cursor]
-    assert (call.account, call.id) not in app.detail_cache
+    assert (call.account, call.id) not in app.session.details
     return call
 
 
@@ -311,7 +312,7 @@ async def test_a_drill_down_that_fails_says_why_in_the_detail_pane(provider: str
         assert table_of(app).cursor == at - 1
         recover(sim)
         await pilot.press("j")
-        await until(pilot, lambda: (call.account, call.id) in app.detail_cache, "the detail")
+        await until(pilot, lambda: (call.account, call.id) in app.session.details, "the detail")
         await until(pilot, lambda: "HTTP 500" not in pane(app), "the error gone")
 
 

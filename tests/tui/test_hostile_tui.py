@@ -17,16 +17,18 @@ import httpx
 from rich.cells import cell_len, split_text
 from textual.widgets import TabbedContent
 
+from calltui.feed import BATCH
 from calltui.model import Call, CallQuery, Outcome
 from calltui.sim.app import SimApp
 from calltui.sim.demo import demo_settings
 from calltui.sim.hostile import BY_NAME
 from calltui.text import MAX_LINE, inert
-from calltui.tui.app import BATCH, CallTUI
+from calltui.tui.app import CallTUI
 from calltui.tui.screens.detail import DetailScreen
 from calltui.tui.screens.help import HelpScreen
-from calltui.tui.screenshots import FIXED_NOW, settle
 from calltui.tui.widgets.call_table import CallTable
+from tests.conftest import FIXED_NOW
+from tests.tui.harness import settle
 
 SIZE = (160, 48)
 UNSAFE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
@@ -60,7 +62,7 @@ def screen_text(app: CallTUI) -> str:
 
 def rows(app: CallTUI) -> list[Call]:
     table = app.query_one(CallTable)
-    return [app.store.calls[i] for i in table.view]
+    return [app.session.store.calls[i] for i in table.view]
 
 
 async def go_to(pilot: object, app: CallTUI, want: object) -> Call:
@@ -193,7 +195,7 @@ async def test_notifications_carrying_hostile_text_stay_inert() -> None:
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         hostile = "".join(BY_NAME[n].value for n in ("markup_click", "ansi_clear", "bidi_rlo"))
-        assert not app.go_to_call(hostile)  # warns: no loaded call with that id
+        assert not app.main.go_to_call(hostile)  # warns: no loaded call with that id
         await go_to(pilot, app, lambda c: c.id == c.sip_call_id and c.id != inert(c.id))
         await pilot.press("y")  # says which (hostile) id it copied
         await pilot.pause(0.2)

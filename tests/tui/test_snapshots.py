@@ -10,8 +10,8 @@ from textual.pilot import Pilot
 
 from calltui.analysis.correlate import related
 from calltui.model import Call, Outcome
-from calltui.tui.screenshots import make_app, settle
 from calltui.tui.widgets.call_table import CallTable
+from tests.tui.harness import make_app, settle
 
 
 def _pick(pilot: Pilot[None], want: str) -> None:
@@ -23,12 +23,12 @@ def _pick(pilot: Pilot[None], want: str) -> None:
         "traced": lambda c: bool(str(c.raw.get("trace_id") or "").strip("0")),
         "linked": lambda c: c.provider == "plivo" and len(related(c, loaded)) >= 2,
     }
-    loaded = [app.store.calls[r] for r in table.view]
+    loaded = [app.session.store.calls[r] for r in table.view]
 
     def ok(c: Call) -> bool:
         return checks[want](c)
 
-    table.cursor = next(i for i, r in enumerate(table.view) if ok(app.store.calls[r]))  # type: ignore[attr-defined]
+    table.cursor = next(i for i, r in enumerate(table.view) if ok(app.session.store.calls[r]))  # type: ignore[attr-defined]
 
 
 def test_main_screen(snap_compare):

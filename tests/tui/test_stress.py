@@ -19,10 +19,11 @@ from textual.worker import WorkerState
 from calltui.engine import Recovery
 from calltui.model import FAILED_OUTCOMES, CallQuery, Outcome
 from calltui.sim.app import SimApp
-from calltui.tui.app import CallTUI, Sidebar
+from calltui.tui.app import CallTUI
 from calltui.tui.screens.detail import DetailScreen
-from calltui.tui.screenshots import FIXED_NOW
 from calltui.tui.widgets.call_table import CallTable
+from calltui.tui.widgets.sidebar import Sidebar
+from tests.conftest import FIXED_NOW
 from tests.reliability.conftest import uncaught  # noqa: F401  (autouse guard)
 from tests.tui.test_faults_tui import (
     ACCOUNTS,
@@ -108,7 +109,7 @@ async def test_a_resize_storm_while_loading_leaves_a_live_app_laid_out_for_its_l
         assert not isinstance(app.screen, DetailScreen)
         for width, height in ((130, 45), (60, 16)):
             await pilot.resize_terminal(width, height)
-            await until(pilot, lambda: app.idle, "the load idle")
+            await until(pilot, lambda: app.main.idle, "the load idle")
             await pilot.pause(0.1)
             assert_laid_out(app, width, height)
         assert rows(app) and in_time_order(app)
@@ -177,17 +178,17 @@ async def test_rapid_filter_changes_end_with_only_the_last_querys_rows() -> None
     async with running(app) as pilot:
         await until(pilot, lambda: bool(fetching(app)) and len(sim.seen) > 0, "a load")
         for query in steps:
-            app.set_query(query)
+            app.main.set_query(query)
             await pilot.pause(0.03)
         await pilot.press("f", "f", "f")  # failed only: on, off, on
         final = replace(steps[-1], outcomes=FAILED_OUTCOMES)
-        assert app.query_ == final
-        await until(pilot, lambda: app.idle and len(rows(app)) > 20, "the last query's rows")
+        assert app.main.query_ == final
+        await until(pilot, lambda: app.main.idle and len(rows(app)) > 20, "the last query's rows")
         await pilot.pause(0.3)  # anything of an older query still coming would be here by now
         shown = rows(app)
         assert all(final.matches(c) for c in shown)
-        assert len(app.store) == len(shown)  # nothing of another query even in the store
-        assert all(final.matches(c) for c in app.store.calls)
+        assert len(app.session.store) == len(shown)  # nothing of another query even in the store
+        assert all(final.matches(c) for c in app.session.store.calls)
         assert in_time_order(app)
 
 
@@ -201,11 +202,11 @@ async def test_switching_accounts_during_a_fetch_shows_only_the_picked_one() -> 
             await pilot.press("down", "enter")  # each pick while the last one loads
             app.query_one(Sidebar).focus()
             await pilot.pause(0.03)
-        assert app.selected == ["demo-jambonz"]
-        await until(pilot, lambda: app.idle and len(rows(app)) > 20, "jambonz rows")
+        assert app.main.selected == ["demo-jambonz"]
+        await until(pilot, lambda: app.main.idle and len(rows(app)) > 20, "jambonz rows")
         await pilot.pause(0.3)
         assert {c.account for c in rows(app)} == {"demo-jambonz"}
-        assert {c.account for c in app.store.calls} == {"demo-jambonz"}
+        assert {c.account for c in app.session.store.calls} == {"demo-jambonz"}
         assert in_time_order(app)
         assert "demo-jambonz" in str(app.query_one("#filterbar", Static).render())
 
@@ -261,9 +262,11 @@ async def test_a_provider_down_for_minutes_is_retried_with_backoff_then_merges_i
 
         oldest = oldest_of_bad()
         for _ in range(3):
-            size = len(app.store)
+            size = len(app.session.store)
             await pilot.press("G")
-            await until(pilot, lambda n=size: len(app.store) > n and app.idle, "more rows")
+            await until(
+                pilot, lambda n=size: len(app.session.store) > n and app.main.idle, "more rows"
+            )
         assert oldest_of_bad() < oldest
         assert in_time_order(app)
         assert loaded <= keys(app)

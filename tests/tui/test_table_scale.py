@@ -12,9 +12,11 @@ from textual.worker import Worker
 
 from calltui.model import Call, CallQuery, Outcome, PageRef
 from calltui.store import EVICTED, HELD, CallStore, Refetch, Sort
-from calltui.tui.app import SYNC_ROWS, IdleGC
-from calltui.tui.screenshots import FIXED_NOW, make_app, settle
+from calltui.tui.app import IdleGC
+from calltui.tui.screens.main import SYNC_ROWS
 from calltui.tui.widgets.call_table import CallTable
+from tests.conftest import FIXED_NOW
+from tests.tui.harness import make_app, settle
 
 
 def bulk(n: int, account: str = "bulk", page_size: int = 100) -> list[Call]:
@@ -115,40 +117,42 @@ async def test_an_evicted_row_is_a_placeholder_that_asks_for_its_page():
 
 
 async def test_scrolled_back_rows_are_fetched_again_and_equal_the_originals():
-    app = make_app(["demo-plivo"])
-    app.query_ = CallQuery(since=FIXED_NOW - timedelta(hours=24))
-    app.store.max_records = 300  # the config allows >= 1000; a small cap keeps the test short
+    app = make_app(["demo-plivo"], query=CallQuery(since=FIXED_NOW - timedelta(hours=24)))
+    # The config allows >= 1000; a small cap keeps the test short.
+    app.session.store.max_records = 300
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         table = app.query_one(CallTable)
         on_screen = table.view[: table.size.height - 1]
-        first = {row: app.store.call(row) for row in on_screen}
+        first = {row: app.session.store.call(row) for row in on_screen}
         assert len(first) >= 5
-        while len(app.store) < 1200:
+        while len(app.session.store) < 1200:
             await pilot.press("G")
             await settle(pilot)
-        assert app.store.held <= 300
-        assert all(app.store.state[row] == EVICTED for row in first)
-        fetched = app.engine.states["demo-plivo"].pages
+        assert app.session.store.held <= 300
+        assert all(app.session.store.state[row] == EVICTED for row in first)
+        fetched = app.session.engine.states["demo-plivo"].pages
         await pilot.press("g")
         await settle(pilot)
         await settle(pilot)
         for row, call in first.items():
-            assert app.store.state[row] == HELD
-            again = app.store.call(row)
+            assert app.session.store.state[row] == HELD
+            again = app.session.store.call(row)
             assert again.to_dict() == call.to_dict()
-        assert app.store.held <= 300
-        assert app.engine.states["demo-plivo"].pages == fetched  # refetches are not the stream's
+        assert app.session.store.held <= 300
+        assert (
+            app.session.engine.states["demo-plivo"].pages == fetched
+        )  # refetches are not the stream's
 
 
 async def test_a_big_sort_runs_in_a_thread_and_keeps_the_cursor_on_its_call():
     app = make_app(["demo-plivo"])
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        store = app.store
+        store = app.session.store
         table = app.query_one(CallTable)
         store.extend(bulk(SYNC_ROWS + 5000))
-        app.rebuild_view()
+        app.main.rebuild_view()
         await app.workers.wait_for_complete(view_workers(app))
         await pilot.pause()
         table.cursor = 1234
@@ -156,7 +160,7 @@ async def test_a_big_sort_runs_in_a_thread_and_keeps_the_cursor_on_its_call():
         shown = list(table.view)
 
         table.sort = Sort("duration", descending=True)
-        app.rebuild_view()
+        app.main.rebuild_view()
         # Nothing is swapped yet: the view is being built off the UI thread.
         (worker,) = view_workers(app)
         assert worker._thread_worker  # Textual's flag for @work(thread=True)
@@ -174,16 +178,16 @@ async def test_a_stale_sort_result_is_dropped_when_the_store_was_refilled():
     app = make_app(["demo-plivo"])
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        app.store.extend(bulk(SYNC_ROWS + 10))
+        app.session.store.extend(bulk(SYNC_ROWS + 10))
         table = app.query_one(CallTable)
         table.sort = Sort("to")
-        app.rebuild_view()
+        app.main.rebuild_view()
         (worker,) = view_workers(app)
-        app.start_fetch()  # clears the store: the sort's rows mean nothing now
+        app.main.start_fetch()  # clears the store: the sort's rows mean nothing now
         await app.workers.wait_for_complete([worker])
         await settle(pilot)
-        assert len(table.view) == len(app.store) < SYNC_ROWS
-        assert sorted(table.view) == list(range(len(app.store)))
+        assert len(table.view) == len(app.session.store) < SYNC_ROWS
+        assert sorted(table.view) == list(range(len(app.session.store)))
 
 
 async def test_full_collections_wait_until_the_user_is_idle():

@@ -3,8 +3,8 @@ reported and skipped; NO_COLOR picks the 16-colour theme."""
 
 from __future__ import annotations
 
-from calltui.tui.screenshots import make_app, settle
 from calltui.tui.themes import SHIPPED, load_themes
+from tests.tui.harness import make_app, settle
 
 
 def test_shipped_themes_load():

@@ -24,17 +24,20 @@ from calltui.analysis import kpi
 from calltui.analysis.correlate import related
 from calltui.analysis.verdict import verdict
 from calltui.model import FAILED_OUTCOMES, Call, CallQuery, Outcome, number_key
+from calltui.session import Session
 from calltui.sim.app import SimApp
-from calltui.sim.demo import DEMO_ACCOUNTS, demo_settings
+from calltui.sim.demo import DEMO_ACCOUNTS, demo_settings, demo_transport
 from calltui.tail import TailPolicy
 from calltui.tui.app import CallTUI
 from calltui.tui.screens.compare import DIFFER, CompareScreen, table
 from calltui.tui.screens.detail import DetailScreen
 from calltui.tui.screens.export import ExportScreen, OpenWithScreen
-from calltui.tui.screenshots import FIXED_NOW, make_app, settle
 from calltui.tui.widgets.call_table import CallTable
 from calltui.tui.widgets.kpi_panel import KpiPanel
+from tests.conftest import FIXED_NOW
 from tests.test_handoff import read_pcap
+from tests.test_session import linked_plivo_call as linked_call
+from tests.tui.harness import make_app, settle
 
 
 def table_of(app: CallTUI) -> CallTable:
@@ -42,7 +45,7 @@ def table_of(app: CallTUI) -> CallTable:
 
 
 def view_calls(app: CallTUI) -> list[Call]:
-    return [app.store.calls[r] for r in table_of(app).view]
+    return [app.session.store.calls[r] for r in table_of(app).view]
 
 
 def screen_text(app: CallTUI) -> str:
@@ -66,8 +69,8 @@ async def until(pilot: Pilot[None], ok: Callable[[], bool], what: str, tries: in
 
 def put_cursor(app: CallTUI, pick: Callable[[Call], bool]) -> Call:
     table = table_of(app)
-    table.cursor = next(i for i, r in enumerate(table.view) if pick(app.store.calls[r]))
-    return app.store.calls[table.view[table.cursor]]
+    table.cursor = next(i for i, r in enumerate(table.view) if pick(app.session.store.calls[r]))
+    return app.session.store.calls[table.view[table.cursor]]
 
 
 # --- verdict ---------------------------------------------------------------------------------
@@ -95,9 +98,12 @@ async def test_a_failed_calls_verdict_tops_the_pane_and_the_detail_screen():
 
 
 def expected_kpis(app: CallTUI) -> tuple[kpi.Kpis, dict[str, kpi.Kpis]]:
-    q = app.query_
+    q = app.main.query_
     return kpi.summarize(
-        view_calls(app), since=q.since, until=q.until or app.now(), accounts=app.accounts
+        view_calls(app),
+        since=q.since,
+        until=q.until or app.session.now(),
+        accounts=app.main.accounts,
     )
 
 
@@ -120,7 +126,7 @@ async def test_kpi_panel_shows_the_kpis_of_the_view_and_follows_the_filter():
         assert {k: v.to_dict() for k, v in panel.result.per_account.items()} == {
             k: v.to_dict() for k, v in per.items()
         }
-        assert set(per) == set(app.engine.account_names)
+        assert set(per) == set(app.session.engine.account_names)
         shown = str(panel.query_one("#kpi-head", Static).render())
         assert f"{merged.attempts} attempts" in shown and f"ASR {merged.asr:.1f}%" in shown
         causes = str(panel.query_one("#kpi-causes", Static).render())
@@ -155,7 +161,7 @@ async def test_kpi_panel_is_readable_at_80x24():
 # --- live tail -------------------------------------------------------------------------------
 
 
-def tail_app(sim: SimApp, accounts: list[str]) -> CallTUI:
+def tail_app(sim: SimApp, accounts: list[str], query: CallQuery | None = None) -> CallTUI:
     def now() -> datetime:
         assert sim.world.fixed_now is not None
         return sim.world.fixed_now
@@ -163,23 +169,23 @@ def tail_app(sim: SimApp, accounts: list[str]) -> CallTUI:
     app = CallTUI(
         demo_settings(timezone="UTC"),
         transport=httpx.ASGITransport(app=sim),
-        query=CallQuery(since=FIXED_NOW - timedelta(hours=1)),
+        query=query or CallQuery(since=FIXED_NOW - timedelta(hours=1)),
         accounts=accounts,
         now=now,
+        tail=TailPolicy(interval_s=0.05),
     )
-    app.tail_policy = TailPolicy(interval_s=0.05)
     return app
 
 
 async def polled_twice(pilot: Pilot[None], app: CallTUI) -> None:
     """Every account polled twice more: at least once wholly after the clock last moved."""
-    assert app.tail is not None
-    before = {name: a.polls for name, a in app.tail.accounts.items()}
+    assert app.main.tailing.poller is not None
+    before = {name: a.polls for name, a in app.main.tailing.poller.accounts.items()}
     await until(
         pilot,
         lambda: (
-            app.tail is not None
-            and all(a.polls >= before[n] + 2 for n, a in app.tail.accounts.items())
+            app.main.tailing.poller is not None
+            and all(a.polls >= before[n] + 2 for n, a in app.main.tailing.poller.accounts.items())
         ),
         "every account polled again",
     )
@@ -191,18 +197,18 @@ async def test_tail_inserts_new_calls_at_the_top_and_pauses_while_the_cursor_is_
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         table = table_of(app)
-        top = app.store.key(table.view[0])
+        top = app.session.store.key(table.view[0])
         loaded = len(table.view)
         await pilot.press("t")
-        assert app.tail is not None and "tail on" in status(app)
+        assert app.main.tailing.poller is not None and "tail on" in status(app)
         await polled_twice(pilot, app)
-        assert app.store.key(table.view[0]) == top  # nothing new on a stopped clock
+        assert app.session.store.key(table.view[0]) == top  # nothing new on a stopped clock
         assert len(table.view) == loaded
 
         assert sim.world.fixed_now is not None
         sim.world.fixed_now += timedelta(minutes=3)
         await polled_twice(pilot, app)
-        newest = app.store.calls[table.view[0]]
+        newest = app.session.store.calls[table.view[0]]
         assert (newest.account, newest.id) != top
         assert newest.started_at is not None and newest.started_at > FIXED_NOW
         assert table.cursor == 0 and table.current_row == table.view[0]
@@ -215,13 +221,15 @@ async def test_tail_inserts_new_calls_at_the_top_and_pauses_while_the_cursor_is_
         shown = list(table.view)
         sim.world.fixed_now += timedelta(minutes=3)
         await polled_twice(pilot, app)
-        assert app.tail_pending and list(table.view) == shown and table.cursor == 1
-        assert "tail paused" in status(app) and f"{len(app.tail_pending)} new" in status(app)
+        assert app.main.tailing.pending and list(table.view) == shown and table.cursor == 1
+        assert "tail paused" in status(app) and f"{len(app.main.tailing.pending)} new" in status(
+            app
+        )
 
-        waiting = {(c.account, c.id) for c in app.tail_pending}
+        waiting = {(c.account, c.id) for c in app.main.tailing.pending}
         await pilot.press("g")
-        await until(pilot, lambda: not app.tail_pending, "held calls shown")
-        keys = [app.store.key(r) for r in table.view]
+        await until(pilot, lambda: not app.main.tailing.pending, "held calls shown")
+        keys = [app.session.store.key(r) for r in table.view]
         # Placed by start time: the newest on top; a record listed late (jambonz lists a call
         # once it has ended) lands among the calls of its time.
         assert waiting <= set(keys) and len(keys) == len(shown) + len(waiting)
@@ -231,7 +239,7 @@ async def test_tail_inserts_new_calls_at_the_top_and_pauses_while_the_cursor_is_
 
         await pilot.press("t")
         await pilot.pause(0.05)
-        assert app.tail is None and not any(
+        assert app.main.tailing.poller is None and not any(
             w.group == "tail" and not w.is_finished for w in app.workers
         )
 
@@ -247,7 +255,7 @@ async def test_tail_shows_calls_in_progress_end_in_the_table_and_the_pane():
         running = [i for i, c in enumerate(calls) if i and c.outcome is Outcome.IN_PROGRESS]
         assert running, "no call in progress to watch"
         at = running[0]
-        watched = app.store.key(table.view[at])
+        watched = app.session.store.key(table.view[at])
         table.cursor = at
         await settle(pilot)
         pane = app.query_one("#pane-body", Static)
@@ -256,9 +264,9 @@ async def test_tail_shows_calls_in_progress_end_in_the_table_and_the_pane():
         assert sim.world.fixed_now is not None
         sim.world.fixed_now += timedelta(minutes=10)
         await polled_twice(pilot, app)
-        row = app.store.find(*watched)
+        row = app.session.store.find(*watched)
         assert row is not None and row == table.current_row
-        now = app.store.call(row)
+        now = app.session.store.call(row)
         assert now.outcome is not Outcome.IN_PROGRESS and now.ended_at is not None
         shown = table.render_line(table.cursor + 1 - int(table.scroll_y)).text
         assert now.outcome.value in shown and "in_progress" not in shown
@@ -271,14 +279,16 @@ async def test_tail_shows_calls_in_progress_end_in_the_table_and_the_pane():
             sim.world.fixed_now += timedelta(minutes=1)
             await polled_twice(pilot, app)
             waiting = {
-                (c.account, c.id) for c in app.tail_pending if c.outcome is Outcome.IN_PROGRESS
+                (c.account, c.id)
+                for c in app.main.tailing.pending
+                if c.outcome is Outcome.IN_PROGRESS
             }
             if waiting:
                 break
         assert waiting, "no new call in progress in a quarter of an hour"
         sim.world.fixed_now += timedelta(minutes=5)
         await polled_twice(pilot, app)
-        pending = {(c.account, c.id): c for c in app.tail_pending}
+        pending = {(c.account, c.id): c for c in app.main.tailing.pending}
         assert any(pending[k].outcome is not Outcome.IN_PROGRESS for k in waiting)
 
 
@@ -317,7 +327,7 @@ async def test_related_calls_list_a_plivo_calls_relatives_and_enter_jumps_to_one
         await settle(pilot)
         assert not isinstance(app.screen, DetailScreen)
         row = table_of(app).current_row
-        assert row is not None and app.store.key(row) == (target.account, target.id)
+        assert row is not None and app.session.store.key(row) == (target.account, target.id)
 
 
 async def test_a_relative_on_an_account_not_shown_is_fetched_and_jumped_to():
@@ -340,8 +350,11 @@ async def test_a_relative_on_an_account_not_shown_is_fetched_and_jumped_to():
         await pilot.press("enter")
         await settle(pilot)
         row = table_of(app).current_row
-        assert row is not None and app.store.key(row) == (jambonz.call.account, jambonz.call.id)
-        assert "demo-jambonz" in app.accounts
+        assert row is not None and app.session.store.key(row) == (
+            jambonz.call.account,
+            jambonz.call.id,
+        )
+        assert "demo-jambonz" in app.main.accounts
 
 
 # --- marks, export, compare ------------------------------------------------------------------
@@ -353,7 +366,7 @@ async def mark_rows(pilot: Pilot[None], app: CallTUI, positions: list[int]) -> l
     for p in positions:
         table.cursor = p
         await pilot.press("space")
-        marked.append(app.store.calls[table.view[p]])
+        marked.append(app.session.store.calls[table.view[p]])
     return marked
 
 
@@ -456,6 +469,38 @@ async def test_bundle_of_the_call_under_the_cursor_holds_no_full_number(tmp_path
         assert DEMO_ACCOUNTS["demo-plivo"]["auth_token"] not in text
 
 
+async def test_bundle_from_the_table_and_from_the_detail_hold_the_same_related_calls(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    _, transport = demo_transport(seed=1, now=FIXED_NOW)
+    probe = Session(demo_settings(timezone="UTC"), transport=transport, now=FIXED_NOW)
+    call = await linked_call(probe)
+    await probe.aclose()
+    app = make_app(["demo-plivo"])  # the others are asked for calls around it
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        put_cursor(app, lambda c: c.id == call.id)
+        await pilot.press("B")
+        await settle(pilot)
+        (from_table,) = tmp_path.glob("calltui-plivo-*.json")
+        table_doc = json.loads(from_table.read_text())
+        from_table.rename(tmp_path / "from-table.json")
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DetailScreen)
+        await until(pilot, lambda: screen.related_done, "related calls found")
+        await pilot.press("B")
+        await settle(pilot)
+        (from_detail,) = tmp_path.glob("calltui-plivo-*.json")
+        detail_doc = json.loads(from_detail.read_text())
+    providers = {r["account"] for r in table_doc["related"]}
+    assert {"demo-jambonz", "demo-tmedia"} <= providers
+    assert table_doc["related"] == detail_doc["related"]
+    assert len(screen.relations) == len(table_doc["related"])
+
+
 async def test_curl_on_the_clipboard_has_placeholders_and_no_secret():
     app = make_app(["demo-plivo"])
     async with app.run_test(size=(120, 40)) as pilot:
@@ -504,15 +549,17 @@ async def test_pcap_is_saved_parsed_back_and_offered_to_a_viewer(tmp_path, monke
 
 async def test_failed_only_query_still_drives_the_tail_filter():
     sim = SimApp(seed=1, now=FIXED_NOW)
-    app = tail_app(sim, ["demo-jambonz"])
-    app.query_ = CallQuery(since=FIXED_NOW - timedelta(hours=1), outcomes=FAILED_OUTCOMES)
+    query = CallQuery(since=FIXED_NOW - timedelta(hours=1), outcomes=FAILED_OUTCOMES)
+    app = tail_app(sim, ["demo-jambonz"], query)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        top = app.store.key(table_of(app).view[0])
+        top = app.session.store.key(table_of(app).view[0])
         await pilot.press("t")
         assert sim.world.fixed_now is not None
         sim.world.fixed_now += timedelta(minutes=20)
-        await until(pilot, lambda: app.store.key(table_of(app).view[0]) != top, "a new call")
+        await until(
+            pilot, lambda: app.session.store.key(table_of(app).view[0]) != top, "a new call"
+        )
         assert all(c.outcome in FAILED_OUTCOMES for c in view_calls(app))
         await pilot.press("t")
 

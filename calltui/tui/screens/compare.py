@@ -10,7 +10,7 @@ and the normalized ones above them are what compare.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -20,7 +20,6 @@ from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.color import Color, ColorParseError
 from textual.containers import VerticalScroll
 from textual.screen import Screen
@@ -31,11 +30,13 @@ from calltui.analysis.verdict import verdict
 from calltui.model import Call, CallDetail
 from calltui.render import fmt_duration, fmt_time
 from calltui.text import inert
+from calltui.tui import keys
 from calltui.tui.widgets.footer import KeyFooter
 
 VALUE_MAX = 300
 """Cells shown of one value (a raw field can be a whole document)."""
 DIFFER = "≠"
+Fetch = Callable[[Call], Awaitable["CallDetail | None"]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,10 +154,7 @@ def table(
 
 
 class CompareScreen(Screen[None]):
-    BINDINGS = [
-        Binding("escape,q", "back", "Back", id="compare_back"),
-        Binding("o", "only_differences", "Only differences", id="compare_only_diff"),
-    ]
+    BINDINGS = keys.bindings("compare")
     DEFAULT_CSS = """
     CompareScreen #compare-head { height: auto; background: $panel; padding: 0 1; }
     CompareScreen VerticalScroll { padding: 0 1; }
@@ -168,16 +166,18 @@ class CompareScreen(Screen[None]):
         b: Call,
         zone: tzinfo | None,
         details: tuple[CallDetail | None, CallDetail | None] = (None, None),
+        fetch: Fetch | None = None,
     ) -> None:
-        """`details`: the drill-downs already at hand; the missing ones are fetched (the
-        verdict reads who hung up and the post-dial delay from them)."""
+        """`details`: the drill-downs already at hand; `fetch` gets the missing ones (the
+        verdict reads who hung up and the post-dial delay from them), or None when it fails."""
         super().__init__()
+        self.fetch = fetch
         self.a, self.b = a, b
         self.zone = zone
         self.details = details
         self.rows = rows(a, b, zone, details)
         self.only_differences = False
-        self.fetching = any(d is None for d in details)
+        self.fetching = fetch is not None and any(d is None for d in details)
 
     @property
     def differing(self) -> list[Row]:
@@ -197,13 +197,10 @@ class CompareScreen(Screen[None]):
 
     @work(exclusive=True, group="compare", exit_on_error=False)
     async def load(self) -> None:
-        from calltui.tui.app import CallTUI
-
-        app = self.app
-        assert isinstance(app, CallTUI)
         da, db = self.details
-        da = da or await app.get_detail(self.a)
-        db = db or await app.get_detail(self.b)
+        if self.fetch is not None:
+            da = da or await self.fetch(self.a)
+            db = db or await self.fetch(self.b)
         self.details = (da, db)
         self.rows = rows(self.a, self.b, self.zone, self.details)
         self.fetching = False

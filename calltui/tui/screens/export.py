@@ -7,42 +7,30 @@ overwritten), mode 0600 (call records hold phone numbers).
 
 OpenWithScreen: after a pcap is saved, which viewer found on PATH to open it in, or none.
 
-The handoff actions on one call (`c`, `B`, `p` on the table and in the detail screen):
-- copy_curl: handoff.curl_for as one plain line on the clipboard (credentials as $VARIABLES);
-- save_bundle: handoff.write_bundle, redacted JSON for a carrier ticket, in the working dir;
-- save_pcap: handoff.save_pcap (jambonz), then, when sngrep, Wireshark or tshark is on PATH,
-  asks whether to open it: a terminal viewer gets the terminal (App.suspend, calltui resumes
-  when it exits), Wireshark opens its own window beside calltui.
-Files go to the working directory, as F2's CSV does, and the toast says where.
+open_in: the viewer chosen there, run on the capture (calltui.tui.handover saves it).
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult, SuspendNotSupported
-from textual.binding import Binding
+from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from calltui import handoff
-from calltui.analysis.correlate import Relation
 from calltui.export import to_csv, to_json, to_ndjson
-from calltui.http import ProviderError
-from calltui.model import Call, CallDetail
+from calltui.model import Call
 from calltui.text import inert
+from calltui.tui import keys
 from calltui.tui.screens.dialog import Dialog
-
-if TYPE_CHECKING:
-    from calltui.tui.app import CallTUI
 
 FORMATS = ("csv", "json", "ndjson")
 SCOPES = ("view", "marked")
@@ -76,10 +64,7 @@ def write_calls(calls: Iterable[Call], fmt: str, path: Path) -> int:
 
 
 class ExportScreen(Dialog[ExportChoice | None]):
-    BINDINGS = [
-        Binding("escape", "dismiss(None)", "Cancel", id="export_cancel"),
-        Binding("ctrl+s", "save", "Save", id="export_save"),
-    ]
+    BINDINGS = keys.bindings("export")
     DEFAULT_CSS = """
     ExportScreen > Vertical { width: 64; }
     ExportScreen #choices { height: auto; }
@@ -174,7 +159,7 @@ class ExportScreen(Dialog[ExportChoice | None]):
 class OpenWithScreen(Dialog[str | None]):
     """A saved capture: open it in one of `viewers` (paths), or not."""
 
-    BINDINGS = [Binding("escape,n", "dismiss(None)", "Not now", id="open_with_cancel")]
+    BINDINGS = keys.bindings("open_with")
     DEFAULT_CSS = """
     OpenWithScreen > Vertical { width: 64; }
     OpenWithScreen #viewers { height: 1; margin-top: 1; }
@@ -207,72 +192,9 @@ class OpenWithScreen(Dialog[str | None]):
             self.dismiss(None)
 
 
-# --- handoff actions -------------------------------------------------------------------------
-
-
-def copy_curl(app: CallTUI, call: Call) -> str | None:
-    """The curl command behind `call`'s record on the clipboard, as plain text; the line."""
-    try:
-        line = handoff.curl_for(app.engine.provider(call.account), call)
-    except (NotImplementedError, KeyError, ValueError) as e:
-        app.notify(f"no curl for this call: {inert(e, 120)}", severity="warning")
-        return None
-    line = inert(line)  # one line, no control character: it is pasted into a shell
-    app.copy_to_clipboard(line)
-    app.notify(f"copied curl for {inert(call.id, 40)} (credentials as $VARIABLES)", timeout=3)
-    return line
-
-
-async def save_bundle(
-    app: CallTUI, call: Call, detail: CallDetail | None, related: Iterable[Relation]
-) -> Path | None:
-    """The redacted bundle of `call` (its drill-down fetched if not given) in the working dir."""
-    if detail is None:
-        detail = await app.get_detail(call)
-        if detail is None:
-            return None  # get_detail said why
-    rel = list(related)
-    try:
-        path = await asyncio.to_thread(
-            handoff.write_bundle,
-            detail,
-            Path.cwd(),
-            settings=app.settings,
-            related=rel,
-            now=app.now(),
-        )
-    except OSError as e:
-        app.notify(f"bundle not saved: {inert(e.strerror or e, 120)}", severity="error")
-        return None
-    app.notify(f"redacted bundle saved to {inert(path, 200)}", timeout=5)
-    return path
-
-
-async def save_pcap(app: CallTUI, call: Call) -> Path | None:
-    """`call`'s SIP capture saved in the working dir; then offers to open it. Runs in a worker
-    (it waits for the user's answer)."""
-    try:
-        path = await handoff.save_pcap(app.engine.provider(call.account), call, Path.cwd())
-    except handoff.HandoffError as e:
-        app.notify(inert(e, 200), severity="warning")
-        return None
-    except ProviderError as e:
-        app.notify(inert(e, 300), title="pcap not saved", severity="error")
-        return None
-    except OSError as e:
-        app.notify(f"pcap not saved: {inert(e.strerror or e, 120)}", severity="error")
-        return None
-    viewers = handoff.pcap_viewers()
-    if not viewers:
-        app.notify(f"pcap saved to {inert(path, 200)} (no sngrep or Wireshark on PATH)")
-        return path
-    viewer = await app.push_screen_wait(OpenWithScreen(path, viewers))
-    if viewer is not None:
-        open_in(app, viewer, path)
-    return path
-
-
-def open_in(app: CallTUI, viewer: str, path: Path) -> None:
+def open_in(app: App[Any], viewer: str, path: Path) -> None:
+    """A saved capture opened in `viewer`: a terminal viewer gets the terminal (calltui
+    resumes when it exits), Wireshark opens its own window beside calltui."""
     cmd = handoff.viewer_command(viewer, path)
     name = Path(viewer).name
     if name.startswith("wireshark"):

@@ -1,29 +1,39 @@
-"""The filter form (F7, `/`): since/until with presets, numbers, direction, outcome, failed only,
-durations, text. Bad input names the field and keeps the form open."""
+"""The filter form (F7, `/`), made from calltui.filters.FILTER_FIELDS: presets for since, a box,
+choice or checkbox per filter (the checkboxes last). Bad input names the field and keeps the
+form open."""
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from collections.abc import Iterator
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from calltui.filters import FilterError, build_query
-from calltui.model import FAILED_OUTCOMES, CallQuery, Outcome
+from calltui import filters as spec
+from calltui.filters import FilterError, FilterField, Kind, build_query
+from calltui.model import CallQuery
+from calltui.tui import keys
 from calltui.tui.screens.dialog import Dialog
 
 PRESETS = ("15m", "1h", "4h", "24h", "7d")
+EMPTY_SINCE = timedelta(hours=1)
+"""What an empty since means: the last hour, as the TUI opens on."""
+
+
+def form_fields() -> list[FilterField]:
+    """The fields in the form's grid: checkboxes last, the others in spec order."""
+    shown = [f for f in spec.FILTER_FIELDS if f.label is not None]
+    return sorted(shown, key=lambda f: f.kind is Kind.SWITCH)  # stable
 
 
 class FilterScreen(Dialog[CallQuery | None]):
-    BINDINGS = [
-        Binding("escape", "dismiss(None)", "Cancel", id="filters_cancel"),
-        Binding("ctrl+s", "apply", "Apply", id="filters_apply"),
-    ]
+    BINDINGS = keys.bindings("filters")
     DEFAULT_CSS = """
     FilterScreen > Vertical { width: 76; }
     FilterScreen Grid { grid-size: 4; grid-columns: 10 1fr 10 1fr; grid-rows: 1;
@@ -41,53 +51,42 @@ class FilterScreen(Dialog[CallQuery | None]):
         self.zone = zone
         self.focus_id = focus
 
-    def _fmt(self, t: datetime | None) -> str:
-        return "" if t is None else t.astimezone(self.zone).isoformat(timespec="seconds")
+    def _fmt(self, value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return value.astimezone(self.zone).isoformat(timespec="seconds")
+        return str(value)
+
+    def _field(self, f: FilterField) -> Iterator[Widget]:
+        """The form's two cells for `f`: its label and its box, or nothing and its checkbox."""
+        value = f.shown(self.query_)
+        label = f.label or ""
+        if f.kind is Kind.SWITCH:
+            yield Label("")
+            yield Checkbox(label, bool(value), id=f.name, compact=True)
+            return
+        yield Label(label)
+        if f.kind is Kind.TEXT:
+            yield Input(self._fmt(value), id=f.name, placeholder=f.placeholder, compact=True)
+        else:
+            yield Select(
+                [(c, c) for c in f.choices],
+                value=value or Select.NULL,
+                id=f.name,
+                prompt="any",
+                compact=True,
+            )
 
     def compose(self) -> ComposeResult:
-        q = self.query_
-        failed = q.outcomes == FAILED_OUTCOMES
-        single = next(iter(q.outcomes)).value if len(q.outcomes) == 1 else None
         with Vertical():
             yield Static("Filters  (Enter or ctrl+s applies, Esc cancels)")
             with Horizontal(id="presets"):
                 for p in PRESETS:
                     yield Button(p, id=f"preset-{p}", compact=True)
             with Grid():
-                yield Label("since")
-                yield Input(
-                    self._fmt(q.since), id="since", placeholder="15m, 4h, 2d or ISO", compact=True
-                )
-                yield Label("until")
-                yield Input(self._fmt(q.until), id="until", placeholder="now", compact=True)
-                yield Label("from")
-                yield Input(q.from_ or "", id="from", placeholder="number prefix", compact=True)
-                yield Label("to")
-                yield Input(q.to or "", id="to", placeholder="number prefix", compact=True)
-                yield Label("direction")
-                yield Select(
-                    [("inbound", "inbound"), ("outbound", "outbound")],
-                    value=q.direction or Select.NULL,
-                    id="direction",
-                    prompt="any",
-                    compact=True,
-                )
-                yield Label("outcome")
-                yield Select(
-                    [(o.value, o.value) for o in Outcome],
-                    value=single or Select.NULL,
-                    id="outcome",
-                    prompt="any",
-                    compact=True,
-                )
-                yield Label("min dur")
-                yield Input(_s(q.min_duration), id="min", placeholder="seconds", compact=True)
-                yield Label("max dur")
-                yield Input(_s(q.max_duration), id="max", placeholder="seconds", compact=True)
-                yield Label("text")
-                yield Input(q.text or "", id="text", placeholder="id or number", compact=True)
-                yield Label("")
-                yield Checkbox("failed only", failed, id="failed", compact=True)
+                for f in form_fields():
+                    yield from self._field(f)
             yield Static(id="error")
             with Horizontal(id="buttons"):
                 yield Button("Apply", variant="primary", id="apply", compact=True)
@@ -111,46 +110,37 @@ class FilterScreen(Dialog[CallQuery | None]):
     def _submitted(self) -> None:
         self.action_apply()
 
-    def action_apply(self) -> None:
-        def val(i: str) -> str:
-            return self.query_one(f"#{i}", Input).value.strip()
+    def values(self) -> dict[str, Any]:
+        """The form's raw values by filter name, as build_query reads them."""
+        out: dict[str, Any] = {}
+        for f in form_fields():
+            if f.kind is Kind.TEXT:
+                out[f.name] = self.query_one(f"#{f.name}", Input).value.strip()
+            elif f.kind is Kind.SWITCH:
+                out[f.name] = self.query_one(f"#{f.name}", Checkbox).value
+            else:
+                picked = self.query_one(f"#{f.name}", Select).value
+                choice = picked if isinstance(picked, str) else None
+                if f.kind is Kind.CHOICES:  # the form picks one of them at most
+                    out[f.name] = [] if choice is None else [choice]
+                else:
+                    out[f.name] = choice
+        return out
 
-        direction = self.query_one("#direction", Select).value
-        outcome = self.query_one("#outcome", Select).value
+    def action_apply(self) -> None:
         try:
-            query = build_query(
-                since=val("since") or "1h",
-                until=val("until") or None,
-                from_=val("from"),
-                to=val("to"),
-                direction=direction if isinstance(direction, str) else None,
-                outcomes=[outcome] if isinstance(outcome, str) else [],
-                failed=self.query_one("#failed", Checkbox).value,
-                min_duration=val("min"),
-                max_duration=val("max"),
-                text=val("text"),
-                now=self.now,
-            )
+            query = build_query(self.values(), default_since=EMPTY_SINCE, now=self.now)
         except FilterError as e:
-            message = f"{e.field}: {e}".split(": ", 1)[1]
-            self.query_one("#error", Static).update(Text(message))
-            field = {"min_duration": "min", "max_duration": "max", "failed": "failed"}.get(
-                e.field, e.field
-            )
-            if self.query(f"#{field}"):
-                self.query_one(f"#{field}").focus()
+            self.query_one("#error", Static).update(Text(str(e)))
+            self.query_one(f"#{e.field}").focus()
             return
         self.dismiss(query)
-
-
-def _s(v: int | None) -> str:
-    return "" if v is None else str(v)
 
 
 class PromptScreen(Dialog[str | None]):
     """One line of input (go to a call id)."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="prompt_cancel")]
+    BINDINGS = keys.bindings("prompt")
     DEFAULT_CSS = """
     PromptScreen > Vertical { width: 60; }
     """

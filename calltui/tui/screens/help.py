@@ -1,55 +1,33 @@
-"""Every binding, by context, with its id (for [keys] in the config) and its keys. Cells are
-Text, never markup strings: a key named `[` or a description with brackets shows as written."""
+"""Every binding, by context, with its id (for [keys] in the config) and its keys as the live
+keymap has them (calltui.tui.keys). Cells are Text, never markup strings: a key named `[` or a
+description with brackets shows as written."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from calltui.text import inert
+from calltui.tui import keys
 from calltui.tui.screens.dialog import Dialog
 
 
-def binding_table() -> Table:
-    from calltui.tui.app import MAIN_ONLY, CallTUI
-    from calltui.tui.screens.compare import CompareScreen
-    from calltui.tui.screens.detail import DetailScreen
-    from calltui.tui.screens.export import ExportScreen
-    from calltui.tui.widgets.call_table import CallTable
-
+def binding_table(keymap: Mapping[str, str]) -> Table:
     t = Table(box=None, expand=True, show_edge=False, pad_edge=False)
     t.add_column(Text("context"), style="dim")
     t.add_column(Text("keys"), style="bold")
     t.add_column(Text("action"))
     t.add_column(Text("id ([keys] in config)"), style="dim")
-
-    def where(context: str, b: Binding) -> str:
-        if context == "everywhere" and b.action in MAIN_ONLY:
-            return "main screen"
-        return context
-
-    rows = [
-        (where(context, b), b.key.replace(",", "  "), b.description, b.id or "")
-        for context, bindings in (
-            ("everywhere", CallTUI.BINDINGS),
-            ("call table", CallTable.BINDINGS),
-            ("call detail", DetailScreen.BINDINGS),
-            ("compare", CompareScreen.BINDINGS),
-            ("export", ExportScreen.BINDINGS),
-        )
-        for b in bindings
-        if isinstance(b, Binding)
-    ]
-    order = ["everywhere", "main screen", "call table", "call detail", "compare", "export"]
-    rows.sort(key=lambda row: order.index(row[0]))
+    rows = list(keys.rows(keymap))
     rows.append(
         (
             "command palette",
-            ":  ctrl+p",
+            "  ".join(keys.typed(k) for k in keys.keys_of(keys.find("palette"), keymap).split(",")),
             "accounts, go to call, tail, KPIs, export, bundle, pcap, marks, theme",
             "",
         )
@@ -60,12 +38,16 @@ def binding_table() -> Table:
 
 
 class HelpScreen(Dialog[None]):
-    BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help_close")]
+    BINDINGS = keys.bindings("help")
     DEFAULT_CSS = """
     HelpScreen > VerticalScroll { width: 90%; max-width: 110; height: 90%; }
     """
 
+    def __init__(self, keymap: Mapping[str, str]) -> None:
+        super().__init__()
+        self.keymap = keymap
+
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(Text("calltui keys", "bold"))
-            yield Static(binding_table())
+            yield Static(binding_table(self.keymap))

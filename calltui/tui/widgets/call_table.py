@@ -26,7 +26,6 @@ from datetime import tzinfo
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.binding import Binding
 from textual.color import Color, ColorParseError
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -34,22 +33,17 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from calltui.columns import COLUMNS as SPEC
+from calltui.columns import TUI_TABLE
 from calltui.model import Call, Outcome
-from calltui.render import fmt_duration, fmt_time
 from calltui.store import EVICTED, GONE, HELD, Brief, CallStore, NotHeld, Refetch, Sort
 from calltui.text import fit
+from calltui.tui import keys
 
-# The last column takes what the terminal has left (at least CAUSE_MIN cells).
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("started", "TIME", 14),
-    ("account", "ACCOUNT", 12),
-    ("from", "FROM", 13),
-    ("to", "TO", 13),
-    ("direction", "DIR", 3),
-    ("duration", "DUR", 6),
-    ("outcome", "OUTCOME", 11),
-    ("mos", "MOS", 3),
-    ("code", "SIP/CAUSE", 0),
+# The TUI's columns (calltui.columns.TUI_TABLE) as (key, title, width); the last one takes what
+# the terminal has left (at least CAUSE_MIN cells).
+COLUMNS: tuple[tuple[str, str, int], ...] = tuple(
+    (c.key, c.tui.title, c.tui.width) for c in TUI_TABLE
 )
 CAUSE_MIN = 8
 # Dropped in this order while the terminal is too narrow for every column.
@@ -72,18 +66,7 @@ MARK = "●"
 class CallTable(ScrollView, can_focus=True):
     """Rows of the current view; the cursor is an index into the view."""
 
-    BINDINGS = [
-        Binding("down,j", "cursor(1)", "Down", show=False, id="cursor_down"),
-        Binding("up,k", "cursor(-1)", "Up", show=False, id="cursor_up"),
-        Binding("pagedown,ctrl+f", "page(1)", "Page down", show=False, id="page_down"),
-        Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False, id="page_up"),
-        Binding("home,g", "home", "Top", show=False, id="top"),
-        Binding("end,G", "end", "Bottom", show=False, id="bottom"),
-        Binding("s", "sort_next", "Sort", id="sort"),
-        Binding("S", "sort_reverse", "Reverse", show=False, id="sort_reverse"),
-        Binding("enter", "open", "Open", id="open"),
-        Binding("space", "mark", "Mark", id="mark"),
-    ]
+    BINDINGS = keys.bindings("table")
     COMPONENT_CLASSES = {
         "call-table--header",
         "call-table--cursor",
@@ -378,35 +361,24 @@ class CallTable(ScrollView, can_focus=True):
         if fresh and not selected:
             base = base + self._component_style("call-table--fresh")
         outcome_style = base + self._outcome_style(b.outcome)
-        if held:
-            code = ""
-            if b.sip_code is not None:
-                code = str(b.sip_code) + (" " + b.cause if b.cause else "")
-            elif b.cause or b.cause_code is not None:
-                code = b.cause or str(b.cause_code)
-            from_, to = b.from_ or "-", b.to or "-"
-        else:
-            # Only the skeleton is held: times, durations, codes; no phone numbers, no cause.
-            code = "gone from the provider" if b.state == GONE else "fetching again…"
-            from_ = to = "gone" if b.state == GONE else "…"
-        values = {
-            "started": fmt_time(b.started_at, self.zone, short=True),
-            "account": b.account,
-            "from": from_,
-            "to": to,
-            "direction": {"inbound": "in", "outbound": "out"}.get(b.direction or "", "-"),
-            "duration": fmt_duration(b.duration_s),
-            "outcome": b.outcome.value,
-            "mos": "-" if b.mos is None else f"{b.mos:.1f}",
-            "code": code or "-",
-        }
+        # A placeholder's cells that its skeleton lacks say so; the last column, the widest,
+        # says why.
+        lost, why = (
+            ("gone", "gone from the provider") if b.state == GONE else ("…", "fetching again…")
+        )
+        last = self.columns[-1][0]
         # Four segments: the mark, the cells before the outcome, the outcome (its own colour),
         # the rest.
         mark_style = base + self._component_style("call-table--mark")
         segments = [Segment(MARK if marked else " ", mark_style if marked else base)]
         parts = [""]
         for key, _, w in self.columns:
-            cell = fit(values[key], w)
+            column = SPEC[key]
+            if held or column.skeleton:
+                text = column.text(b, self.zone, True)
+            else:
+                text = why if key == last else lost
+            cell = fit(text, w)
             if key == "outcome":
                 segments.append(Segment("".join(parts), base))
                 segments.append(Segment(cell, outcome_style))

@@ -1,4 +1,5 @@
-"""jambonz CDR `termination_reason` values: what each means and who ended the call.
+"""jambonz CDR `termination_reason` values: what each means and who ended the call; and the
+hints (calltui.hints) that read them, the trace's `callTerminationBy` and `sip_parent_callid`.
 
 Source: the code that writes the CDRs, as research/providers-jambonz-tmedia.md §1.2 records it:
 - `jambonz/sbc-inbound` `lib/middleware.js:61-69` (a failed inbound call: `failed`; the
@@ -14,6 +15,11 @@ The text is a free string in Influx: anything else is shown as the server wrote 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from calltui.hints import PARENT, Hints
+from calltui.model import Call, CallDetail, Event
+
+NAME = "jambonz"
 
 SOURCE = (
     "jambonz sbc-inbound lib/middleware.js and lib/call-session.js (research/providers-jambonz-"
@@ -61,3 +67,36 @@ def lookup(text: str | None) -> Reason | None:
     if not text:
         return None
     return REASONS.get(" ".join(text.lower().split()))
+
+
+class JambonzHints(Hints):
+    def hangup_party(
+        self, call: Call, detail: CallDetail | None, events: list[Event]
+    ) -> str | None:
+        """The termination reason where it says, else the trace's `callTerminationBy`."""
+        known = lookup(call.cause)
+        if known is not None and known.hangup_by is not None:
+            return known.hangup_by
+        for span in (detail.spans or []) if detail is not None else []:
+            by = span.attributes.get("callTerminationBy")
+            if isinstance(by, str):
+                b = by.lower()
+                if "caller" in b:
+                    return "caller"
+                if "callee" in b or "called" in b:
+                    return "callee"
+        return None
+
+    def reason(self, call: Call, detail: CallDetail | None) -> str | None:
+        known = lookup(call.cause)
+        return f"{known.text} ({known.meaning})" if known else call.cause
+
+    def relations(self, call: Call, cand: Call) -> list[tuple[float, str]]:
+        """`sip_parent_callid` (the record's parent_id) is the Call-ID of the call this one was
+        spawned from (sbc-outbound writes the X-CID header there): any record's SIP Call-ID,
+        whichever provider recorded it."""
+        if call.provider == NAME and call.parent_id and call.parent_id == cand.sip_call_id:
+            return [(PARENT, "its parent call (sip_parent_callid is that Call-ID)")]
+        if cand.provider == NAME and cand.parent_id and cand.parent_id == call.sip_call_id:
+            return [(PARENT, "a call it spawned (sip_parent_callid is this Call-ID)")]
+        return []

@@ -1,0 +1,218 @@
+"""The columns of a call listing, each defined once: its key, how each table titles and sizes it,
+how its cell text is made (from a Call, or from the store's Brief of a row: the TUI draws from
+that, never decoding a raw record) and how the store sorts by it.
+
+Which columns a surface shows, and in what order, is declared here too: CLI_TABLE (`calls
+--format table`, calltui.render), TUI_TABLE (the TUI's call table) and CSV_FIELDS (`--format
+csv`, calltui.export: the record's own fields, whose values Call.to_dict defines). Every column
+is left-aligned: a cell is its text cut or padded to the width (calltui.text.fit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Protocol
+
+from calltui.model import RECORD_KEYS, Outcome
+
+
+class Row(Protocol):
+    """What a cell is made from: a Call, or the store's Brief of a row."""
+
+    @property
+    def started_at(self) -> datetime | None: ...
+    @property
+    def account(self) -> str: ...
+    @property
+    def id(self) -> str | None: ...
+    @property
+    def from_(self) -> str | None: ...
+    @property
+    def to(self) -> str | None: ...
+    @property
+    def direction(self) -> str | None: ...
+    @property
+    def duration_s(self) -> int | None: ...
+    @property
+    def outcome(self) -> Outcome: ...
+    @property
+    def sip_code(self) -> int | None: ...
+    @property
+    def cause(self) -> str | None: ...
+    @property
+    def cause_code(self) -> int | None: ...
+    @property
+    def mos(self) -> float | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """How one table shows a column."""
+
+    title: str
+    width: int
+    """In terminal cells; 0: what the terminal has left (the TUI's last column)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    """How the store orders rows by a column: by the first of `fields` (Call attributes) that is
+    not None, a row where all are None as if it held `missing`. Names (accounts, directions,
+    outcomes) sort by their text."""
+
+    fields: tuple[str, ...]
+    missing: str | float
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    """Its name: the sort key (calltui.store.Sort) and the TUI's sort cycle."""
+    text: Callable[[Row, tzinfo | None, bool], str]
+    """The cell's text from a row, times shown in a zone; True: the TUI's narrower form."""
+    cli: Look
+    tui: Look
+    sort: SortKey | None
+    """None: the listing cannot be sorted by it."""
+    skeleton: bool = True
+    """Whether what the cell shows survives in an evicted row's skeleton (calltui.store): a
+    placeholder row shows the others as missing."""
+
+
+def fmt_time(
+    t: datetime | None, zone: tzinfo | None, with_date: bool = True, short: bool = False
+) -> str:
+    if t is None:
+        return "-"
+    try:
+        local = t.astimezone(zone)
+    except OverflowError:  # a provider's year 9999 (or 1) pushed past the calendar: keep UTC
+        local = t
+    if short:
+        return local.strftime("%m-%d %H:%M:%S")
+    return local.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
+
+
+def fmt_duration(s: int | None) -> str:
+    if s is None:
+        return "-"
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def _code(r: Row) -> str:
+    """The SIP code with the provider's reason, else the reason or its code."""
+    if r.sip_code is not None:
+        return str(r.sip_code) + (f" {r.cause}" if r.cause else "")
+    return r.cause or ("" if r.cause_code is None else str(r.cause_code))
+
+
+_DIRECTION = {"inbound": "in", "outbound": "out"}
+
+COLUMNS: dict[str, Column] = {
+    c.key: c
+    for c in (
+        Column(
+            "started",
+            lambda r, zone, narrow: fmt_time(r.started_at, zone, short=narrow),
+            Look("STARTED", 19),
+            Look("TIME", 14),
+            SortKey(("started_at",), float("-inf")),
+        ),
+        Column(
+            "account",
+            lambda r, _zone, _narrow: r.account,
+            Look("ACCOUNT", 14),
+            Look("ACCOUNT", 12),
+            SortKey(("account",), ""),
+        ),
+        Column(
+            "from",
+            lambda r, _zone, _narrow: r.from_ or "-",
+            Look("FROM", 16),
+            Look("FROM", 13),
+            SortKey(("from_",), ""),
+            skeleton=False,
+        ),
+        Column(
+            "to",
+            lambda r, _zone, _narrow: r.to or "-",
+            Look("TO", 16),
+            Look("TO", 13),
+            SortKey(("to",), ""),
+            skeleton=False,
+        ),
+        Column(
+            "direction",
+            lambda r, _zone, _narrow: _DIRECTION.get(r.direction or "", "-"),
+            Look("DIR", 3),
+            Look("DIR", 3),
+            SortKey(("direction",), ""),
+        ),
+        Column(
+            "duration",
+            lambda r, _zone, _narrow: fmt_duration(r.duration_s),
+            Look("DUR", 7),
+            Look("DUR", 6),
+            SortKey(("duration_s",), -1),
+        ),
+        Column(
+            "outcome",
+            lambda r, _zone, _narrow: r.outcome.value,
+            Look("OUTCOME", 11),
+            Look("OUTCOME", 11),
+            SortKey(("outcome",), ""),
+        ),
+        Column(
+            "code",
+            lambda r, _zone, _narrow: _code(r) or "-",
+            Look("SIP/CAUSE", 24),
+            Look("SIP/CAUSE", 0),
+            SortKey(("sip_code", "cause_code"), 0),
+            skeleton=False,  # the reason's text is dropped with the page
+        ),
+        Column(
+            "mos",
+            lambda r, _zone, _narrow: "-" if r.mos is None else f"{r.mos:.1f}",
+            Look("MOS", 4),
+            Look("MOS", 3),
+            SortKey(("mos",), -1.0),
+        ),
+        Column(
+            "id",
+            lambda r, _zone, _narrow: r.id or "",
+            Look("ID", 36),
+            Look("ID", 36),
+            None,
+        ),
+    )
+}
+
+STARTED = "started"
+"""The column views are kept in (newest first): the default sort."""
+
+
+def sort_key(key: str) -> SortKey:
+    """The SortKey of the column `key`; ValueError for a column that does not sort."""
+    column = COLUMNS.get(key)
+    if column is None or column.sort is None:
+        raise ValueError(f"unknown sort key {key!r}")
+    return column.sort
+
+
+def _pick(*keys: str) -> tuple[Column, ...]:
+    return tuple(COLUMNS[k] for k in keys)
+
+
+CLI_TABLE = _pick(
+    "started", "account", "from", "to", "direction", "duration", "outcome", "code", "mos", "id"
+)
+TUI_TABLE = _pick(
+    "started", "account", "from", "to", "direction", "duration", "outcome", "mos", "code"
+)
+"""Its last column takes the width the others leave."""
+CSV_FIELDS = tuple(k for k in RECORD_KEYS if k != "raw")
+"""`--format csv`: every field of the record (design 1.3) in its order, but the raw record."""

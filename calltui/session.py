@@ -1,0 +1,182 @@
+"""One user's session with the accounts: what the TUI's screens share, headless.
+
+A Session holds the settings, the engine (one adapter per account), the store of listed calls,
+the clock, the display zone, and every call's drill-down once loaded (or why it failed). Its
+`related(call)` is the one way calls related to a call are found, so everything that shows or
+hands over related calls (the detail's Related tab, the redacted bundle from the table or from
+the detail) shows the same set:
+- the held calls near the call, or sharing one of its ids (`loaded_candidates`: a scan of the
+  store's columns, run in a thread),
+- the legs its drill-down gives,
+- and, for accounts the table does not list, their calls around the call's start
+  (calltui.tail.around), asked for once per call and remembered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone, tzinfo
+
+import httpx
+
+from calltui.analysis.correlate import Relation, related
+from calltui.config import Settings
+from calltui.engine import Engine
+from calltui.http import ProviderError, RetryPolicy
+from calltui.model import Call, CallDetail, CallQuery
+from calltui.render import display_zone
+from calltui.store import CallStore
+from calltui.tail import around
+
+Key = tuple[str, str]
+"""A call's (account, id)."""
+
+NEAR_S = 600.0
+"""Loaded calls that started this close to the call are correlation candidates (besides any
+that share one of its ids, whenever they started)."""
+AROUND_S = 30.0
+"""The window asked of accounts the table does not show."""
+
+
+@dataclass(slots=True)
+class Related:
+    """The calls related to one call, and the accounts that could not be asked."""
+
+    relations: list[Relation]
+    errors: dict[str, ProviderError] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+    """The accounts outside the listing that were asked for calls around this one."""
+
+
+def loaded_candidates(store: CallStore, call: Call, near_s: float = NEAR_S) -> list[Call]:
+    """The held calls of `store` that may relate to `call`: started within `near_s` of it, or
+    sharing one of its ids. Reads the columns as they are on entry (safe in a thread while the
+    UI thread adds rows: a row that goes away meanwhile is skipped)."""
+    started = store.started
+    n = len(store.state)  # a row's state is added last: every column has this many rows
+    rows: set[int] = set()
+    if call.started_at is not None:
+        t = call.started_at.timestamp()
+        rows = {r for r in range(n) if t - near_s <= started[r] <= t + near_s}
+    mine = {v for v in (call.id, call.sip_call_id) if v}
+    links = {v for v in (call.sip_call_id, call.parent_id) if v}
+    # The id columns as plain lists (copied a block at a time): a scan of a million rows.
+    for column, wanted in (
+        (store.parent_id, mine),
+        (store.sip_call_id, links),
+        (store.ids, links),
+    ):
+        if wanted:
+            rows.update(r for r, v in enumerate(column.values(n)) if v in wanted)
+    out = []
+    for r in sorted(rows):
+        try:
+            out.append(store.call(r))
+        except LookupError:  # evicted (NotHeld), or the store was refilled meanwhile
+            continue
+    return out
+
+
+class Session:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        now: datetime | Callable[[], datetime] | None = None,
+    ) -> None:
+        """`now`: a fixed clock, or a function of one (tests move it with the simulator's);
+        the wall clock by default."""
+        self.settings = settings
+        self.engine = Engine(settings, transport=transport, retry=retry)
+        self.store = CallStore(settings.limits.max_records)
+        self.zone: tzinfo | None = display_zone(settings.display.timezone)
+        self._clock: Callable[[], datetime] | None = (
+            now if callable(now) else None if now is None else (lambda: now)
+        )
+        self.details: dict[Key, CallDetail] = {}
+        self.detail_errors: dict[Key, ProviderError] = {}
+        """Why the last drill-down of a call failed (shown where the call is shown)."""
+        self._around: dict[Key, tuple[list[Call], dict[str, ProviderError]]] = {}
+        """The calls of the unlisted accounts around a call, once they all answered."""
+
+    @property
+    def account_names(self) -> list[str]:
+        return self.engine.account_names
+
+    def now(self) -> datetime:
+        return self._clock() if self._clock is not None else datetime.now(timezone.utc)
+
+    async def aclose(self) -> None:
+        await self.engine.aclose()
+
+    # --- drill-down -------------------------------------------------------------------------
+    def cached(self, call: Call) -> CallDetail | None:
+        return self.details.get((call.account, call.id))
+
+    async def detail(self, call: Call) -> CallDetail:
+        """The call's drill-down (fetched once); raises ProviderError, remembered as the call's
+        detail error until a drill-down succeeds."""
+        key = (call.account, call.id)
+        if key in self.details:
+            return self.details[key]
+        try:
+            detail = await self.engine.detail(call.account, call.id)
+        except ProviderError as e:
+            self.detail_errors[key] = e
+            raise
+        self.detail_errors.pop(key, None)
+        self.details[key] = detail
+        return detail
+
+    def detail_error(self, call: Call) -> ProviderError | None:
+        return self.detail_errors.get((call.account, call.id))
+
+    def forget(self, calls: Iterable[Call] | None = None) -> None:
+        """Drill-downs and related calls dropped: of `calls` (they changed), or of all."""
+        if calls is None:
+            self.details.clear()
+            self._around.clear()
+            return
+        for c in calls:
+            self.details.pop((c.account, c.id), None)
+            self._around.pop((c.account, c.id), None)
+
+    # --- related calls ----------------------------------------------------------------------
+    async def related(
+        self,
+        call: Call,
+        listed: Iterable[str] | None = None,
+        on_asking: Callable[[list[str]], None] | None = None,
+    ) -> Related:
+        """The calls related to `call`: among the loaded calls, its drill-down's legs (when
+        loaded) and, for the configured accounts not in `listed` (the accounts the listing
+        shows; None: all of them), their calls around its start. `on_asking` is told which
+        accounts are being asked before they answer."""
+        candidates = await asyncio.to_thread(loaded_candidates, self.store, call)
+        detail = self.cached(call)
+        if detail is not None:
+            candidates += detail.legs
+        shown = set(self.account_names if listed is None else listed)
+        others = [a for a in self.account_names if a not in shown]
+        errors: dict[str, ProviderError] = {}
+        if others and call.started_at is not None:
+            key = (call.account, call.id)
+            found = self._around.get(key)
+            if found is None:
+                if on_asking is not None:
+                    on_asking(others)
+                window = timedelta(seconds=AROUND_S)
+                span = CallQuery(since=call.started_at - window, until=call.started_at + window)
+                found = await around(self.engine.provider, others, span)
+                if not found[1]:  # an account that failed is asked again next time
+                    self._around[key] = found
+            more, errors = found
+            candidates = candidates + more
+        else:
+            others = []
+        relations = await asyncio.to_thread(related, call, candidates)
+        return Related(relations, dict(errors), others)

@@ -1,0 +1,582 @@
+"""The main screen: accounts (left), the filter bar, the call table, the detail pane (or the
+KPI panel, `i`), the status line.
+
+The listing is a Feed (calltui.feed): this screen tells it how many rows the table wants and
+shows what it reports. Views of up to SYNC_ROWS rows are rebuilt on the UI thread (ms); bigger
+ones in a thread worker while the table says "sorting…", so the UI never waits on a sort.
+
+Triage: the verdict tops the detail pane; KPIs of the view are computed in a thread as it
+changes; the live tail (`t`, calltui.tui.tailing) puts new calls on top; Space marks calls for
+export (`x`) and compare (`d`); `c`, `B`, `p` hand the call over (calltui.tui.handover). Enter on
+a related call in the detail screen comes back here to that call, fetching a window that holds
+it when it is not listed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from array import array
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import OptionList, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from calltui.engine import Recovery, StreamState
+from calltui.feed import Feed, FeedEvents
+from calltui.http import ProviderError
+from calltui.model import FAILED_OUTCOMES, Call, CallQuery
+from calltui.session import Key, Session
+from calltui.store import GONE, Cancelled, NotHeld, Refetch, Sort
+from calltui.tail import TailPolicy
+from calltui.text import inert
+from calltui.tui import keys, views
+from calltui.tui.exporting import Exporting
+from calltui.tui.handover import Handover
+from calltui.tui.tailing import Tailing
+from calltui.tui.widgets.call_table import CallTable
+from calltui.tui.widgets.filterbar import FilterBar
+from calltui.tui.widgets.footer import KeyFooter
+from calltui.tui.widgets.sidebar import ALL, Sidebar
+from calltui.tui.widgets.status import StatusLine, table_status
+
+if TYPE_CHECKING:
+    from calltui.tui.widgets.kpi_panel import KpiJob, KpiPanel
+
+SYNC_ROWS = 20_000
+"""Views of up to this many rows are rebuilt on the UI thread (ms); bigger ones in a thread."""
+
+
+class _Events(FeedEvents):
+    """The Feed's reports, handed to the screen."""
+
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+
+    def rows_added(self, rows: range, keep_row: int | None) -> None:
+        self.screen.rows_added(rows, keep_row)
+
+    def rows_merged(self, rows: range) -> None:
+        self.screen.rebuild_view()  # among the rows shown; the cursor stays on its call
+        self.screen.update_status()
+
+    def account_changed(self, state: StreamState) -> None:
+        self.screen.account_changed(state)
+
+    def changed(self) -> None:
+        self.screen.progress_changed()
+
+    def notice(self, message: str, severity: str) -> None:
+        self.screen.notify(
+            message, severity="warning" if severity == "warning" else "information", timeout=4
+        )
+
+
+class MainScreen(Screen[None]):
+    # The app's own keys first, as the footer has always shown them (a screen's keys would
+    # come before the app's); they run on the app.
+    BINDINGS = [*keys.bindings("app", "app."), *keys.bindings("main")]
+    PALETTE = "main"
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        query: CallQuery | None = None,
+        accounts: list[str] | None = None,
+        recovery: Recovery | None = None,
+        tail: TailPolicy | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.store = session.store
+        self.zone = session.zone
+        self.query_ = query or CallQuery(since=session.now() - timedelta(hours=1))
+        self.selected: list[str] = list(accounts or [])
+        self.feed = Feed(session, _Events(self), recovery=recovery, spawn=self._spawn)
+        self.handover = Handover(session, lambda: self.accounts)
+        self.tailing = Tailing(self, tail or TailPolicy())
+        self.exporting = Exporting(self)
+        self.kpi_shown = False
+        self._view_pending = False
+        """A view rebuild runs in a thread: rows arriving meanwhile wait for its result."""
+        self._keep_view: Key | None = None
+        """The call the cursor goes to when the view being built in a thread is ready."""
+        self._failed_shown: frozenset[str] = frozenset()
+
+    def _spawn(self, coro: Any, name: str) -> Worker[None]:
+        # Group "fetch": Esc (stop) and a new listing reach the Feed's tasks through it.
+        return self.run_worker(coro, name=name, group="fetch", exit_on_error=False)
+
+    @property
+    def accounts(self) -> list[str]:
+        return self.selected or self.session.account_names
+
+    @property
+    def table(self) -> CallTable:
+        return self.query_one(CallTable)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            yield Sidebar(id="sidebar")
+            with Vertical(id="main"):
+                yield FilterBar(id="filterbar")
+                yield CallTable(self.store, self.zone, id="table")
+                with VerticalScroll(id="pane"):
+                    yield Static(id="pane-body")
+        yield StatusLine(id="status")
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one(Sidebar).set_accounts(self.session.account_names, self.session.engine.states)
+        self.table.focus()
+        self._show_filters()
+        self.set_interval(1.0, self._tick_retries)
+        self.start_fetch()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Small terminals: the sidebar goes first (b brings it back), then the detail pane.
+        self.set_class(event.size.width < 100, "narrow")
+        self.set_class(event.size.height < 20, "short")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # R (retry failed) is out of the footer until an account fails.
+        return action != "retry_failed" or bool(self.feed.failed_accounts())
+
+    # --- the listing ------------------------------------------------------------------------
+    def start_fetch(self, keep: Key | None = None, seek: bool = False) -> None:
+        """List the query's calls again; the cursor goes back to `keep` when it arrives (`seek`:
+        fetch on until it does)."""
+        self._view_pending = False  # a rebuild still running is for the rows just dropped
+        self._keep_view = None
+        self.feed.start(self.accounts, self.query_, keep=keep, seek=seek, want_all=self.kpi_shown)
+        table = self.table
+        table.set_busy("")
+        table.set_view([], "loading…", reset=True)
+        self.tailing.restart()  # the new filters and accounts
+
+    @property
+    def idle(self) -> bool:
+        return self.feed.idle
+
+    @property
+    def view_pending(self) -> bool:
+        return self._view_pending
+
+    def rows_added(self, new: range, keep_row: int | None) -> None:
+        default = self.table.sort == Sort()
+        if default and keep_row is None and not self._view_pending:
+            # The merge delivers newest first: new rows go below, nothing above them moves.
+            self.table.append_rows(new, table_status(self.feed))
+        else:
+            self.rebuild_view(keep_row)
+        self.update_status()
+
+    def account_changed(self, state: StreamState) -> None:
+        if not self.is_attached:
+            return  # a stream cancelled as the app quits: its widgets are gone
+        self.query_one(Sidebar).set_accounts(self.session.account_names, self.session.engine.states)
+        self.update_status()
+        failed = frozenset(self.feed.failed_accounts())
+        if failed != self._failed_shown:
+            self._failed_shown = failed
+            self.refresh_bindings()  # R (retry failed) is in the footer while one has
+
+    def progress_changed(self) -> None:
+        if not self.is_attached:
+            return
+        self.update_status()
+        self.table.set_status(table_status(self.feed))
+
+    def update_status(self) -> None:
+        if self.kpi_shown:
+            note = "" if self.feed.exhausted else "loading the rest of the window…"
+            self._kpi_panel().set_note(note)
+        self.query_one(StatusLine).show(self.feed, len(self.table.marks), self.tailing.info())
+
+    def _tick_retries(self) -> None:
+        if self.feed.waiting_retries:
+            self.update_status()  # the countdown
+
+    def action_retry_failed(self) -> None:
+        """R: every failed account is tried again now (a backoff under way is cut short)."""
+        self.feed.retry_failed()
+
+    def action_stop(self) -> None:
+        """Esc: every load stops now (the list, retries, the detail pane); loaded rows stay.
+        The live tail is not a load: t stops it."""
+        for group in ("pane", "refetch"):
+            self.workers.cancel_group(self, group)
+        self.feed.stop()
+
+    @on(CallTable.NeedMore)
+    def _need_more(self) -> None:
+        # Rows still due come anyway, and the table may have got enough since it asked: the
+        # target moves only if it still wants more once they are in.
+        if self.table.wants_more():
+            self.feed.want_more()
+
+    @on(CallTable.SortChanged)
+    def _sorted(self, event: CallTable.SortChanged) -> None:
+        self.rebuild_view()
+
+    def rebuild_view(self, keep_row: int | None = None) -> None:
+        """The table's view again, in its sort; the cursor stays on its call (or `keep_row`)."""
+        table = self.table
+        if len(self.store) <= SYNC_ROWS:
+            keep = table.current_row if keep_row is None else keep_row
+            self._view_pending = False
+            table.set_busy("")
+            table.set_view(self.store.view(table.sort), table_status(self.feed), keep)
+            return
+        if keep_row is not None:
+            self._keep_view = self.store.key(keep_row)
+        self._view_pending = True
+        table.set_busy("sorting…")
+        self._build_view(table.sort, self.store.epoch)
+
+    @work(thread=True, exclusive=True, group="view", exit_on_error=False)
+    def _build_view(self, sort: Sort, epoch: int) -> None:
+        worker = get_current_worker()
+
+        def check() -> None:
+            if worker.is_cancelled:
+                raise Cancelled
+
+        store = self.store
+        rows = len(store)
+        try:
+            view = store.view(sort, check=check)
+            positions = store.positions(view, check=check)
+        except Cancelled:
+            return  # a newer rebuild replaced this one
+        self.app.call_from_thread(self._view_built, sort, epoch, rows, view, positions)
+
+    def _view_built(
+        self, sort: Sort, epoch: int, rows: int, view: array[int], pos: array[int]
+    ) -> None:
+        table = self.table
+        if epoch != self.store.epoch or sort != table.sort:
+            return  # the store was refilled, or another sort was asked for meanwhile
+        keep = table.current_row
+        if self._keep_view is not None:
+            found = self.store.find(*self._keep_view)
+            if found is not None and found < rows:
+                keep, self._keep_view = found, None
+        self._view_pending = False
+        table.set_busy("")
+        table.set_view(view, table_status(self.feed), keep, positions=pos)
+        if len(self.store) > rows:
+            self.rebuild_view()  # rows arrived while this one was built
+
+    @on(CallTable.PageWanted)
+    def _page_wanted(self, event: CallTable.PageWanted) -> None:
+        self.refetch_page(event.ticket)
+
+    @work(group="refetch", exit_on_error=False)
+    async def refetch_page(self, ticket: Refetch) -> None:
+        """An evicted page is on screen again: fetch it and put its rows back."""
+        try:
+            restored = await self.feed.refetch(ticket)
+        except ProviderError:
+            self.update_status()
+            return
+        if not restored:
+            return
+        table = self.table
+        table.rows_changed(restored)
+        row = table.current_row
+        if row is not None and self.store.page[row] == ticket.page:
+            self.show_pane(row)  # it said "fetching again"
+
+    # --- the detail pane --------------------------------------------------------------------
+    @on(CallTable.Highlighted)
+    def _highlighted(self, event: CallTable.Highlighted) -> None:
+        if not self.is_attached:
+            return  # rows arrived as the app quit: the pane is gone
+        self.tailing.cursor_moved()
+        self.show_pane(event.row)
+
+    def show_pane(self, row: int | None) -> None:
+        """The detail pane for store row `row`: its summary now, its drill-down once loaded."""
+        body = self.query_one("#pane-body", Static)
+        if row is None:
+            body.update(Text("no call selected", "dim"))
+            return
+        try:
+            call = self.store.call(row)
+        except NotHeld:
+            body.update(self._placeholder_text(row))
+            return
+        cached = self.session.cached(call)
+        body.update(views.summary(call, cached, self.zone))
+        if cached is None:
+            self.load_pane(call)
+
+    @work(exclusive=True, group="pane", exit_on_error=False)
+    async def load_pane(self, call: Call) -> None:
+        await asyncio.sleep(0.3)  # debounce: scrolling through rows fetches nothing
+        detail = await self.handover.detail(self.app, call, toast=False)  # said in the pane
+        row = self.table.current_row
+        if row is not None and self.store.key(row) == (call.account, call.id):
+            shown = views.summary(call, detail, self.zone)
+            if detail is None:
+                shown.append_text(views.detail_failure(self.session.detail_error(call)))
+            self.query_one("#pane-body", Static).update(shown)
+
+    @on(CallTable.Opened)
+    def _opened(self, event: CallTable.Opened) -> None:
+        from calltui.tui.screens.detail import DetailScreen
+
+        try:
+            call = self.store.call(event.row)
+        except NotHeld:
+            self.notify(self._placeholder_text(event.row).plain, severity="warning", timeout=3)
+            return
+        self.app.push_screen(DetailScreen(call, self.session, self.handover), self._detail_done)
+
+    def _detail_done(self, jump: Call | None) -> None:
+        if jump is not None:
+            self.jump_to(jump)
+
+    def jump_to(self, call: Call) -> None:
+        """Put the table's cursor on `call`. A call the view does not list (another account,
+        outside the window or the filters) is fetched: its account joins the selection, the
+        window widens to hold it, filters it fails are cleared, and the fetch goes on until it
+        arrives."""
+        table = self.table
+        table.focus()
+        row = self.store.find(call.account, call.id)
+        at = None if row is None else table.position(row)
+        if at is not None:
+            table.cursor = at
+            return
+        if self.selected and call.account not in self.selected:
+            self.selected = [*self.selected, call.account]
+        q = self.query_
+        since, until = q.since, q.until
+        start = call.started_at
+        if start is not None:
+            margin = timedelta(minutes=5)
+            if start < since:
+                since = start - margin
+            if until is not None and start > until:
+                until = start + margin
+        query = replace(q, since=since, until=until)
+        if not query.matches(call):
+            query = CallQuery(since=since, until=until)
+            self.notify("filters cleared to show that call", timeout=4)
+        self.query_ = query
+        self._show_filters()
+        self.start_fetch((call.account, call.id), seek=True)
+
+    def _placeholder_text(self, row: int) -> Text:
+        if self.store.is_held(row):
+            return Text("")
+        if self.store.state[row] == GONE:
+            return Text("this call is no longer listed by its provider", "dim italic")
+        return Text("this call was dropped to save memory; fetching it again…", "dim italic")
+
+    def current_call(self) -> Call | None:
+        """The call under the cursor; None (said in a toast) for a placeholder row."""
+        row = self.table.current_row
+        if row is None:
+            return None
+        try:
+            return self.store.call(row)
+        except NotHeld:
+            self.notify(self._placeholder_text(row).plain, severity="warning", timeout=3)
+            return None
+
+    # --- accounts and filters ----------------------------------------------------------------
+    @on(OptionList.OptionSelected, "#sidebar")
+    def _account_picked(self, event: OptionList.OptionSelected) -> None:
+        picked = event.option.id
+        self.pick_account(None if picked in (None, ALL) else picked)
+        self.table.focus()
+
+    def pick_account(self, name: str | None) -> None:
+        self.selected = [] if name is None else [name]
+        self._show_filters()
+        self.start_fetch()
+
+    def set_query(self, query: CallQuery) -> None:
+        row = self.table.current_row
+        keep = None if row is None else self.store.key(row)
+        self.query_ = query
+        self._show_filters()
+        self.start_fetch(keep)
+
+    def _show_filters(self) -> None:
+        self.query_one(FilterBar).show(self.selected, self.query_, self.zone)
+
+    def action_toggle_failed(self) -> None:
+        failed = self.query_.outcomes == FAILED_OUTCOMES
+        self.set_query(replace(self.query_, outcomes=frozenset() if failed else FAILED_OUTCOMES))
+
+    def action_cycle_since(self) -> None:
+        spans = [timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4), timedelta(days=1)]
+        spans.append(timedelta(days=7))
+        now = self.session.now()
+        current = now - self.query_.since
+        nxt = next((s for s in spans if s > current + timedelta(seconds=30)), spans[0])
+        self.set_query(replace(self.query_, since=now - nxt, until=None))
+
+    def action_refresh(self) -> None:
+        self.session.forget()
+        now = self.session.now()
+        window = (self.query_.until or now) - self.query_.since
+        query = self.query_
+        if query.until is None:
+            query = replace(query, since=now - window)
+        self.set_query(query)
+
+    def action_search(self) -> None:
+        from calltui.tui.screens.filters import FilterScreen
+
+        screen = FilterScreen(self.query_, self.zone, self.session.now(), focus="text")
+        self.app.push_screen(screen, self._filters_done)
+
+    def action_edit_filters(self) -> None:
+        from calltui.tui.screens.filters import FilterScreen
+
+        screen = FilterScreen(self.query_, self.zone, self.session.now())
+        self.app.push_screen(screen, self._filters_done)
+
+    def _filters_done(self, query: CallQuery | None) -> None:
+        if query is not None:
+            self.set_query(query)
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.query_one(Sidebar)
+        sidebar.display = not sidebar.display
+
+    def action_go_to(self) -> None:
+        from calltui.tui.screens.filters import PromptScreen
+
+        def done(value: str | None) -> None:
+            if value:
+                self.go_to_call(value)
+
+        self.app.push_screen(PromptScreen("Go to call id"), done)
+
+    def go_to_call(self, needle: str) -> bool:
+        needle = needle.strip()
+        table = self.table
+        row = self.store.find(None, needle)
+        pos = None if row is None else table.position(row)
+        if pos is not None:
+            table.cursor = pos
+            table.focus()
+            return True
+        self.notify(f"no loaded call with id {inert(needle, 60)}", severity="warning")
+        return False
+
+    def palette_extra(self) -> Iterator[SystemCommand]:
+        yield SystemCommand(
+            "Accounts: all", "List calls of every account", partial(self.pick_account, None)
+        )
+        for name in self.session.account_names:
+            shown = inert(name, 60)
+            yield SystemCommand(
+                f"Accounts: {shown}",
+                f"List calls of {shown} only",
+                partial(self.pick_account, name),
+            )
+
+    # --- live tail ----------------------------------------------------------------------------
+    def action_toggle_tail(self) -> None:
+        self.tailing.toggle()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "tail":
+            self.tailing.failed()
+
+    # --- KPIs ------------------------------------------------------------------------------------
+    def _kpi_panel(self) -> KpiPanel:
+        from calltui.tui.widgets.kpi_panel import KpiPanel
+
+        return self.query_one("#kpi", KpiPanel)
+
+    async def action_toggle_kpi(self) -> None:
+        """The KPI panel in place of the detail pane, or back."""
+        if not self.query("#kpi"):
+            # Made when first asked for: nothing of it is needed before the first rows.
+            from calltui.tui.widgets.kpi_panel import KpiPanel
+
+            await self.query_one("#main").mount(KpiPanel(id="kpi"))
+        self.kpi_shown = not self.kpi_shown
+        self._kpi_panel().display = self.kpi_shown
+        self.set_class(self.kpi_shown, "kpi")
+        if self.kpi_shown:
+            self.feed.want_all()  # KPIs are of the filtered window: all of it
+            self.update_status()
+            self._kpi_request()
+
+    @on(CallTable.ViewChanged)
+    def _kpi_request(self) -> None:
+        if self.kpi_shown:
+            self._kpi_panel().request(self._kpi_job)
+
+    def _kpi_job(self) -> KpiJob:
+        from calltui.tui.widgets.kpi_panel import KpiJob
+
+        q = self.query_
+        return KpiJob(
+            store=self.store,
+            rows=self.table.view[:],
+            since=q.since,
+            until=q.until or self.session.now(),
+            accounts=tuple(self.accounts),
+            epoch=self.store.epoch,
+        )
+
+    # --- marks, export, compare, handoff ----------------------------------------------------------
+    @on(CallTable.MarksChanged)
+    def _marks_changed(self) -> None:
+        self.update_status()
+
+    def action_clear_marks(self) -> None:
+        self.table.clear_marks()
+
+    def action_copy_id(self) -> None:
+        row = self.table.current_row
+        if row is None:
+            return
+        call_id = inert(self.store.key(row)[1])
+        self.app.copy_to_clipboard(call_id)
+        self.notify(f"copied {call_id}", timeout=2)
+
+    def action_save_view(self) -> None:
+        self.exporting.save_view()
+
+    def action_export(self) -> None:
+        self.exporting.export()
+
+    def action_compare(self) -> None:
+        self.exporting.compare()
+
+    def action_curl(self) -> None:
+        call = self.current_call()
+        if call is not None:
+            self.handover.curl(self.app, call)
+
+    @work(group="handoff", exit_on_error=False)
+    async def action_bundle(self) -> None:
+        call = self.current_call()
+        if call is not None:
+            await self.handover.bundle(self.app, call)
+
+    @work(group="handoff", exit_on_error=False)
+    async def action_pcap(self) -> None:
+        call = self.current_call()
+        if call is not None:
+            await self.handover.pcap(self.app, call)

@@ -1,0 +1,189 @@
+"""The one column spec (calltui.columns) and the surfaces made from it: `calls --format table`
+and `--format csv`, the TUI's call table (held rows and placeholders) and the store's sorts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from rich.cells import cell_len, split_text
+from textual.app import App, ComposeResult
+
+from calltui import export, render
+from calltui.columns import CLI_TABLE, COLUMNS, CSV_FIELDS, TUI_TABLE, Column
+from calltui.model import RECORD_KEYS, Call, Outcome
+from calltui.sim.demo import demo_settings
+from calltui.store import EVICTED, HELD, CallStore, Sort
+from calltui.text import fit
+from calltui.tui.widgets.call_table import COLUMNS as TABLE_COLUMNS
+from calltui.tui.widgets.call_table import CallTable
+from tests.conftest import run_cli
+from tests.test_store import made_up
+
+UTC = timezone.utc
+
+
+def cells(line: str, widths: list[int], gap: int) -> list[str]:
+    """`line` cut into cells of `widths`, `gap` cells apart."""
+    out = []
+    for w in widths:
+        cell, line = split_text(line, w)
+        out.append(cell)
+        _, line = split_text(line, gap)
+    return out
+
+
+def test_every_column_is_defined_once_and_each_surface_picks_from_them():
+    assert all(key == c.key for key, c in COLUMNS.items())
+    for surface in (CLI_TABLE, TUI_TABLE):
+        assert all(COLUMNS[c.key] is c for c in surface)
+        assert len({c.key for c in surface}) == len(surface)
+    assert tuple(k for k in RECORD_KEYS if k != "raw") == CSV_FIELDS
+
+
+@pytest.mark.usefixtures("fixed_clock")
+def test_the_cli_table_is_made_from_the_spec(capsys):
+    code, out, _ = run_cli(capsys, "calls", "--demo", "--limit", "40", "--format", "json")
+    assert code == 0
+    code, table, _ = run_cli(capsys, "calls", "--demo", "--limit", "40", "--format", "table")
+    assert code == 0
+    header, *lines = table.splitlines()
+    widths = [c.cli.width for c in CLI_TABLE]
+    assert tuple((c.cli.title, c.cli.width) for c in CLI_TABLE) == render.TABLE_COLUMNS
+    assert [h.strip() for h in cells(header, widths, 2)] == [c.cli.title for c in CLI_TABLE]
+    assert len(lines) == 40
+    calls = export_calls(out)
+    zone = render.display_zone(demo_settings().display.timezone)
+    for call, line in zip(calls, lines, strict=True):
+        padded = line + " " * (sum(widths) + 2 * (len(widths) - 1) - cell_len(line))
+        want = [fit(c.text(call, zone, False), c.cli.width) for c in CLI_TABLE]
+        assert cells(padded, widths, 2) == want
+
+
+def export_calls(doc: str) -> list[Call]:
+    """Calls back from `--format json` (the fields the table shows)."""
+
+    def t(v: Any) -> datetime | None:
+        return None if v is None else datetime.fromisoformat(v)
+
+    return [
+        Call(
+            provider=r["provider"],
+            account=r["account"],
+            id=r["id"],
+            started_at=t(r["started_at"]),
+            outcome=Outcome(r["outcome"]),
+            raw={},
+            from_=r["from"],
+            to=r["to"],
+            direction=r["direction"],
+            duration_s=r["duration_s"],
+            sip_code=r["sip_code"],
+            cause=r["cause"],
+            cause_code=r["cause_code"],
+            mos=r["mos"],
+        )
+        for r in json.loads(doc)
+    ]
+
+
+@pytest.mark.usefixtures("fixed_clock")
+def test_the_csv_header_and_fields_are_the_spec_s(capsys):
+    code, out, _ = run_cli(capsys, "calls", "--demo", "--limit", "5", "--format", "csv")
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == list(CSV_FIELDS) == export.CSV_KEYS
+    calls = made_up(3)
+    rows = list(csv.reader(io.StringIO(export.csv_text(calls))))
+    for call, row in zip(calls, rows[1:], strict=True):
+        record = call.to_dict(with_raw=False)
+        assert row == [export.csv_cell(record[k]) for k in CSV_FIELDS]
+
+
+class TableApp(App[None]):
+    def __init__(self, store: CallStore) -> None:
+        super().__init__()
+        self.store = store
+
+    def compose(self) -> ComposeResult:
+        yield CallTable(self.store, UTC)
+
+    def on_mount(self) -> None:
+        self.query_one(CallTable).set_view(self.store.view(), "end of results")
+
+
+def tui_cells(table: CallTable, y: int) -> dict[str, str]:
+    line = table.render_line(y).text
+    widths = [w for _, _, w in table.columns]
+    _, line = split_text(line, 1)  # the mark's cell
+    return dict(zip([k for k, _, _ in table.columns], cells(line, widths, 1), strict=True))
+
+
+async def test_the_tui_table_is_made_from_the_spec():
+    calls = [c for c in made_up(400, page_size=20) if c.started_at is not None]
+    calls.sort(key=lambda c: c.started_at, reverse=True)  # type: ignore[arg-type, return-value]
+    store = CallStore(max_records=300)
+    store.extend(calls)
+    assert tuple((c.key, c.tui.title, c.tui.width) for c in TUI_TABLE) == TABLE_COLUMNS
+    app = TableApp(store)
+    async with app.run_test(size=(200, 30)) as pilot:
+        await pilot.pause()
+        table = app.query_one(CallTable)
+        assert [k for k, _, _ in table.columns] == [c.key for c in TUI_TABLE]
+        widths = {k: w for k, _, w in table.columns}
+        header = cells(table.render_line(0).text[1:], list(widths.values()), 1)
+        assert [h.rstrip("▼ ") for h in header] == [c.tui.title for c in TUI_TABLE]
+        held = next(i for i in range(20) if store.state[table.view[i]] == HELD)
+        brief = store.brief(table.view[held])
+        for key, text in tui_cells(table, held + 1).items():
+            assert text == fit(COLUMNS[key].text(brief, UTC, True), widths[key]), key
+        table.scroll_to(y=len(table.view) - 20, animate=False)
+        await pilot.pause()
+        top = int(table.scroll_y)
+        at = next(i for i in range(top, top + 20) if store.state[table.view[i]] == EVICTED)
+        placeholder = tui_cells(table, at - top + 1)
+        brief = store.brief(table.view[at])
+        last = table.columns[-1][0]
+        for c in TUI_TABLE:
+            if c.skeleton:
+                assert placeholder[c.key] == fit(c.text(brief, UTC, True), widths[c.key]), c.key
+            elif c.key == last:
+                assert placeholder[c.key].startswith("fetching again"), c.key
+            else:
+                assert placeholder[c.key].rstrip() == "…", c.key
+
+
+def by_spec(column: Column, c: Call) -> Any:
+    """`column`'s sort key of a Call, read as its SortKey says."""
+    assert column.sort is not None
+    for name in column.sort.fields:
+        value = getattr(c, name)
+        if isinstance(value, datetime):
+            return value.timestamp()
+        if value is not None:
+            return value.value if isinstance(value, Outcome) else value
+    return column.sort.missing
+
+
+@pytest.mark.parametrize("column", [c for c in COLUMNS.values() if c.sort], ids=lambda c: c.key)
+def test_each_sortable_column_sorts_the_store_by_its_sort_key(column):
+    calls = made_up(2000)
+    store = CallStore()
+    store.extend(calls)
+    for descending in (True, False):
+        keys = [by_spec(column, calls[r]) for r in store.view(Sort(column.key, descending))]
+        assert keys == sorted(keys, reverse=descending)
+
+
+def test_the_tui_sorts_by_its_columns_and_the_rest_do_not_sort():
+    assert all(c.sort is not None for c in TUI_TABLE)
+    store = CallStore()
+    store.extend(made_up(10))
+    for c in COLUMNS.values():
+        if c.sort is None:
+            with pytest.raises(ValueError, match=c.key):
+                store.view(Sort(c.key))

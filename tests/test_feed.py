@@ -1,0 +1,272 @@
+"""The listing as the TUI reads it (calltui.feed), headless: plain asyncio over real HTTP to the
+simulator. It lists as far as the reader wants and no further, ends where the window ends, keeps
+a failed account apart and brings it back after a wait that doubles, with its rows in time
+order among the others', seeks a call past the reader's target, and fetches evicted pages
+again."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from calltui.config import parse_settings
+from calltui.engine import Engine, Recovery, StreamState
+from calltui.feed import BATCH, Feed, FeedEvents
+from calltui.model import CallQuery
+from calltui.session import Session
+from calltui.sim.app import SimApp
+from calltui.sim.asgi import Faults, parse_faults
+from calltui.sim.demo import demo_accounts
+from calltui.store import EVICTED, HELD
+from tests.conftest import FAST_RETRY, FIXED_NOW
+
+TWO = ["demo-plivo", "demo-jambonz"]
+WINDOW = CallQuery(since=FIXED_NOW - timedelta(hours=6))
+"""Some hours: more calls than a few batches."""
+
+
+class Clock:
+    """The recovery's clock: its waits last until the test moves the time past them."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.waits: list[float] = []
+        self._moved = asyncio.Event()
+
+    def now(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        end = self.t + seconds
+        while self.t < end:
+            self._moved.clear()
+            await self._moved.wait()
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+        self._moved.set()
+
+
+class Seen(FeedEvents):
+    """Everything the feed reported, in order."""
+
+    def __init__(self) -> None:
+        self.added: list[tuple[range, int | None]] = []
+        self.merged: list[range] = []
+        self.states: list[tuple[str, str]] = []
+        self.notices: list[tuple[str, str]] = []
+        self.changes = 0
+
+    def rows_added(self, rows: range, keep_row: int | None) -> None:
+        self.added.append((rows, keep_row))
+
+    def rows_merged(self, rows: range) -> None:
+        self.merged.append(rows)
+
+    def account_changed(self, state: StreamState) -> None:
+        self.states.append((state.account, state.status))
+
+    def changed(self) -> None:
+        self.changes += 1
+
+    def notice(self, message: str, severity: str) -> None:
+        self.notices.append((message, severity))
+
+
+def settings():
+    accounts = demo_accounts()
+    return parse_settings({"accounts": accounts, "display": {"timezone": "UTC"}}, Path("<t>"))
+
+
+@pytest.fixture
+def sim() -> SimApp:
+    return SimApp(seed=7, now=FIXED_NOW)
+
+
+def feed_on(sim: SimApp, clock: Clock | None = None) -> tuple[Feed, Seen]:
+    session = Session(
+        settings(), transport=httpx.ASGITransport(app=sim), retry=FAST_RETRY, now=FIXED_NOW
+    )
+    clock = clock or Clock()
+    seen = Seen()
+    return Feed(session, seen, recovery=Recovery(sleep=clock.sleep, clock=clock.now)), seen
+
+
+async def until(ok: Callable[[], bool], what: str, tries: int = 1000) -> None:
+    for _ in range(tries):
+        if ok():
+            return
+        await asyncio.sleep(0.01)
+    pytest.fail(f"never happened: {what}")
+
+
+async def everything(sim: SimApp, accounts: list[str], query: CallQuery) -> list[tuple[str, str]]:
+    """Every call of the query, merged newest first, from an engine of its own."""
+    engine = Engine(settings(), transport=httpx.ASGITransport(app=sim), retry=FAST_RETRY)
+    try:
+        calls = await engine.collect(accounts, query, None)
+    finally:
+        await engine.aclose()
+    return [(c.account, c.id) for c in calls]
+
+
+def keys(feed: Feed) -> list[tuple[str, str]]:
+    return [feed.store.key(r) for r in range(len(feed.store))]
+
+
+def jambonz_rows(feed: Feed) -> list[int]:
+    return [r for r in range(len(feed.store)) if feed.store.account_of(r) == "demo-jambonz"]
+
+
+def starts(feed: Feed) -> list[float]:
+    return [feed.store.started[r] for r in range(len(feed.store))]
+
+
+async def test_lists_what_the_reader_wants_and_no_more(sim: SimApp) -> None:
+    feed, seen = feed_on(sim)
+    feed.start(TWO, WINDOW)
+    await until(lambda: feed.idle, "the listing waits for the reader")
+    assert len(feed.store) == BATCH and not feed.exhausted
+    assert seen.added and all(keep is None for _, keep in seen.added)
+    assert starts(feed) == sorted(starts(feed), reverse=True)  # newest first, across accounts
+    assert feed.want_more()
+    await until(lambda: feed.idle and len(feed.store) == 2 * BATCH, "the next batch")
+    assert not feed.want_more() or len(feed.store) < feed.target  # moved once per batch
+    await feed.aclose()
+    await feed.session.aclose()
+
+
+async def test_ends_with_the_window_holding_every_call_in_order(sim: SimApp) -> None:
+    query = CallQuery(since=FIXED_NOW - timedelta(minutes=10))
+    feed, seen = feed_on(sim)
+    feed.start(TWO, query, want_all=True)
+    await until(lambda: feed.exhausted, "the end of the window")
+    assert feed.idle and seen.changes >= 1
+    assert keys(feed) == await everything(sim, TWO, query)
+    assert not feed.want_more()  # nothing left to want
+    await feed.session.aclose()
+
+
+async def test_a_failed_account_waits_longer_each_time_then_rejoins_in_time_order(
+    sim: SimApp,
+) -> None:
+    query = CallQuery(since=FIXED_NOW - timedelta(minutes=20))
+    clock = Clock()
+    sim.faults = Faults(parse_faults("500@plivo"), 7)
+    feed, seen = feed_on(sim, clock)
+    feed.start(TWO, query, want_all=True)
+    await until(lambda: feed.exhausted and clock.waits == [5.0], "plivo failed, jambonz ended")
+    assert feed.failed_accounts() == ["demo-plivo"]
+    assert feed.retry_in("demo-plivo") == 5
+    assert {a for a, _ in keys(feed)} == {"demo-jambonz"}  # the other account went on
+    assert feed.pending() == ["demo-plivo"]
+
+    clock.advance(5)  # still failing: the next wait doubles
+    await until(lambda: clock.waits == [5.0, 10.0], "a second, longer wait")
+
+    sim.faults = Faults((), 7)
+    clock.advance(10)
+    await until(lambda: not feed.pending(), "plivo back")
+    assert seen.merged  # its rows came in among the others'
+    in_time = sorted(range(len(feed.store)), key=lambda r: -feed.store.started[r])
+    expected = await everything(sim, TWO, query)
+    assert sorted(keys(feed)) == sorted(expected)
+    assert [feed.store.started[r] for r in in_time] == sorted(starts(feed), reverse=True)
+    await feed.session.aclose()
+
+
+async def test_rows_of_a_rejoining_account_wait_for_the_others_to_get_there(sim: SimApp) -> None:
+    clock = Clock()
+    sim.faults = Faults(parse_faults("500@jambonz"), 7)
+    feed, _ = feed_on(sim, clock)
+    feed.start(TWO, WINDOW)
+    await until(lambda: clock.waits == [5.0] and feed.idle, "jambonz failed")
+    frontier = feed.store.started[len(feed.store) - 1]
+    sim.faults = Faults((), 7)
+    clock.advance(5)
+    await until(lambda: jambonz_rows(feed), "jambonz rows above the frontier")
+    await asyncio.sleep(0.2)
+    assert all(feed.store.started[r] >= frontier for r in jambonz_rows(feed))
+    assert "demo-jambonz" in feed.pending()  # its older rows wait for the others to get there
+    assert feed.want_more()
+    await until(lambda: feed.store.started[len(feed.store) - 1] < frontier, "older rows")
+    assert any(feed.store.started[r] < frontier for r in jambonz_rows(feed))
+    await feed.aclose()
+    await feed.session.aclose()
+
+
+async def test_bad_credentials_wait_for_the_user(sim: SimApp) -> None:
+    clock = Clock()
+    sim.faults = Faults(parse_faults("401@plivo"), 7)
+    feed, _ = feed_on(sim, clock)
+    feed.start(TWO, CallQuery(since=FIXED_NOW - timedelta(minutes=10)), want_all=True)
+    await until(lambda: feed.exhausted and feed.failed_accounts() == ["demo-plivo"], "401")
+    await asyncio.sleep(0.05)
+    assert clock.waits == [] and feed.retry_in("demo-plivo") is None
+    sim.faults = Faults((), 7)
+    assert feed.retry_failed() == ["demo-plivo"]  # R
+    await until(lambda: not feed.pending(), "plivo listed")
+    assert "demo-plivo" in {a for a, _ in keys(feed)}
+    await feed.session.aclose()
+
+
+async def test_seeks_a_call_past_the_target_and_names_its_row(sim: SimApp) -> None:
+    wanted = (await everything(sim, TWO, WINDOW))[3 * BATCH + 7]
+    feed, seen = feed_on(sim)
+    feed.start(TWO, WINDOW, keep=wanted, seek=True)
+    await until(lambda: any(k is not None for _, k in seen.added), "the call sought")
+    row = next(k for _, k in seen.added if k is not None)
+    assert feed.store.key(row) == wanted and len(feed.store) > BATCH
+    await until(lambda: feed.idle, "the listing stops once it is found")
+    assert seen.notices == []
+    await feed.aclose()
+    await feed.session.aclose()
+
+
+async def test_a_call_no_longer_listed_is_said(sim: SimApp) -> None:
+    feed, seen = feed_on(sim)
+    feed.start(TWO, CallQuery(since=FIXED_NOW - timedelta(minutes=5)), keep=("x", "y"), seek=True)
+    await until(lambda: feed.exhausted, "the end")
+    assert seen.notices == [("that call is not listed any more", "warning")]
+    await feed.session.aclose()
+
+
+async def test_evicted_pages_come_back_equal(sim: SimApp) -> None:
+    feed, _ = feed_on(sim)
+    feed.store.max_records = 300
+    day = CallQuery(since=FIXED_NOW - timedelta(hours=24))
+    feed.start(["demo-jambonz"], day, want_all=True)
+    await until(lambda: len(feed.store) >= 1000, "more rows than the store holds")
+    feed.stop()
+    evicted = next(r for r in range(len(feed.store)) if feed.store.state[r] == EVICTED)
+    key = feed.store.key(evicted)
+    ticket = feed.store.claim(evicted)
+    assert ticket is not None
+    restored = await feed.refetch(ticket)
+    assert evicted in restored and feed.store.state[evicted] == HELD
+    again = feed.store.call(evicted)
+    assert (again.account, again.id) == key and key in await everything(sim, ["demo-jambonz"], day)
+    await feed.session.aclose()
+
+
+async def test_stop_ends_every_load_and_keeps_the_rows(sim: SimApp) -> None:
+    clock = Clock()
+    sim.faults = Faults(parse_faults("500@plivo"), 7)
+    feed, _ = feed_on(sim, clock)
+    feed.start(TWO, WINDOW)
+    await until(lambda: clock.waits == [5.0] and feed.idle, "plivo waits for a retry")
+    held = keys(feed)
+    feed.stop()
+    assert feed.stopped and feed.retry_in("demo-plivo") is None
+    sim.faults = Faults((), 7)
+    clock.advance(5)
+    feed.want_more()
+    await asyncio.sleep(0.1)
+    assert keys(feed) == held
+    await feed.session.aclose()

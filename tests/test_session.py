@@ -1,0 +1,85 @@
+"""The session the TUI's screens share, headless: a call's drill-down fetched once and its
+failure remembered, and one set of related calls for a call wherever it is asked for."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from calltui.analysis.correlate import related
+from calltui.config import parse_settings
+from calltui.http import ProviderError
+from calltui.model import Call, CallQuery
+from calltui.session import Session
+from calltui.sim.app import SimApp
+from calltui.sim.asgi import Faults, parse_faults
+from calltui.sim.demo import demo_accounts
+from tests.conftest import FAST_RETRY, FIXED_NOW
+
+HOUR = CallQuery(since=FIXED_NOW - timedelta(hours=1))
+
+
+def session_on(sim: SimApp) -> Session:
+    settings = parse_settings({"accounts": demo_accounts()}, Path("<t>"))
+    return Session(
+        settings, transport=httpx.ASGITransport(app=sim), retry=FAST_RETRY, now=FIXED_NOW
+    )
+
+
+async def linked_plivo_call(session: Session) -> Call:
+    """A Plivo call of the hour that was handed on to jambonz and to the Tmedia box."""
+    everything = await session.engine.collect(session.account_names, HOUR, None)
+    for c in everything:
+        if c.provider == "plivo" and {r.call.provider for r in related(c, everything)} >= {
+            "jambonz",
+            "tmedia",
+        }:
+            return c
+    pytest.fail("no Plivo call of the hour was handed on to jambonz and Tmedia")
+
+
+async def test_one_related_set_whoever_asks() -> None:
+    session = session_on(SimApp(seed=7, now=FIXED_NOW))
+    call = await linked_plivo_call(session)
+    session.store.extend([call])  # the table lists this Plivo call only
+    asked: list[list[str]] = []
+    first = await session.related(call, ["demo-plivo"], asked.append)
+    assert asked == [[a for a in session.account_names if a != "demo-plivo"]]
+    assert {r.call.provider for r in first.relations} >= {"jambonz", "tmedia"}
+    again = await session.related(call, ["demo-plivo"], asked.append)
+    assert len(asked) == 1  # the other accounts' answer is kept for this call
+    assert [r.to_dict() for r in again.relations] == [r.to_dict() for r in first.relations]
+    await session.aclose()
+
+
+async def test_related_calls_include_the_drill_downs_legs() -> None:
+    session = session_on(SimApp(seed=7, now=FIXED_NOW))
+    legs = await session.engine.collect(["demo-tmedia"], HOUR, 50)
+    leg = next(c for c in legs if c.parent_id)
+    before = await session.related(leg, session.account_names)
+    await session.detail(leg)
+    after = await session.related(leg, session.account_names)
+    assert session.cached(leg) is not None
+    assert {r.call.id for r in after.relations} >= {r.call.id for r in before.relations}
+    assert any(r.call.id == leg.parent_id for r in after.relations)
+    await session.aclose()
+
+
+async def test_a_failed_drill_down_is_remembered_until_one_succeeds() -> None:
+    sim = SimApp(seed=7, now=FIXED_NOW)
+    session = session_on(sim)
+    (call,) = await session.engine.collect(["demo-plivo"], HOUR, 1)
+    sim.faults = Faults(parse_faults("500@plivo"), 7)
+    with pytest.raises(ProviderError):
+        await session.detail(call)
+    assert session.detail_error(call) is not None and session.cached(call) is None
+    sim.faults = Faults((), 7)
+    detail = await session.detail(call)
+    assert session.detail_error(call) is None and session.cached(call) is detail
+    assert await session.detail(call) is detail  # fetched once
+    session.forget([call])
+    assert session.cached(call) is None
+    await session.aclose()

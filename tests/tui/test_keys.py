@@ -1,0 +1,91 @@
+"""One key registry (calltui.tui.keys): every screen and widget takes its bindings from it, and
+help, the palette and the footer show the live keymap, so a key remapped in `[keys]` shows as
+remapped everywhere."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console
+from textual.command import CommandPalette
+from textual.widgets._footer import FooterKey
+
+from calltui.model import FAILED_OUTCOMES
+from calltui.tui import keys
+from calltui.tui.app import CallTUI
+from calltui.tui.screens.compare import CompareScreen
+from calltui.tui.screens.detail import DetailScreen
+from calltui.tui.screens.export import ExportScreen, OpenWithScreen
+from calltui.tui.screens.filters import FilterScreen, PromptScreen
+from calltui.tui.screens.help import HelpScreen, binding_table
+from calltui.tui.screens.main import MainScreen
+from calltui.tui.widgets.call_table import CallTable
+from tests.tui.harness import make_app, settle
+
+OWNERS = {
+    "app": CallTUI,
+    "table": CallTable,
+    "detail": DetailScreen,
+    "compare": CompareScreen,
+    "export": ExportScreen,
+    "filters": FilterScreen,
+    "prompt": PromptScreen,
+    "open_with": OpenWithScreen,
+    "help": HelpScreen,
+}
+
+
+def ids(bindings) -> list[str]:
+    return [b.id for b in bindings]
+
+
+def test_every_screen_and_widget_binds_what_the_registry_says():
+    for context, owner in OWNERS.items():
+        assert ids(owner.BINDINGS) == ids(keys.bindings(context)), context
+    assert ids(MainScreen.BINDINGS) == ids(keys.bindings("app")) + ids(keys.bindings("main"))
+    assert set(keys.CONTEXTS) == {*OWNERS, "main"}
+
+
+def test_ids_are_unique_and_every_entry_has_words():
+    every = [k for c in keys.CONTEXTS.values() for k in c.keys]
+    assert [i for i, n in Counter(k.id for k in every).items() if n > 1] == []
+    assert all(k.description for k in every)
+    assert all(k.palette_help for k in every if k.palette)
+
+
+def text_of(table) -> str:
+    console = Console(width=200, record=True)
+    console.print(table)
+    return console.export_text()
+
+
+def test_help_covers_every_context():
+    text = text_of(binding_table({}))
+    for context in keys.CONTEXTS.values():
+        assert context.name in text
+
+
+async def test_a_remapped_key_shows_as_remapped_in_help_palette_and_footer():
+    app = make_app([])
+    app.set_keymap({"failed_only": "z", "help": "f9"})
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        footer = {k.description: k.key for k in app.screen.query(FooterKey)}
+        assert footer["Failed only"] == "z"
+        await pilot.press("z")
+        await settle(pilot)
+        assert app.main.query_.outcomes == FAILED_OUTCOMES
+
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "View: failed only (z)" in titles and "Help (F9)" in titles
+
+        await pilot.press("f9")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        help_text = text_of(binding_table(app.keymap))
+        row = next(line for line in help_text.splitlines() if "failed_only" in line)
+        assert " z " in row and " f " not in row
+        await pilot.press("escape")
+        await pilot.press("colon")
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
