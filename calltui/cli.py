@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import gc
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
@@ -20,15 +21,32 @@ from calltui import __version__, filters
 from calltui.config import ConfigError, Settings, default_config_path, load_settings
 from calltui.filters import FilterError, Kind, build_query
 from calltui.model import CallQuery
+from calltui.text import inert
 
 SUBCOMMANDS = ("calls", "show", "stats", "simulate", "config")
 EXIT_OK, EXIT_PROVIDER, EXIT_USAGE = 0, 1, 2
+EXIT_PIPE = 128 + getattr(signal, "SIGPIPE", 13)
+"""Output into a pipe whose reader has gone: what a shell reports of `yes | head`."""
 ENV_SIM_NOW = "CALLTUI_SIM_NOW"
 DEMO_SEED = 1
 
 
 class UsageError(Exception):
     pass
+
+
+class Unusable(Exception):
+    """Every account asked for has a secret that could not be read: nothing can run."""
+
+    def __init__(self, errors: Sequence[ConfigError]) -> None:
+        super().__init__(errors[0])
+        self.errors = list(errors)
+
+
+def say(message: object) -> None:
+    """One line on stderr. Account names and keys are the config's, and values in errors the
+    network's: none of them reaches the terminal with an escape sequence in it."""
+    print(f"calltui: {inert(message)}", file=sys.stderr)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,10 +104,22 @@ def build_parser(sub: str | None) -> argparse.ArgumentParser:
     elif sub == "stats":
         _source_args(p)
         _filter_args(p)
+        grouping = p.add_argument_group("groups")
+        grouping.add_argument(
+            "--by",
+            action="append",
+            default=[],
+            metavar="FIELD",
+            help="group by account, provider, trunk, sip, cause, outcome, country or prefix:N "
+            "(repeat for sub-groups)",
+        )
+        grouping.add_argument(
+            "--timeline", action="store_true", help="failures per bucket and the onset mark"
+        )
         p.add_argument("--format", choices=("table", "json"), default="table")
     elif sub == "simulate":
         p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--port", type=int, default=8080)
+        p.add_argument("--port", type=_port, default=8080)
         p.add_argument("--seed", type=int, default=DEMO_SEED)
         p.add_argument("--latency", type=float, default=0.0, metavar="MS")
         from calltui.sim.asgi import FAULT_KINDS
@@ -100,6 +130,12 @@ def build_parser(sub: str | None) -> argparse.ArgumentParser:
         p.add_argument("action", choices=("init", "check", "path"))
         p.add_argument("--config", type=Path)
     return p
+
+
+def _port(value: str) -> int:
+    if not (value.isdigit() and 1 <= int(value) <= 65535):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number from 1 to 65535")
+    return int(value)
 
 
 def sim_now() -> datetime | None:
@@ -120,16 +156,24 @@ that embeds the CLI sets it to serve its accounts in-process (tests/test_extra_p
 
 
 def open_source(args: argparse.Namespace) -> tuple[Settings, Any]:
-    """Settings and the transport to reach them: the in-process simulator for --demo."""
+    """Settings and the transport to reach them: the in-process simulator for --demo. What the
+    config's permissions let others do (read its secrets, swap its commands) is told on every
+    command."""
     if args.demo:
         from calltui.sim.demo import demo_settings, demo_transport
 
         _, transport = demo_transport(seed=DEMO_SEED, now=sim_now())
         return demo_settings(), transport
-    return load_settings(args.config), CONFIG_TRANSPORT
+    settings = load_settings(args.config)
+    for w in settings.warnings:
+        say(f"warning: {w}")
+    return settings, CONFIG_TRANSPORT
 
 
-def pick_accounts(settings: Settings, wanted: Sequence[str]) -> list[str]:
+def pick_accounts(settings: Settings, wanted: Sequence[str]) -> tuple[list[str], int]:
+    """The accounts asked for (none: all) that can run, and how many cannot: those whose
+    secret could not be read, each told on stderr (design 1.2: they fail alone). Raises
+    Unusable when no account asked for can run."""
     if not settings.accounts:
         raise UsageError(
             f"{settings.path}: no accounts configured (see `calltui config init`, or use --demo)"
@@ -138,7 +182,14 @@ def pick_accounts(settings: Settings, wanted: Sequence[str]) -> list[str]:
         if name not in settings.accounts:
             known = ", ".join(settings.accounts)
             raise UsageError(f"--account: no account named {name!r} (configured: {known})")
-    return list(wanted) or list(settings.accounts)
+    names = list(wanted) or list(settings.accounts)
+    errors = {name: settings.accounts[name].secret_errors() for name in names}
+    unreadable = [e for name in names for e in errors[name]]
+    if all(errors.values()):
+        raise Unusable(unreadable)
+    for e in unreadable:
+        say(e)
+    return [name for name in names if not errors[name]], len(unreadable)
 
 
 def query_from(args: argparse.Namespace, default_since: timedelta) -> CallQuery:
@@ -165,7 +216,7 @@ async def _calls(args: argparse.Namespace) -> int:
     from calltui.engine import Engine
 
     settings, transport = open_source(args)
-    names = pick_accounts(settings, args.account)
+    names, unreadable = pick_accounts(settings, args.account)
     query = query_from(args, timedelta(hours=24))
     engine = Engine(settings, transport=transport)
     try:
@@ -181,14 +232,16 @@ async def _calls(args: argparse.Namespace) -> int:
         export.to_csv(records, out)
     else:
         out.write(render.table(records, render.display_zone(settings.display.timezone)))
-    return _report(engine.errors(), settings)
+    return _report(engine.errors(), settings, unreadable)
 
 
-def _report(errors: Sequence[Exception], settings: Settings) -> int:
+def _report(errors: Sequence[Exception], settings: Settings, unreadable: int = 0) -> int:
+    """Each account's error on stderr; exit 1 if an account failed, or could not run (its
+    secret unreadable) while others did."""
     redact = _redactor(settings)
     for e in errors:
-        print(f"calltui: {redact(str(e))}", file=sys.stderr)
-    return EXIT_PROVIDER if errors else EXIT_OK
+        say(redact(str(e)))
+    return EXIT_PROVIDER if errors or unreadable else EXIT_OK
 
 
 async def _show(args: argparse.Namespace) -> int:
@@ -206,9 +259,30 @@ async def _show(args: argparse.Namespace) -> int:
     finally:
         await engine.aclose()
     if args.format == "json":
+        from calltui.analysis.verdict import verdict
         from calltui.export import json_text
+        from calltui.session import Session
 
-        sys.stdout.write(json_text(detail.to_dict(), indent=2))
+        # Related calls among the accounts asked for: the call's legs and the account's calls
+        # around it (design 1.4).
+        session = Session(settings, transport=transport)
+        session.details[(detail.call.account, detail.call.id)] = detail
+        try:
+            found = await session.related(detail.call, [], scope=[args.account])
+        finally:
+            await session.aclose()
+        doc = detail.to_dict()
+        doc["verdict"] = verdict(detail).line
+        doc["related"] = [
+            {
+                "account": r.call.account,
+                "id": r.call.id,
+                "reason": r.reason,
+                "confidence": round(r.confidence, 3),
+            }
+            for r in found.relations
+        ]
+        sys.stdout.write(json_text(doc, indent=2))
         sys.stdout.write("\n")
     else:
         sys.stdout.write(render.detail_text(detail, render.display_zone(settings.display.timezone)))
@@ -223,14 +297,24 @@ async def _stats(args: argparse.Namespace) -> int:
     from calltui.engine import Engine
 
     settings, transport = open_source(args)
-    names = pick_accounts(settings, args.account)
+    names, unreadable = pick_accounts(settings, args.account)
     query = query_from(args, timedelta(hours=24))
     until = query.until or (sim_now() if args.demo else None) or datetime.now(timezone.utc)
+    if args.by:
+        from calltui.analysis.groups import parse_by
+
+        try:
+            parse_by(args.by)
+        except ValueError as e:
+            say(f"--by: {e}")
+            return EXIT_USAGE
     engine = Engine(settings, transport=transport)
     try:
         records = await engine.collect(names, query, None)
     finally:
         await engine.aclose()
+    if args.by or args.timeline:
+        return await _groups(args, settings, transport, names, query, until, records, unreadable)
     merged, per = kpi.summarize(records, since=query.since, until=until, accounts=names)
     if args.format == "json":
         from calltui.export import json_text
@@ -241,7 +325,54 @@ async def _stats(args: argparse.Namespace) -> int:
         zone = render.display_zone(settings.display.timezone)
         kinds = {n: settings.accounts[n].provider for n in names}
         sys.stdout.write(report.table(merged, per, query.since, until, zone, kinds))
-    return _report(engine.errors(), settings)
+    return _report(engine.errors(), settings, unreadable)
+
+
+async def _groups(
+    args: argparse.Namespace,
+    settings: Settings,
+    transport: Any,
+    names: list[str],
+    query: CallQuery,
+    until: datetime,
+    records: list[Any],
+    unreadable: int,
+) -> int:
+    """`stats --by` (analysis.groups, the change against the window of the same length just
+    before, which is listed too) and `stats --timeline` (analysis.onset), design 1.6."""
+    from calltui import render
+    from calltui.analysis import groups, onset
+    from calltui.session import Session
+
+    session = Session(settings, transport=transport)
+    errors = list(session.engine.errors())
+    doc: dict[str, Any] = {}
+    text: list[str] = []
+    zone = render.display_zone(settings.display.timezone)
+    try:
+        if args.by:
+            previous = await session.window_before(names, query, until)
+            report = groups.group(
+                records, args.by, since=query.since, until=until, previous=previous
+            )
+            doc.update(report.to_dict())
+            text.append(groups.table(report, zone))
+        if args.timeline:
+            line = onset.timeline(records, query.since, until)
+            if args.by:
+                doc["timeline"] = line.to_dict()
+            else:
+                doc.update(line.to_dict())
+            text.append(onset.bars(line, zone) + onset.onset_line(line, zone) + "\n")
+    finally:
+        await session.aclose()
+    if args.format == "json":
+        from calltui.export import json_text
+
+        sys.stdout.write(json_text(doc, indent=2) + "\n")
+    else:
+        sys.stdout.write("\n".join(text))
+    return _report(errors, settings, unreadable)
 
 
 async def _simulate(args: argparse.Namespace) -> int:
@@ -256,7 +387,11 @@ async def _simulate(args: argparse.Namespace) -> int:
     task = asyncio.create_task(serve(app, args.host, args.port, ready))
     await asyncio.wait([task, asyncio.create_task(ready.wait())], return_when="FIRST_COMPLETED")
     if task.done():
-        task.result()
+        try:
+            task.result()
+        except OSError as e:  # the port in use, a host that does not resolve or is not ours
+            reason = os.strerror(e.errno) if e.errno and e.errno > 0 else (e.strerror or str(e))
+            raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from None
     base = f"http://{args.host}:{args.port}"
     print(f"calltui simulator (seed {args.seed}) serving all five APIs on {base}", flush=True)
     print("point accounts at it with the demo credentials: see `calltui.sim.demo`", flush=True)
@@ -272,25 +407,43 @@ def _config(args: argparse.Namespace) -> int:
         print(path)
         return EXIT_OK
     if args.action == "init":
-        if path.exists():
+        if os.path.lexists(path):
             raise UsageError(f"{path}: already exists; not overwritten")
-        write_template(path)
+        try:
+            write_template(path)
+        except OSError as e:
+            raise UsageError(f"{path}: cannot write: {e.strerror or e}") from None
         print(f"wrote {path} (mode 0600)")
         return EXIT_OK
+    return _check(path)
+
+
+def _check(path: Path) -> int:
+    """`config check`: what would stop a command (raised, as for every command), then every
+    problem that would only show later (an unreadable secret, a theme or a key binding the
+    TUI cannot use), each on its own line; exit 2 if there is any."""
+    from calltui.tui import configcheck
+
     settings = load_settings(path)
     for w in settings.warnings:
-        print(f"calltui: warning: {w}", file=sys.stderr)
-    print(f"{path}: ok, {len(settings.accounts)} account(s)")
+        say(f"warning: {w}")
+    problems = [str(e) for acc in settings.accounts.values() for e in acc.secret_errors()]
+    problems += configcheck.problems(settings)
+    for problem in problems:
+        say(problem)
+    summary = f"{len(problems)} problem(s)" if problems else "ok"
+    print(inert(f"{path}: {summary}, {len(settings.accounts)} account(s)"))
     for name, acc in settings.accounts.items():
-        print(f"  {name:<20} {acc.provider:<10} {acc.base_url or '(default URL)'}")
-    return EXIT_OK
+        state = "secret unreadable" if acc.secret_errors() else ""
+        url = acc.base_url or "(default URL)"
+        print(inert(f"  {inert(name, 20):<20} {acc.provider:<10} {url} {state}").rstrip())
+    return EXIT_USAGE if problems else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    sub = argv[0] if argv and argv[0] in SUBCOMMANDS else None
-    args = build_parser(sub).parse_args(argv[1:] if sub else argv)
+    sub, rest = split_argv(list(sys.argv[1:] if argv is None else argv))
     try:
+        args = build_parser(sub).parse_args(rest)
         _open_request_log()
         if sub == "calls":
             code = asyncio.run(_calls(args))
@@ -304,12 +457,64 @@ def main(argv: Sequence[str] | None = None) -> None:
             code = _config(args)
         else:
             code = _tui(args)
+        sys.stdout.flush()  # a reader that has gone shows here at the latest, not at exit
+    except BrokenPipeError:
+        # `calltui calls | head -1`: the reader has what it wanted. Python would complain
+        # once more as it flushes stdout on the way out; point stdout at nothing first.
+        _drop_stdout()
+        code = EXIT_PIPE
     except (ConfigError, FilterError, UsageError) as e:
-        print(f"calltui: {e}", file=sys.stderr)
+        say(e)
+        code = EXIT_USAGE
+    except Unusable as e:
+        for error in e.errors:
+            say(error)
         code = EXIT_USAGE
     except KeyboardInterrupt:
         code = 130
+    except Exception as e:  # a bug: one line that says where, never a traceback
+        say(f"internal error: {type(e).__name__}{_origin(e)}; please report it")
+        code = EXIT_PROVIDER
     sys.exit(code)
+
+
+def split_argv(argv: list[str]) -> tuple[str | None, list[str]]:
+    """The subcommand and its arguments. The global options may come before it (`calltui
+    --config F config check`): they go along with its own."""
+    front: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--demo" or argv[i].startswith("--config="):
+            front.append(argv[i])
+            i += 1
+        elif argv[i] == "--config" and i + 1 < len(argv):
+            front += argv[i : i + 2]
+            i += 2
+        else:
+            break
+    if i < len(argv) and argv[i] in SUBCOMMANDS:
+        return argv[i], [*front, *argv[i + 1 :]]
+    return None, argv
+
+
+def _drop_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is no file (a test's capture)
+        pass
+
+
+def _origin(e: BaseException) -> str:
+    """Where in calltui `e` was raised (file and line; never its message, which may hold
+    anything, a secret included)."""
+    tb, found = e.__traceback__, ""
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if "calltui" in Path(name).parts:
+            found = f" at {Path(name).name}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
 
 
 def _open_request_log() -> None:
@@ -330,10 +535,10 @@ def _tui(args: argparse.Namespace) -> int:
     try:
         settings, transport = open_source(args)
         if not args.demo:
+            # An account whose secret is unreadable is listed all the same: the sidebar marks
+            # it failed and the status line says why, as for a provider error.
             pick_accounts(settings, args.account)
         query = query_from(args, timedelta(hours=1))
-        for w in settings.warnings:
-            print(f"calltui: warning: {w}", file=sys.stderr)
         from calltui.tui.app import CallTUI
 
         now = sim_now() if args.demo else None

@@ -45,6 +45,8 @@ class Row(Protocol):
     def cause_code(self) -> int | None: ...
     @property
     def mos(self) -> float | None: ...
+    @property
+    def trunk(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,13 @@ COLUMNS: dict[str, Column] = {
             skeleton=False,
         ),
         Column(
+            "trunk",
+            lambda r, _zone, _narrow: r.trunk or "-",
+            Look("TRUNK", 14),
+            Look("TRUNK", 12),
+            SortKey(("trunk",), ""),
+        ),
+        Column(
             "direction",
             lambda r, _zone, _narrow: _DIRECTION.get(r.direction or "", "-"),
             Look("DIR", 3),
@@ -208,10 +217,20 @@ def _pick(*keys: str) -> tuple[Column, ...]:
 
 
 CLI_TABLE = _pick(
-    "started", "account", "from", "to", "direction", "duration", "outcome", "code", "mos", "id"
+    "started",
+    "account",
+    "from",
+    "to",
+    "trunk",
+    "direction",
+    "duration",
+    "outcome",
+    "code",
+    "mos",
+    "id",
 )
 TUI_TABLE = _pick(
-    "started", "account", "from", "to", "direction", "duration", "outcome", "mos", "code"
+    "started", "account", "from", "to", "trunk", "direction", "duration", "outcome", "mos", "code"
 )
 """Its last column takes the width the others leave."""
 CSV_FIELDS = tuple(k for k in RECORD_KEYS if k != "raw")

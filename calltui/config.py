@@ -7,14 +7,18 @@ file, the account and the key, and nothing starts on a bad config.
 
 from __future__ import annotations
 
+import difflib
+import importlib.util
+import ipaddress
 import os
 import ssl
 import stat
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from typing import Any, ClassVar, get_args
+from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -27,6 +31,8 @@ from pydantic import (
     field_validator,
 )
 
+from calltui.files import create_private
+from calltui.http import AuthError
 from calltui.providers import registry
 
 if sys.version_info >= (3, 11):
@@ -35,12 +41,52 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 ENV_CONFIG = "CALLTUI_CONFIG"
+SUFFIXES = ("_env", "_cmd")
+"""A secret `<name>` may be given as `<name>_env` (an environment variable) or `<name>_cmd`."""
+INTERNAL = frozenset({"path", "warnings"})
+"""Settings fields that calltui fills in, never the file."""
 
 
 class ConfigError(Exception):
+    """What is wrong, where: `path` the file (empty for the environment), `where` the key."""
+
     def __init__(self, path: Path | str, where: str, message: str) -> None:
         self.path, self.where, self.message = str(path), where, message
-        super().__init__(f"{path}: {where}: {message}" if where else f"{path}: {message}")
+        super().__init__(": ".join(p for p in (self.path, where, message) if p))
+
+
+class SecretUnavailable(AuthError):
+    """The error of an account whose secret could not be read (its ConfigError, `error`): what
+    reads the secret to use it raises this, so that account fails alone as a value, the way a
+    provider error does, and is not tried again until the config changes."""
+
+    kind = "config"
+
+    def __init__(self, account: str, error: ConfigError) -> None:
+        self.error = error
+        super().__init__(account, f"{error.where}: {error.message}")
+
+
+class UnreadableSecret(SecretStr):
+    """A secret the config gives as `_env` or `_cmd` that could not be read. The account keeps
+    its place (the sidebar shows it failed, the other accounts run); reading the value raises
+    SecretUnavailable, so nothing can be sent with a made-up credential."""
+
+    def __init__(self, account: str, error: ConfigError) -> None:
+        super().__init__("")
+        self.account, self.error = account, error
+
+    def get_secret_value(self) -> str:
+        raise SecretUnavailable(self.account, self.error)
+
+    def _display(self) -> str:
+        return "(unreadable)"
+
+    def __eq__(self, other: object) -> bool:
+        return other is self
+
+    def __hash__(self) -> int:
+        return id(self)
 
 
 def default_config_path() -> Path:
@@ -66,6 +112,10 @@ def _zone(v: str) -> str:
 
 
 def _url(v: str) -> str:
+    # urlsplit drops tabs and line breaks silently, and the HTTP client refuses what it let
+    # through (a CRLF, a percent-encoded host, a port past 65535) only once a request is made.
+    if any(ch.isspace() or not ch.isprintable() for ch in v):
+        raise ValueError("must not hold spaces, line breaks or control characters")
     parts = urlsplit(v)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an http:// or https:// URL with a host")
@@ -73,7 +123,25 @@ def _url(v: str) -> str:
         raise ValueError("must not carry credentials: give them in their own keys")
     if parts.query or parts.fragment:
         raise ValueError("must not carry a query or a fragment")
+    _check_host_and_port(parts)
     return v.rstrip("/")
+
+
+def _check_host_and_port(parts: SplitResult) -> None:
+    host = parts.hostname or ""
+    if parts.netloc.rpartition("@")[2].startswith("["):
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(f"[{host}] is not an IPv6 address") from None
+    elif not all(ch.isalnum() or ch in "-._" for ch in host):
+        raise ValueError(f"{host!r} is not a host name (letters, digits, '-', '_' and '.')")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ValueError("the port must be a number from 1 to 65535")
 
 
 class _Strict(BaseModel):
@@ -91,10 +159,16 @@ class AccountBase(_Strict):
     name: str
     provider: str
     base_url: str | None = None
-    timeout_s: float = Field(20.0, gt=0, le=600)
+    timeout_s: float = Field(20.0, gt=0, le=600, allow_inf_nan=False)
     max_concurrency: int = Field(4, ge=1, le=64)
-    rate_limit: float | None = Field(None, gt=0, description="requests per second")
+    rate_limit: float | None = Field(
+        None, gt=0, allow_inf_nan=False, description="requests per second"
+    )
     page_size: int | None = Field(None, ge=1)
+    # The bounds of one listing (calltui.engine): a server that always has one more page must
+    # not make `calls --all` run forever. Generous: 10,000 pages are 200,000 Plivo calls.
+    max_pages: int = Field(10_000, ge=1)
+    max_listing_s: float = Field(900.0, gt=0, allow_inf_nan=False)
     verify_tls: bool = True
     ca_bundle: str | None = None
     timezone: str = "UTC"
@@ -131,9 +205,16 @@ class AccountBase(_Strict):
         out = []
         for name in type(self).model_fields:
             v = getattr(self, name)
-            if isinstance(v, SecretStr) and v.get_secret_value():
+            readable = isinstance(v, SecretStr) and not isinstance(v, UnreadableSecret)
+            if readable and v.get_secret_value():
                 out.append(v.get_secret_value())
         return out
+
+    def secret_errors(self) -> list[ConfigError]:
+        """Why each of this account's secrets that could not be read could not (none: the
+        account is usable)."""
+        values = (getattr(self, name) for name in type(self).model_fields)
+        return [v.error for v in values if isinstance(v, UnreadableSecret)]
 
     def credential_ids(self) -> list[str]:
         """The values of CREDENTIAL_IDS this account gives."""
@@ -170,37 +251,88 @@ class Settings(_Strict):
 
 def _run_secret_cmd(cmd: str, where: str, path: Path) -> str:
     try:
-        done = subprocess.run(
-            cmd, shell=True, capture_output=True, text=True, timeout=15, check=False
-        )
+        done = subprocess.run(cmd, shell=True, capture_output=True, timeout=15, check=False)
     except subprocess.TimeoutExpired:
         raise ConfigError(path, where, "the command did not finish within 15 s") from None
+    except (OSError, ValueError):  # no shell, a NUL in the command
+        raise ConfigError(path, where, "the command cannot be run") from None
     if done.returncode != 0:
         # Its output may hold the secret or part of it: say only that it failed.
         raise ConfigError(path, where, f"the command failed with exit status {done.returncode}")
-    value = done.stdout.strip()
+    try:
+        value = done.stdout.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise ConfigError(path, where, "the command printed what is not UTF-8 text") from None
     if not value:
         raise ConfigError(path, where, "the command printed nothing")
     return value
 
 
+def _checked_secret(value: str, where: str, path: Path) -> str:
+    """`value` as a secret an HTTP header can carry. Never shown: only what is wrong with it."""
+    if any("\ud800" <= ch <= "\udfff" for ch in value):  # how os.environ holds invalid UTF-8
+        raise ConfigError(path, where, "the secret is not UTF-8 text")
+    if not value.isprintable():
+        # Usually a command that printed more than the secret (`pass show` prints notes after it).
+        raise ConfigError(path, where, "the secret holds a line break or a control character")
+    return value
+
+
+def _secret_fields(model: type[AccountBase]) -> set[str]:
+    return {
+        name
+        for name, f in model.model_fields.items()
+        if SecretStr in (f.annotation, *get_args(f.annotation))
+    }
+
+
+def did_you_mean(key: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.7)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _check_account_keys(
+    raw: dict[str, Any], model: type[AccountBase], name: str, path: Path
+) -> None:
+    """Unknown keys and a secret given twice, named before any secret is read: `pasword_env`
+    is reported as itself, not as a missing `password`, and its command is not run."""
+    secrets = _secret_fields(model)
+    known = (set(model.model_fields) - {"name"}) | {s + end for s in secrets for end in SUFFIXES}
+    for key in raw:
+        if key not in known:
+            where = f"accounts.{name}.{key}"
+            raise ConfigError(path, where, "unknown key" + did_you_mean(key, known))
+    for secret in sorted(secrets):
+        given = [k for k in (secret, *(secret + end for end in SUFFIXES)) if k in raw]
+        if len(given) > 1:
+            raise ConfigError(
+                path, f"accounts.{name}.{given[1]}", f"give one of {' and '.join(given)}, not both"
+            )
+
+
 def _resolve_secrets(raw: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    """The account's keys with each `<name>_env` and `<name>_cmd` read into `<name>`: a
+    SecretStr, or an UnreadableSecret saying why it could not be read."""
     out: dict[str, Any] = {}
     for key, value in raw.items():
         where = f"accounts.{name}.{key}"
-        if key.endswith("_env"):
-            base = key[:-4]
-            if not isinstance(value, str):
-                raise ConfigError(path, where, "must be the name of an environment variable")
-            if value not in os.environ or not os.environ[value]:
-                raise ConfigError(path, where, f"environment variable {value} is not set")
-            out[base] = os.environ[value]
-        elif key.endswith("_cmd"):
-            if not isinstance(value, str):
-                raise ConfigError(path, where, "must be a shell command")
-            out[key[:-4]] = _run_secret_cmd(value, where, path)
-        else:
+        if not key.endswith(SUFFIXES):
             out[key] = value
+            continue
+        env = key.endswith("_env")
+        if not isinstance(value, str):
+            what = "the name of an environment variable" if env else "a shell command"
+            raise ConfigError(path, where, f"must be {what}")
+        try:
+            if env:
+                if not os.environ.get(value):
+                    raise ConfigError(path, where, f"environment variable {value} is not set")
+                secret = os.environ[value]
+            else:
+                secret = _run_secret_cmd(value, where, path)
+            out[key[:-4]] = SecretStr(_checked_secret(secret, where, path))
+        except ConfigError as e:
+            out[key[:-4]] = UnreadableSecret(name, e)
     return out
 
 
@@ -209,10 +341,21 @@ def _first_error(e: ValidationError, path: Path, prefix: str) -> ConfigError:
     loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
-        msg = "unknown key"
+        msg = "unknown key" + did_you_mean(loc[-1], _fields_at(loc[:-1]))
     elif err["type"] == "missing":
         msg = "is required"
     return ConfigError(path, ".".join(p for p in [prefix, *loc] if p), msg)
+
+
+def _fields_at(loc: list[str]) -> set[str]:
+    """The keys the table at `loc` of the settings takes (for a hint on a misspelt one)."""
+    model: Any = Settings
+    for part in loc:
+        field = model.model_fields.get(part)
+        model = field.annotation if field is not None else None
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return set()
+    return set(model.model_fields) - INTERNAL
 
 
 def parse_settings(data: dict[str, Any], path: Path) -> Settings:
@@ -230,14 +373,22 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
                 path, f"accounts.{name}.provider", f"{provider!r} is not one of {', '.join(known)}"
             )
         cls = registry.get(provider)
+        _check_account_keys(raw, cls.ACCOUNT, name, path)
         if cls.DEFAULT_BASE_URL is None and not raw.get("base_url"):
             raise ConfigError(path, f"accounts.{name}.base_url", f"is required for {provider}")
+        for secret in _secret_fields(cls.ACCOUNT):
+            if isinstance(raw.get(secret), str):
+                _checked_secret(raw[secret], f"accounts.{name}.{secret}", path)
         resolved = _resolve_secrets(raw, name, path)
         try:
             accounts[name] = cls.ACCOUNT.model_validate({**resolved, "name": name})
         except ValidationError as e:
             raise _first_error(e, path, f"accounts.{name}") from None
+        except SecretUnavailable as e:  # a provider's validator that reads a secret
+            raise e.error from None
     rest = {k: v for k, v in data.items() if k != "accounts"}
+    for key in rest.keys() & INTERNAL:
+        raise ConfigError(path, key, "unknown key")
     try:
         return Settings.model_validate({**rest, "accounts": accounts, "path": str(path)})
     except ValidationError as e:
@@ -254,17 +405,70 @@ def load_settings(path: Path | None = None, *, required: bool = True) -> Setting
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(path, "", f"not valid TOML: {e}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, "", "not valid TOML: not UTF-8 text") from None
     except OSError as e:
         raise ConfigError(path, "", f"cannot read: {e.strerror}") from None
+    check_proxies()
     settings = parse_settings(data, path)
+    warnings = (*settings.warnings, *permission_warnings(path))
+    return settings.model_copy(update={"warnings": warnings})
+
+
+def permission_warnings(path: Path) -> list[str]:
+    """What others could read or change: the file (it may hold secrets), or the directory it
+    is in (whoever can write there can put another file in its place, with other `_cmd`
+    commands, which calltui then runs). A sticky directory (/tmp) keeps others from that."""
+    out = []
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        warning = (
+        out.append(
             f"{path}: readable by group or others (mode {stat.S_IMODE(mode):o}); "
             f"it may hold secrets: chmod 600 {path}"
         )
-        settings = settings.model_copy(update={"warnings": (*settings.warnings, warning)})
-    return settings
+    folder = path.absolute().parent
+    mode = folder.stat().st_mode
+    if mode & (stat.S_IWGRP | stat.S_IWOTH) and not mode & stat.S_ISVTX:
+        out.append(
+            f"{folder}: writable by group or others (mode {stat.S_IMODE(mode):o}); they could "
+            f"replace {path.name} and the commands it runs: chmod go-w {folder}"
+        )
+    return out
+
+
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+"""The proxies the HTTP client takes from the environment (in either case)."""
+
+
+def check_proxies(environ: Mapping[str, str] = os.environ) -> None:
+    """A ConfigError naming the variable whose proxy the HTTP client could not use: it would
+    fail each request with an error that names no proxy (or, for SOCKS without its package,
+    fail to start). The value is never shown: a proxy URL may carry a password."""
+    for var, value in environ.items():
+        if var.upper() in PROXY_VARIABLES and value.strip():
+            problem = _proxy_problem(value.strip())
+            if problem:
+                raise ConfigError("", f"{var} (environment)", problem)
+
+
+def _proxy_problem(value: str) -> str | None:
+    usable = "http://, https:// or socks5:// and HOST:PORT"
+    # A value without a scheme is read as http://VALUE, as the HTTP client reads it.
+    url = value if "://" in value else f"http://{value}"
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return "the proxy URL holds spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return f"not a proxy URL: calltui takes {usable}"
+    if parts.scheme not in ("http", "https", "socks5", "socks5h"):
+        return f"{parts.scheme}:// is no proxy calltui can use: it takes {usable}"
+    if not parts.hostname or parts.path not in ("", "/") or parts.query or port == 0:
+        return f"not a proxy URL: calltui takes {usable}"
+    if parts.scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
+        return "a SOCKS proxy needs the socksio package: pip install 'httpx[socks]'"
+    return None
 
 
 TEMPLATE_HEAD = """\
@@ -289,6 +493,6 @@ def template() -> str:
 
 def write_template(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(template())
+    _, f = create_private(path)
+    with f:
+        f.write(template().encode())

@@ -4,7 +4,9 @@ Every account runs its own pump task that fetches pages ahead into a small queue
 emits a record only once no account can still produce a newer one (each page carries a
 watermark: the newest start time any later page of that stream may hold). An account that
 fails stops alone: its error is kept and the other accounts go on (Recovery says when the TUI
-tries it again).
+tries it again). A listing is bounded by its account's max_pages and max_listing_s (the time
+spent waiting on the provider, not on the reader): past either it stops with ListingStopped,
+which names the bound, and what it listed stays.
 """
 
 from __future__ import annotations
@@ -20,17 +22,18 @@ from typing import Any
 
 import httpx
 
-from calltui.config import Settings
+from calltui.config import AccountBase, Settings
 from calltui.http import (
     AuthError,
     BadResponseError,
     NotFoundError,
     ProviderError,
+    RefusedError,
     RetryPolicy,
     TLSError,
 )
 from calltui.model import Call, CallDetail, CallQuery, PageRef
-from calltui.providers.base import Page, Provider, open_provider
+from calltui.providers.base import ListingStopped, Page, Provider, open_provider
 
 PREFETCH_PAGES = 2
 _END = object()
@@ -69,8 +72,12 @@ class Recovery:
     def retries(error: ProviderError) -> bool:
         """Whether waiting can mend `error`: credentials, a certificate or an address that the
         server does not know need the config changed (and bad credentials sent again and again
-        may get an account locked), so those are only tried again when the user asks."""
-        return not isinstance(error, (AuthError, TLSError, NotFoundError))
+        may get an account locked), so those are only tried again when the user asks; and
+        neither is a listing stopped at a bound or a request refused, which would only stop
+        again."""
+        return not isinstance(
+            error, (AuthError, TLSError, NotFoundError, ListingStopped, RefusedError)
+        )
 
 
 @dataclass(slots=True)
@@ -193,9 +200,17 @@ class Engine:
     ) -> None:
         state = s.state
         pages: AsyncIterator[Page] | None = None
+        account = self.settings.accounts[state.account]
+        fetching = 0.0
         try:
             pages = self.provider(state.account).pages(query, first_page)
-            async for page in pages:
+            while True:
+                started = time.monotonic()
+                try:
+                    page = await anext(pages)
+                except StopAsyncIteration:
+                    break
+                fetching += time.monotonic() - started
                 # Every record knows its page, so the store can drop it and fetch it again.
                 ref = PageRef(state.account, page.request)
                 for c in page.records:
@@ -213,6 +228,8 @@ class Engine:
                     state.status = "loading"
                     if on_state:
                         on_state(state)
+                if page.watermark is not None:
+                    _check_bounds(account, state.pages, fetching)
             state.status = "ok"
         except ProviderError as e:
             state.status, state.error = "error", e
@@ -248,6 +265,15 @@ class Engine:
         finally:
             await gen.aclose()
         return out
+
+
+def _check_bounds(account: AccountBase, pages: int, fetching_s: float) -> None:
+    """ListingStopped once a listing that is not over has used up a bound of its account."""
+    if pages >= account.max_pages:
+        raise ListingStopped(account.name, f"stopped after {pages} pages (max_pages)")
+    if fetching_s >= account.max_listing_s:
+        reason = f"stopped after {fetching_s:.1f} s of fetching, {pages} pages (max_listing_s)"
+        raise ListingStopped(account.name, reason)
 
 
 def _head(s: _Stream) -> float:

@@ -17,6 +17,8 @@ from enum import Enum
 from typing import Any
 
 from calltui.model import FAILED_OUTCOMES, CallQuery, Outcome
+from calltui.query import QueryError
+from calltui.query import parse as parse_terms
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -100,6 +102,18 @@ DIRECTIONS = ("inbound", "outbound")
 
 def _text(value: Any) -> str | None:
     return (value or "").strip() or None
+
+
+def _read_terms(value: Any, d: Draft) -> None:
+    text = _text(value)
+    if text is None:
+        return
+    try:
+        terms = parse_terms(text)
+    except QueryError as e:
+        raise FilterError("query", str(e)) from None
+    if terms.terms:
+        d.query["terms"] = terms
 
 
 def _read_since(value: Any, d: Draft) -> None:
@@ -262,6 +276,18 @@ FILTER_FIELDS: tuple[FilterField, ...] = (
         label="max dur",
         placeholder="seconds",
         metavar="S",
+    ),
+    FilterField(
+        "query",
+        ("--query",),
+        Kind.TEXT,
+        _read_terms,
+        lambda q: None if q.terms is None else str(q.terms) or None,
+        label="query",
+        placeholder="sip:5xx trunk:NAP_PEER_LON -dir:in",
+        metavar="Q",
+        help="query terms, all must hold: field:value (account provider from to trunk sip "
+        "cause outcome dir id country dur mos pdd), a bare word, -term",
     ),
     FilterField(
         "text",

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import re
 import shlex
 import shutil
@@ -36,6 +35,7 @@ from calltui import render
 from calltui.analysis.correlate import Relation
 from calltui.analysis.verdict import verdict
 from calltui.config import Settings
+from calltui.files import create_private
 from calltui.model import Call, CallDetail, iso, number_key
 from calltui.providers import registry
 from calltui.providers.base import PcapSource, Provider
@@ -211,13 +211,14 @@ def write_bundle(
     related: Iterable[Relation] = (),
     now: datetime | None = None,
 ) -> Path:
-    """The bundle written as JSON (ASCII, indented) with mode 0600; a directory `path` gets a
-    file named after the call."""
+    """The bundle written as JSON (ASCII, indented) to a new file with mode 0600 (calltui.files);
+    a directory `path` gets a file named after the call (`-1`, `-2`... added when taken); the
+    path written."""
     doc = redacted_bundle(detail, settings=settings, related=related, now=now)
     call = detail.call
-    target = path / f"calltui-{call.provider}-{_file_part(call.id)}.json" if path.is_dir() else path
-    _write_private(target, (json.dumps(doc, ensure_ascii=True, indent=2) + "\n").encode())
-    return target
+    name = f"calltui-{call.provider}-{_file_part(call.id)}.json"
+    data = (json.dumps(doc, ensure_ascii=True, indent=2) + "\n").encode()
+    return _write_private(path, name, data)
 
 
 # --- curl ------------------------------------------------------------------------------------
@@ -249,8 +250,9 @@ def curl_for(provider: Provider[Any], call: Call) -> str:
 
 async def save_pcap(provider: Provider[Any], call: Call, path: Path) -> Path:
     """The call's SIP capture (a PcapSource: jambonz serves it from Homer), which is found by
-    the call's SIP Call-ID, written to `path` with mode 0600; a directory `path` gets
-    `callid-<Call-ID>.pcap`, the name the jambonz webapp gives it. Raises HandoffError where
+    the call's SIP Call-ID, written to a new file `path` with mode 0600; a directory `path` gets
+    `callid-<Call-ID>.pcap`, the name the jambonz webapp gives it (`-1`, `-2`... added when
+    taken); the path written. Raises HandoffError where
     there is no capture to ask for, and the provider's errors (NotFoundError when Homer has
     none) as they come."""
     if not isinstance(provider, PcapSource):
@@ -261,9 +263,7 @@ async def save_pcap(provider: Provider[Any], call: Call, path: Path) -> Path:
     if not call.sip_call_id:
         raise HandoffError(f"call {call.id} has no SIP Call-ID to fetch a capture by")
     data = await provider.pcap(call.sip_call_id)
-    target = path / f"callid-{_file_part(call.sip_call_id)}.pcap" if path.is_dir() else path
-    _write_private(target, data)
-    return target
+    return _write_private(path, f"callid-{_file_part(call.sip_call_id)}.pcap", data)
 
 
 def pcap_viewers() -> list[str]:
@@ -291,8 +291,11 @@ def _file_part(s: str) -> str:
     return (_UNSAFE_NAME.sub("_", s).strip("._") or "call")[:100]
 
 
-def _write_private(target: Path, data: bytes) -> None:
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
+def _write_private(path: Path, name: str, data: bytes) -> Path:
+    """`data` in a new private file (calltui.files): in the directory `path` under `name`, or
+    the next free name beside it; else at `path` itself, which must not exist."""
+    in_dir = path.is_dir()
+    target, f = create_private(path / name if in_dir else path, free_name=in_dir)
+    with f:
         f.write(data)
-    os.chmod(target, 0o600)  # an existing file keeps its mode through O_CREAT
+    return target

@@ -73,6 +73,12 @@ class Hints:
             return detail.explanation
         return call.cause
 
+    def call_key(self, call: Call) -> str | None:
+        """What the records this provider lists apart for one call share (the legs of one
+        call on a B2BUA), so that KPIs count the call once; None: the record is a call of its
+        own. Keys are compared within one account."""
+        return None
+
     def relations(self, call: Call, cand: Call) -> list[tuple[float, str]]:
         """What ties `cand` to `call` by this provider's ids, as (confidence, reason). Asked of
         the provider of `call` and, when it is another, of the provider of `cand`."""

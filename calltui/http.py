@@ -8,33 +8,38 @@ Every failure becomes one ProviderError naming the account and the HTTP status o
 a bounded number of attempts: connection failures, 429 and 5xx are retried (honouring the
 server's wait up to RetryPolicy.max_wait_s); a timeout, a certificate the client does not trust,
 4xx and a body that is not what was promised are not. Each exchange is bounded as a whole by the
-account's timeout, body included, and bodies beyond MAX_BODY_BYTES are refused. With CALLTUI_LOG
-set, each exchange is logged (calltui.log), without secrets.
+account's timeout, body included, and bodies beyond MAX_BODY_BYTES are refused. A redirect is
+never followed and its body never read. Every body is scrubbed of the account's credentials as it
+arrives (HttpClient._scrub), so nothing a server echoes reaches a screen, an export or a bundle.
+With CALLTUI_LOG set, each exchange is logged (calltui.log), without secrets.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
 import email.utils
 import json
 import logging
 import os
-import random
 import re
 import socket
 import ssl
+import sys
 import time
-from collections import deque
-from collections.abc import Callable, Collection, Coroutine
+import urllib.request
+from collections.abc import Collection, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import unquote_plus
 
 import httpx
 
+from calltui.credentials import (
+    credentials,
+    echo_forms,
+    redact_url,
+)
 from calltui.log import RequestLog, request_log
+from calltui.pacing import RateLimit, RateLimiter, RetryPolicy
 
 log = logging.getLogger("calltui.http")
 
@@ -43,6 +48,8 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 any size). A Tmedia page of 1000 legs with their call traces runs to a few MB; anything near
 this is not a page of call records, and it is refused rather than parsed."""
 T = TypeVar("T")
+DEFAULT_RATE = RateLimit(10, 1.0)
+DEFAULT_RETRY = RetryPolicy()
 
 
 class ProviderError(Exception):
@@ -92,112 +99,19 @@ class TimeoutError_(ProviderError):
     kind = "timeout"
 
 
-class ReadOnlyViolation(RuntimeError):
-    """A programming error: something tried to send a request calltui must never send."""
+class RefusedError(ProviderError):
+    """A request calltui will not send as it stands (a URL httpx cannot encode): a one-line
+    error like any other, which no retry mends."""
+
+    kind = "refused"
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimit:
-    """At most `requests` requests in any window of `per_s` seconds."""
+class ReadOnlyViolation(RefusedError):
+    """Something tried to send a request calltui must never send (a method but GET, a parameter
+    the provider does not list). A ProviderError, so that a refusal reaches the user as one line
+    naming the account, in the CLI and the TUI alike, never as a traceback."""
 
-    requests: int
-    per_s: float
-
-    @classmethod
-    def per_second(cls, rate: float) -> RateLimit:
-        return cls(max(1, round(rate)), 1.0) if rate >= 1 else cls(1, 1.0 / rate)
-
-
-class RateLimiter:
-    """A sliding-window limiter: a token bucket would let a full burst through at the window's
-    edge and break limits stated as 'N per window' (Plivo's 300 per 5 s).
-
-    The server counts requests when they arrive, and we only know when we let one go: a request
-    that opens a connection (TCP, TLS) arrives later after its slot than one that reuses it, so
-    the next request, sent exactly a window later, can land inside the server's window. Each
-    window is therefore held `GUARD_S` longer (at most 5% of it), which costs a 1 request/s
-    listing 5% of its pace where a 429 would cost it a whole reset period."""
-
-    GUARD_S = 0.05
-
-    def __init__(self, limit: RateLimit, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit = limit
-        self._clock = clock
-        self._sent: deque[float] = deque()
-        self._lock = asyncio.Lock()
-        self._blocked_until = 0.0
-        self._window = limit.per_s + min(self.GUARD_S, limit.per_s / 20)
-
-    def block_until(self, t: float) -> None:
-        """The server said to wait (429): nobody on this account sends before `t`."""
-        self._blocked_until = max(self._blocked_until, t)
-
-    async def acquire(self) -> None:
-        async with self._lock:
-            while True:
-                now = self._clock()
-                if now < self._blocked_until:
-                    await asyncio.sleep(self._blocked_until - now)
-                    continue
-                while self._sent and now - self._sent[0] >= self._window:
-                    self._sent.popleft()
-                if len(self._sent) < self.limit.requests:
-                    self._sent.append(now)
-                    return
-                await asyncio.sleep(self._window - (now - self._sent[0]))
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    attempts: int = 4
-    base_s: float = 0.5
-    cap_s: float = 8.0
-    max_wait_s: float = 30.0
-    """A 429 whose server asks for a longer wait than this fails at once (jambonz's limiter asks
-    for the rest of a 5-minute window): retrying must stay bounded."""
-
-    def delay(self, attempt: int) -> float:
-        """Exponential backoff with full jitter, so that accounts retrying together spread out."""
-        return random.uniform(0, min(self.cap_s, self.base_s * 2**attempt))
-
-
-_SECRET_PARAM = re.compile(r"(?i)token|secret|passw|key|sig|auth|session|credential")
-
-
-def _redact_url(url: httpx.URL) -> str:
-    # Credentials never travel in URLs we build, but a base_url or a Link header might hold them.
-    url = url.copy_with(username=None, password=None, fragment=None)
-    if not any(_SECRET_PARAM.search(k) for k in url.params):
-        return str(url)
-    # The other parameters keep their encoding: only secret-looking values are replaced.
-    parts = []
-    for part in url.query.decode("ascii").split("&"):
-        key, eq, _ = part.partition("=")
-        parts.append(f"{key}{eq}***" if eq and _SECRET_PARAM.search(unquote_plus(key)) else part)
-    return str(url.copy_with(query=None)) + "?" + "&".join(parts)
-
-
-def _credentials(auth: httpx.Auth | None, headers: dict[str, str]) -> set[str]:
-    """The secret strings an account's requests carry: the Basic password and its encoded
-    user:password, a bearer token. Error text from a server never shows them."""
-    probe = httpx.Request("GET", "http://calltui.invalid/", headers=headers)
-    if auth is not None:
-        flow = auth.sync_auth_flow(probe)
-        try:
-            probe = next(flow)
-        except StopIteration:
-            pass
-        finally:
-            flow.close()
-    out: set[str] = set()
-    scheme, _, value = probe.headers.get("authorization", "").partition(" ")
-    value = value.strip()
-    if value:
-        out.add(value)
-    if scheme.lower() == "basic":
-        with contextlib.suppress(ValueError):
-            out.add(base64.b64decode(value).decode().partition(":")[2])
-    return {s for s in out if len(s) >= 4}
+    kind = "read-only"
 
 
 def _server_wait(resp: httpx.Response, now_wall: float) -> float | None:
@@ -227,6 +141,62 @@ def _server_wait(resp: httpx.Response, now_wall: float) -> float | None:
         except ValueError:
             return None
     return None
+
+
+def plain_proxy(base_url: str) -> str | None:
+    """The origin of the proxy that requests to `base_url` reach in clear text: an http:// URL
+    with HTTP_PROXY or ALL_PROXY set and its host not in NO_PROXY (the variables httpx reads
+    with trust_env); None where there is none. Over https:// a proxy only tunnels TLS."""
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL:
+        return None
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get("http") or proxies.get("all")
+    if url.scheme != "http" or not proxy:
+        return None
+    # With a proxy in the environment, proxy_bypass reads NO_PROXY (and no system setting).
+    if urllib.request.proxy_bypass(url.host):
+        return None
+    try:
+        p = httpx.URL(proxy if "://" in proxy else "http://" + proxy)
+    except httpx.InvalidURL:
+        return None
+    return f"{p.scheme}://{p.netloc.decode('ascii')}"  # the proxy's own credentials left out
+
+
+def warn_plain_proxy(account: str, base_url: str) -> None:
+    """One line on stderr (the HTTP client says it once, as it is made) when the account's
+    credentials would go to a proxy over plain HTTP; the TUI captures stderr while it runs."""
+    proxy = plain_proxy(base_url)
+    if proxy is None:
+        return
+    print(
+        f"calltui: warning: {account}: its credentials go to the proxy {proxy} in clear text "
+        "(base_url is http://): use https://, or name the host in NO_PROXY",
+        file=sys.stderr,
+    )
+
+
+def environment_client(
+    account: str, options: dict[str, Any]
+) -> tuple[httpx.AsyncClient, str | None]:
+    """An httpx client made with `options` that honours the environment as curl does
+    (trust_env: HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY, SSL_CERT_FILE, SSL_CERT_DIR),
+    warning where the account's credentials would reach a proxy in clear text. Where the
+    environment's proxy is unusable (SOCKS without httpx's socks extra, a URL httpx cannot
+    read), a client that ignores it, and why: the caller fails each request with that rather
+    than its own creation. httpx's words are not used: they quote the proxy URL, which may hold
+    the proxy's password."""
+    try:
+        client = httpx.AsyncClient(trust_env=True, **options)
+    except (ImportError, ValueError, httpx.InvalidURL) as e:
+        what = "needs the socksio package" if isinstance(e, ImportError) else "is unreadable"
+        problem = f"the proxy in HTTP_PROXY, HTTPS_PROXY or ALL_PROXY {what}"
+        return httpx.AsyncClient(trust_env=False, **options), problem
+    if options.get("transport") is None:  # an in-process transport reaches no proxy
+        warn_plain_proxy(account, str(options["base_url"]))
+    return client, None
 
 
 _TITLE = re.compile(rb"<title[^>]*>([^<]{1,120})</title", re.IGNORECASE)
@@ -272,9 +242,9 @@ class HttpClient:
         headers: dict[str, str] | None = None,
         timeout_s: float = 20.0,
         verify: bool | str = True,
-        rate_limit: RateLimit = RateLimit(10, 1.0),
+        rate_limit: RateLimit = DEFAULT_RATE,
         max_concurrency: int = 4,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
         transport: httpx.AsyncBaseTransport | None = None,
         error_keys: tuple[str, ...] = ("message", "error", "msg"),
         secrets: Collection[str] = (),
@@ -284,7 +254,7 @@ class HttpClient:
         self.timeout_s = timeout_s
         self.max_body_bytes = max_body_bytes
         self._secrets = sorted(
-            {s for s in secrets if len(s) >= 4} | _credentials(auth, headers or {}),
+            {s for s in secrets if len(s) >= 4} | credentials(auth, headers or {}),
             key=len,
             reverse=True,
         )
@@ -310,31 +280,45 @@ class HttpClient:
                 # Every request fails with this, as a value, rather than the client's creation.
                 reason = f"ca_bundle {verify!r} holds no usable PEM certificate ({e})"
                 self._unusable = TLSError(account, _printable(reason))
-        self._client = httpx.AsyncClient(
-            base_url=base_url,
-            auth=auth,
-            headers={"Accept": "application/json", "User-Agent": "calltui", **(headers or {})},
-            timeout=httpx.Timeout(timeout_s),
-            verify=verify_arg,
-            transport=transport,
-            trust_env=True,
-            follow_redirects=False,
-            event_hooks={"request": [self._guard]},
-        )
+        given = {s for s in secrets if len(s) >= 4}
+        self._echoes = echo_forms(given, auth, headers or {})
+        self._masks = [e.decode() for e in self._echoes]
+        options: dict[str, Any] = {
+            "base_url": base_url,
+            "auth": auth,
+            "headers": {"Accept": "application/json", "User-Agent": "calltui", **(headers or {})},
+            "timeout": httpx.Timeout(timeout_s),
+            "verify": verify_arg,
+            "transport": transport,
+            "follow_redirects": False,
+            "event_hooks": {"request": [self._guard]},
+        }
+        self._client, problem = environment_client(account, options)
+        if problem is not None:  # every request fails with it, as a value
+            self._unusable = NetworkError(account, problem)
 
     async def _guard(self, request: httpx.Request) -> None:
         if request.method != "GET":
-            raise ReadOnlyViolation(f"{self.account}: refused to send {request.method}")
+            raise ReadOnlyViolation(self.account, f"refused to send {request.method}")
         unknown = {k for k in request.url.params} - self.allowed_params
         if unknown:
-            raise ReadOnlyViolation(f"{self.account}: refused to send parameters {sorted(unknown)}")
+            raise ReadOnlyViolation(
+                self.account, _printable(f"refused to send parameters {sorted(unknown)}")
+            )
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
     def url_for(self, path: str, params: dict[str, Any] | None = None) -> str:
-        req = self._client.build_request("GET", path, params=params)
-        return _redact_url(req.url)
+        return redact_url(self._request(path, params).url)
+
+    def _request(self, path: str, params: dict[str, Any] | None) -> httpx.Request:
+        try:
+            return self._client.build_request("GET", path, params=params)
+        except httpx.InvalidURL as e:
+            # Providers encode what servers send them (providers.base.segment): this is the
+            # last line, so that no URL becomes a traceback.
+            raise RefusedError(self.account, _printable(f"refused an invalid URL: {e}")) from None
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
         """GET with retries (connect errors, 5xx, 429) and the account's rate limit and
@@ -351,8 +335,11 @@ class HttpClient:
                     if not retryable or attempt + 1 >= self.retry.attempts:
                         raise
                     resp = None
-            if resp is not None and resp.status_code < 400:
+            if resp is not None and resp.status_code < 300:
                 return resp
+            if resp is not None and resp.status_code < 400:
+                # Never followed (credentials go with every request), and never read as data.
+                raise self._redirect(resp)
             if resp is not None:
                 err = self._error(resp)
                 if not isinstance(err, (RateLimitedError, ServerError)):
@@ -374,8 +361,8 @@ class HttpClient:
     async def _send(self, path: str, params: dict[str, Any], attempt: int = 0) -> httpx.Response:
         if self._unusable is not None:
             raise self._unusable
-        request = self._client.build_request("GET", path, params=params)
-        url = self._mask(_redact_url(request.url))
+        request = self._request(path, params)
+        url = self._mask(redact_url(request.url))
         started = time.monotonic()
         self.requests_sent += 1
         progress = _Progress()
@@ -452,16 +439,39 @@ class HttpClient:
                 chunks.append(chunk)
         finally:
             await resp.aclose()
-        resp._content = b"".join(chunks)
+        resp._content = self._scrub(b"".join(chunks))
         return resp
 
+    def _scrub(self, body: bytes) -> bytes:
+        """`body` with every echo of this account's credentials masked, once, where server data
+        enters: a server (or a proxy) that copies the Authorization header into its records
+        must not put it on screen, in an export or in a bundle. A mask as long as what it
+        hides keeps a binary body (a pcap) well formed."""
+        for needle in self._echoes:
+            body = body.replace(needle, b"*" * len(needle))
+        return body
+
+    def _redirect(self, resp: httpx.Response) -> BadResponseError:
+        location = resp.headers.get("location")
+        try:
+            target = resp.request.url.join(location) if location else None
+        except httpx.InvalidURL:
+            target = None
+        where = f"{target.scheme}://{target.netloc.decode('ascii')}" if target else "elsewhere"
+        return BadResponseError(
+            self.account,
+            self._mask(_printable(f"redirect to {where} not followed")),
+            status=resp.status_code,
+            url=self._mask(redact_url(resp.request.url)),
+        )
+
     def _mask(self, text: str) -> str:
-        for s in self._secrets:
+        for s in self._masks:
             text = text.replace(s, "***")
         return text
 
     def _error(self, resp: httpx.Response) -> ProviderError:
-        url = self._mask(_redact_url(resp.request.url))
+        url = self._mask(redact_url(resp.request.url))
         status = resp.status_code
         # A server (or a proxy) may echo what it was sent: its text is masked.
         reason = self._mask(error_text(resp, self.error_keys))
@@ -483,7 +493,7 @@ class HttpClient:
         return self.parse_json(resp)
 
     def parse_json(self, resp: httpx.Response) -> Any:
-        url = self._mask(_redact_url(resp.request.url))
+        url = self._mask(redact_url(resp.request.url))
         body = resp.content
         first = _first_byte(body)
         if not first:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from calltui.providers.registry import BUILTIN
 
@@ -51,6 +51,7 @@ RECORD_KEYS = (
     "cause",
     "cause_code",
     "mos",
+    "trunk",
     "raw",
 )
 
@@ -85,6 +86,8 @@ class Call:
     cause: str | None = None
     cause_code: int | None = None
     mos: float | None = None
+    trunk: str | None = None
+    """The carrier side the call used (design 1.3): Tmedia's NAP, Plivo's trunk, jambonz's."""
     page: PageRef | None = field(default=None, compare=False, repr=False)
     """Where the record was listed; not part of the record (not in RECORD_KEYS)."""
 
@@ -109,6 +112,7 @@ class Call:
             "cause": self.cause,
             "cause_code": self.cause_code,
             "mos": self.mos,
+            "trunk": self.trunk,
         }
         if with_raw:
             d["raw"] = self.raw
@@ -194,6 +198,12 @@ def number_key(n: str | None) -> str:
     return s.lstrip("+")
 
 
+class Terms(Protocol):
+    """A query of the query language (calltui.query.Query): terms a call must all hold."""
+
+    def matches(self, call: Call) -> bool: ...
+
+
 @dataclass(slots=True, frozen=True)
 class CallQuery:
     """What to list (made from the filters by calltui.filters.build_query). Providers send what
@@ -209,6 +219,8 @@ class CallQuery:
     min_duration: int | None = None
     max_duration: int | None = None
     text: str | None = None
+    terms: Terms | None = None
+    """The query language's terms (design 1.6), added to the filters above."""
 
     def matches(self, c: Call) -> bool:
         if c.started_at is None or c.started_at < self.since:
@@ -232,7 +244,7 @@ class CallQuery:
             hay = (c.id, c.sip_call_id, c.parent_id, c.from_, c.to)
             if not any(h and needle in h.lower() for h in hay):
                 return False
-        return True
+        return self.terms is None or self.terms.matches(c)
 
 
 def epoch_placeholder(t: datetime | None) -> datetime | None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
+from calltui.analysis.verdict import verdict
 from calltui.columns import CLI_TABLE, fmt_duration, fmt_time
 from calltui.model import Call, CallDetail, Span
 from calltui.text import fit, inert, inert_block
@@ -76,7 +77,8 @@ def _record_lines(c: Call, zone: tzinfo | None, indent: str = "") -> list[str]:
 
 
 def detail_text(d: CallDetail, zone: tzinfo | None) -> str:
-    out = ["CALL", *_record_lines(d.call, zone, "  ")]
+    """`show --format text`: the verdict line first, then the record and its drill-down."""
+    out = [inert(verdict(d).line, 600), "", "CALL", *_record_lines(d.call, zone, "  ")]
     if d.explanation:
         out += ["", "WHY", "  " + inert(d.explanation, 400)]
     others = [leg for leg in d.legs if leg.id != d.call.id]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 
 import httpx
@@ -91,6 +91,7 @@ class Session:
         """`now`: a fixed clock, or a function of one (tests move it with the simulator's);
         the wall clock by default."""
         self.settings = settings
+        self.transport = transport
         self.engine = Engine(settings, transport=transport, retry=retry)
         self.store = CallStore(settings.limits.max_records)
         self.zone: tzinfo | None = display_zone(settings.display.timezone)
@@ -112,6 +113,20 @@ class Session:
 
     async def aclose(self) -> None:
         await self.engine.aclose()
+
+    async def window_before(
+        self, accounts: list[str], query: CallQuery, until: datetime
+    ) -> list[Call] | None:
+        """The calls `query` keeps in the window of the same length just before its own (which
+        ends at `until`), for the change of a pivot's numbers; None when an account failed.
+        Listed by an engine of its own: the accounts' fetch state is the main listing's."""
+        before = replace(query, since=query.since - (until - query.since), until=query.since)
+        engine = Engine(self.settings, transport=self.transport)
+        try:
+            calls = await engine.collect(accounts, before, None)
+        finally:
+            await engine.aclose()
+        return None if engine.errors() else calls
 
     # --- drill-down -------------------------------------------------------------------------
     def cached(self, call: Call) -> CallDetail | None:
@@ -151,17 +166,19 @@ class Session:
         call: Call,
         listed: Iterable[str] | None = None,
         on_asking: Callable[[list[str]], None] | None = None,
+        scope: Iterable[str] | None = None,
     ) -> Related:
         """The calls related to `call`: among the loaded calls, its drill-down's legs (when
-        loaded) and, for the configured accounts not in `listed` (the accounts the listing
-        shows; None: all of them), their calls around its start. `on_asking` is told which
-        accounts are being asked before they answer."""
+        loaded) and, for the accounts of `scope` (None: every configured one) not in `listed`
+        (the accounts the listing shows; None: all of them), their calls around its start.
+        `on_asking` is told which accounts are being asked before they answer."""
         candidates = await asyncio.to_thread(loaded_candidates, self.store, call)
         detail = self.cached(call)
         if detail is not None:
             candidates += detail.legs
         shown = set(self.account_names if listed is None else listed)
-        others = [a for a in self.account_names if a not in shown]
+        wide = self.account_names if scope is None else list(scope)
+        others = [a for a in wide if a not in shown]
         errors: dict[str, ProviderError] = {}
         if others and call.started_at is not None:
             key = (call.account, call.id)

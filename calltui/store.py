@@ -83,6 +83,7 @@ class Brief(NamedTuple):
     cause: str | None
     cause_code: int | None
     mos: float | None
+    trunk: str | None
 
 
 @dataclass(slots=True, frozen=True)
@@ -151,6 +152,7 @@ class CallStore:
         self.mos = array("d")
         self.provider = array("B")
         self.account = array("H")
+        self.trunk = array("H")
         self.direction = array("B")
         self.outcome = array("B")
         self.state = array("B")
@@ -164,6 +166,7 @@ class CallStore:
         self._providers = Codes()
         self._accounts = Codes()
         self._directions = Codes()
+        self._trunks = Codes()
         self._chunk_of = array("l")
         self._chunk_pos = array("L")
         self._chunks: list[bytes | None] = []
@@ -213,6 +216,7 @@ class CallStore:
             self.mos.append(math.nan if c.mos is None else c.mos)
             self.provider.append(self._providers.code(c.provider))
             self.account.append(self._accounts.code(c.account))
+            self.trunk.append(self._trunks.code(c.trunk))
             self.direction.append(self._directions.code(c.direction))
             self.outcome.append(_OUTCOME_CODE[c.outcome])
             self.page.append(pid)
@@ -330,6 +334,7 @@ class CallStore:
             self.cause[row],
             _none(self.cause_code[row]),
             None if math.isnan(self.mos[row]) else self.mos[row],
+            self._trunks.values[self.trunk[row]],
         )
 
     def call(self, row: int, *, raw: bool = True) -> Call:
@@ -362,6 +367,7 @@ class CallStore:
             cause=self.cause[row],
             cause_code=_none(self.cause_code[row]),
             mos=None if math.isnan(self.mos[row]) else self.mos[row],
+            trunk=self._trunks.values[self.trunk[row]],
             page=self._pages[self.page[row]].ref,
         )
         if self.state[row] != HELD:  # evicted while it was read (state goes first)
@@ -505,6 +511,7 @@ class CallStore:
         self.cause_code[row] = _int(c.cause_code)
         self.mos[row] = math.nan if c.mos is None else c.mos
         self.direction[row] = self._directions.code(c.direction)
+        self.trunk[row] = self._trunks.code(c.trunk)
         self.outcome[row] = _OUTCOME_CODE[c.outcome]
 
     # --- views --------------------------------------------------------------------------------
@@ -533,6 +540,7 @@ class CallStore:
             names={
                 "account": (self.account, self._accounts.values),
                 "direction": (self.direction, self._directions.values),
+                "trunk": (self.trunk, self._trunks.values),
                 "outcome": (self.outcome, _OUTCOME_NAMES),
             },
             strings={"from_": self.from_, "to": self.to},

@@ -108,6 +108,8 @@ def test_show_json_and_text(capsys):
         "recordings",
         "notifications",
         "explanation",
+        "verdict",
+        "related",
     }
     assert doc["call"]["id"] == leg["id"]
     assert len(doc["legs"]) == 2 and doc["events"]

@@ -86,6 +86,7 @@ def export_calls(doc: str) -> list[Call]:
             cause=r["cause"],
             cause_code=r["cause_code"],
             mos=r["mos"],
+            trunk=r["trunk"],
         )
         for r in json.loads(doc)
     ]

@@ -194,6 +194,10 @@ ROADS = [
     ),
     (["--since", "15m", "--failed"], {"since": "15m", "failed": True}),
     (["--since", "2d", "--outcome", "no-answer"], {"since": "2d", "outcome": ["no_answer"]}),
+    (
+        ["--since", "1h", "--query", "sip:5xx -trunk:NAP_X"],
+        {"since": "1h", "query": "sip:5xx -trunk:NAP_X"},
+    ),
 ]  # fmt: skip
 
 

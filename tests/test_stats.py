@@ -23,10 +23,27 @@ PLIVO_USER = {4340, 4410, 4420, 4550, 6000, 6030}
 pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
+def calls_of(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Calls, not legs: the two legs of a Tmedia call (one uct_call_id) count once, as the
+    outgoing one."""
+    out: list[dict[str, Any]] = []
+    leg_of: dict[str, int] = {}
+    for r in records:
+        uct = r["raw"].get("uct_call_id") if r["provider"] == "tmedia" else None
+        if uct is None:
+            out.append(r)
+        elif uct not in leg_of:
+            leg_of[uct] = len(out)
+            out.append(r)
+        elif r["direction"] == "outbound":
+            out[leg_of[uct]] = r
+    return out
+
+
 def by_hand(records: list[dict[str, Any]]) -> dict[str, Any]:
     attempts = answered = effective = short = 0
     talk: list[int] = []
-    for r in records:
+    for r in calls_of(records):
         if r["outcome"] == "in_progress":
             continue
         attempts += 1
@@ -80,8 +97,10 @@ def test_stats_json_matches_a_count_by_hand_over_the_same_listing(capsys):
     assert expected["attempts"] > 1000
     for key, value in expected.items():
         assert merged[key] == pytest.approx(value), key
-    assert merged["in_progress"] == sum(r["outcome"] == "in_progress" for r in records)
-    assert sum(merged["per_minute"]) == len(records) and len(merged["per_minute"]) == 180
+    calls = calls_of(records)
+    assert merged["in_progress"] == sum(r["outcome"] == "in_progress" for r in calls)
+    assert len(calls) < len(records)  # the Tmedia legs
+    assert sum(merged["per_minute"]) == len(calls) and len(merged["per_minute"]) == 180
     assert merged["failed"] == merged["attempts"] - merged["answered"]
     assert sum(c["count"] for c in merged["causes"]) <= merged["failed"]
 
@@ -151,3 +170,60 @@ def test_stats_exit_codes_are_those_of_calls(capsys, tmp_path):
     assert len(lines) == 1 and lines[0].startswith("calltui: dead: ")
     assert "secret-token-xyz" not in out + err
     assert json.loads(out)["accounts"]["dead"]["attempts"] == 0
+
+
+def test_stats_by_groups_add_up_to_the_merged_attempts(capsys):
+    window = ["--since", "1h"]
+    code, out, err = run_cli(capsys, "stats", "--demo", *window, "--format", "json")
+    assert code == 0, err
+    merged = json.loads(out)["merged"]
+    code, out, err = run_cli(
+        capsys, "stats", "--demo", *window, "--by", "account", "--by", "sip", "--format", "json"
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert list(doc) == ["since", "until", "by", "groups"] and doc["by"] == ["account", "sip"]
+    assert sum(g["attempts"] for g in doc["groups"]) == merged["attempts"]
+    for g in doc["groups"]:
+        assert sum(s["attempts"] for s in g["groups"]) == g["attempts"]
+        assert g["attempts_delta"] is not None  # the hour before was listed too
+    failures = [g["failed"] for g in doc["groups"]]
+    assert failures == sorted(failures, reverse=True)
+    by_account = {g["key"]["account"]: g for g in doc["groups"]}
+    code, out, _ = run_cli(capsys, "stats", "--demo", *window, "--format", "json")
+    for name, kpis in json.loads(out)["accounts"].items():
+        if kpis["attempts"]:
+            assert by_account[name]["attempts"] == kpis["attempts"]
+            assert by_account[name]["asr"] == pytest.approx(kpis["asr"])
+
+
+def test_stats_timeline_and_bad_group_fields(capsys):
+    code, out, err = run_cli(
+        capsys, "stats", "--demo", "--since", "1h", "--timeline", "--format", "json"
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert list(doc) == ["bucket_s", "buckets", "onset"] and doc["bucket_s"] == 60
+    assert len(doc["buckets"]) == 60
+    assert all(set(b) == {"start", "attempts", "failed"} for b in doc["buckets"])
+    code, out, err = run_cli(capsys, "stats", "--demo", "--by", "colour")
+    assert code == 2 and "colour" in err and "Traceback" not in err
+
+
+def test_show_starts_with_the_verdict_and_its_json_has_verdict_and_related(capsys):
+    code, out, _ = run_cli(
+        capsys, "calls", "--demo", "--account", "demo-tmedia", "--limit", "5", "--format", "json"
+    )
+    leg = json.loads(out)[0]
+    argv = ("show", "--demo", "--account", "demo-tmedia", leg["id"])
+    code, out, err = run_cli(capsys, *argv, "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["verdict"] and isinstance(doc["verdict"], str)
+    assert doc["related"] and all(
+        set(r) == {"account", "id", "reason", "confidence"} for r in doc["related"]
+    )
+    other = leg["raw"]["other_leg_id"]
+    assert any(r["id"] == other for r in doc["related"])  # the call's other leg
+    code, text, _ = run_cli(capsys, *argv, "--format", "text")
+    assert code == 0 and text.splitlines()[0] == doc["verdict"]

@@ -63,6 +63,7 @@ def made_up(n: int, seed: int = 3, page_size: int = 10) -> list[Call]:
                 cause=rnd.choice([None, "NORMAL_CLEARING", "User busy"]),
                 cause_code=rnd.choice([None, 0, 16, 4010]),
                 mos=rnd.choice([None, 4.1, 3.999, 1.0]),
+                trunk=(None, "NAP_B", "NAP_A", "nap_a")[i % 4],
                 page=ref,
             )
         )
@@ -124,6 +125,7 @@ def reference_view(calls: list[Call], sort: Sort) -> list[int]:
             "account": c.account,
             "from": c.from_ or "",
             "to": c.to or "",
+            "trunk": c.trunk or "",
             "direction": c.direction or "",
             "duration": -1 if c.duration_s is None else c.duration_s,
             "outcome": c.outcome.value,
@@ -156,6 +158,7 @@ def test_views_sort_like_the_reference(monkeypatch, chunk):
         "account",
         "from",
         "to",
+        "trunk",
         "direction",
         "duration",
         "outcome",

@@ -6,9 +6,10 @@
     sparkline(values, width) -> str;  bar(count, top, width) -> str
 
 Definitions (what each number counts):
-- attempts: records that have ended (every outcome but in_progress). Each record is one seizure:
-  a Tmedia call is two legs, the incoming and the outgoing, and counts twice, once per trunk
-  side, as a switch counts seizures per route (filter --direction to see one side).
+- attempts: calls that have ended (every outcome but in_progress). Calls, not legs (design 1.3,
+  analysis.legs): a Tmedia call is two legs, the incoming and the outgoing, and counts once,
+  with its outgoing leg's outcome; `legs=True` counts every record (a split by trunk, where each
+  leg is a seizure on its own trunk).
 - answered: attempts that were answered, including those connected before they ended badly
   (Plivo 3020 rtp_timeout; a Tmedia leg with a connect time): analysis.cause.answered.
 - ASR = answered / attempts × 100 (ITU-T E.411): busy and no answer count as failures.
@@ -44,6 +45,7 @@ from datetime import datetime
 from typing import Any
 
 from calltui.analysis import cause
+from calltui.analysis.legs import calls_not_legs
 from calltui.model import Call, Outcome, iso
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -200,11 +202,15 @@ def summarize(
     since: datetime | None = None,
     until: datetime | None = None,
     accounts: Iterable[str] = (),
+    legs: bool = False,
 ) -> tuple[Kpis, dict[str, Kpis]]:
     """Merged KPIs and KPIs per account, in one pass over `calls`. `accounts` names accounts
-    to report even when none of their calls is in the set (zero attempts, None ratios)."""
+    to report even when none of their calls is in the set (zero attempts, None ratios); `legs`:
+    every record counts (else calls, not legs)."""
     if bucket_s <= 0:
         raise ValueError("bucket_s must be positive")
+    if not legs:
+        calls = calls_not_legs(calls)
     calls, since, until = _window(calls, since, until)
     start = since.timestamp() if since is not None else 0.0
     n = 0

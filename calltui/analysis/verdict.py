@@ -39,9 +39,9 @@ from typing import Any
 
 from calltui.analysis import cause, q850
 from calltui.analysis.sip import sip_meaning
+from calltui.columns import fmt_duration
 from calltui.hints import Hints, hints_for
 from calltui.model import Call, CallDetail, Event, Outcome
-from calltui.render import fmt_duration
 from calltui.text import inert
 
 SIDES = ("caller", "callee", "carrier", "network", "provider")

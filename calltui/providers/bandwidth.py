@@ -12,11 +12,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
@@ -24,11 +24,12 @@ from pydantic import SecretStr
 from calltui.analysis import q850
 from calltui.config import AccountBase
 from calltui.hints import Hints
-from calltui.http import RateLimit
-from calltui.model import Call, CallDetail, CallQuery, Event, Outcome, epoch_placeholder
-from calltui.providers.base import DataError, Page, Provider, page_sizes
+from calltui.http import BadResponseError, RateLimit
+from calltui.model import Call, CallDetail, CallQuery, Event, Outcome
+from calltui.outcome import Evidence, decide
+from calltui.providers.base import DataError, Page, Provider, page_sizes, segment
+from calltui.providers.coerce import epoch, iso_time, seconds
 from calltui.providers.coerce import integer as _int
-from calltui.providers.coerce import iso_time
 from calltui.providers.coerce import text as _text
 
 NAME = "bandwidth"
@@ -54,11 +55,7 @@ def parse_time(v: Any, zone: tzinfo = timezone.utc) -> datetime | None:
     if isinstance(v, bool):
         return None
     if isinstance(v, (int, float)):
-        try:
-            seconds = v / 1000 if abs(v) > 1e11 else v
-            return epoch_placeholder(datetime.fromtimestamp(seconds, tz=timezone.utc))
-        except (OverflowError, OSError, ValueError):
-            return None
+        return epoch(v)
     if not isinstance(v, str) or not v.strip():
         return None
     s = v.strip()
@@ -68,17 +65,22 @@ def parse_time(v: Any, zone: tzinfo = timezone.utc) -> datetime | None:
     return iso_time(s, zone)
 
 
-def outcome_of(state: Any, answered_at: datetime | None) -> Outcome:
-    """Design §1.3: completed with activeTime → answered, without → no_answer; rejected →
-    failed; started, active, transferring → in_progress."""
+def outcome_of(state: Any, answered_at: datetime | None, cause: str | None = None) -> Outcome:
+    """The one outcome rule (calltui.outcome) over what a Bandwidth call says: started, active,
+    transferring are live; completed with activeTime is answered, without it Bandwidth's own
+    no-answer; the hangup cause, once the drill-down read it (a list record has none), is the
+    provider's word: a rejected call is failed until then, USER_BUSY busy after."""
     s = state.lower() if isinstance(state, str) else ""
-    if s == "completed":
-        return Outcome.ANSWERED if answered_at is not None else Outcome.NO_ANSWER
-    if s == "rejected":
-        return Outcome.FAILED
-    if s in _IN_PROGRESS:
-        return Outcome.IN_PROGRESS
-    return Outcome.UNKNOWN
+    ended = s in ("completed", "rejected")
+    return decide(
+        Evidence(
+            live=s in _IN_PROGRESS,
+            answered=s == "completed" and answered_at is not None,
+            word=cause,
+            code=Outcome.NO_ANSWER if s == "completed" and cause is None else None,
+            ended=ended,
+        )
+    )
 
 
 def parse_call(raw: Any, account: str, zone: tzinfo = timezone.utc) -> Call:
@@ -104,7 +106,7 @@ def parse_call(raw: Any, account: str, zone: tzinfo = timezone.utc) -> Call:
         answered_at=answered,
         ended_at=ended,
         duration_s=_talk_seconds(answered, ended),
-        billed_s=_int(raw.get("chargeableDuration")),
+        billed_s=seconds(raw.get("chargeableDuration")),
     )
 
 
@@ -115,7 +117,7 @@ def _talk_seconds(answered: datetime | None, ended: datetime | None) -> int | No
         return None
     if answered is None:
         return 0
-    return max(0, int((ended - answered).total_seconds()))
+    return seconds(max(0, int((ended - answered).total_seconds())))
 
 
 def parse_calls(body: Any, account: str, zone: tzinfo = timezone.utc) -> list[Call]:
@@ -227,10 +229,10 @@ class Bandwidth(Provider[BandwidthAccount]):
         return httpx.BasicAuth(token, secret), {}
 
     def _calls_path(self) -> str:
-        return f"/v1/users/{quote(self.account.user_id, safe='')}/calls"
+        return f"/v1/users/{segment(self.account.user_id)}/calls"
 
     def _call_path(self, call_id: str) -> str:
-        return f"{self._calls_path()}/{quote(call_id, safe='')}"
+        return f"{self._calls_path()}/{segment(call_id)}"
 
     def parse_list(self, body: Any) -> list[Call]:
         return parse_calls(body, self.account.name, self.account.zone())
@@ -238,32 +240,46 @@ class Bandwidth(Provider[BandwidthAccount]):
     async def pages(self, query: CallQuery, first: int | None = None) -> AsyncIterator[Page]:
         sizes = page_sizes(self.page_size, first)
         size = next(sizes)
-        request: tuple[str, dict[str, Any]] | None = (
+        request: tuple[str, dict[str, Any]] = (
             self._calls_path(),
             {"page": "0", "size": str(size), "sortOrder": "desc"},
         )
         # Only a page whose records all lack startTime keeps this bound: no call starts later.
         watermark = query.until or datetime.now(timezone.utc) + timedelta(days=1)
         offset = 0
-        while request is not None:
+        seen: set[str] = set()
+        for number in itertools.count(1):
             path, params = request
             resp = await self.http.get(path, params)
             try:
                 records = self.parse_list(self.http.parse_json(resp))
             except DataError as e:
                 raise self.bad(e, path) from None
+            fresh = [c for c in records if c.id not in seen]
+            seen.update(c.id for c in fresh)
             starts = [c.started_at for c in records if c.started_at is not None]
             watermark = min(starts, default=watermark)
             offset += len(records)
             # Sorted by startTime descending: once a page reaches past --since, no later one
             # can hold a call that started at or after it.
             crossed = not records or watermark < query.since
-            nxt = None if crossed else self._next_request(resp, path, params, len(records))
+            nxt, refused = None, None
+            if not crossed:
+                try:
+                    nxt = self._next_request(resp, path, params, len(records))
+                except BadResponseError as e:  # the page is good: kept, then the link refused
+                    refused = e
+            if nxt is not None and not fresh:
+                raise self.repeated(number)
             if nxt is not None and len(records) == size and (grown := next(sizes)) != size:
                 # Still ramping up (page_sizes): the link is to a page of the old size.
                 size = grown
                 nxt = path, {**params, "page": str(offset // size), "size": str(size)}
-            yield Page(records, None if nxt is None else watermark, request)
+            yield Page(fresh, None if nxt is None else watermark, request)
+            if refused is not None:
+                raise refused
+            if nxt is None:
+                return
             if nxt == request:
                 raise self.bad(DataError("the next-page link repeats this page"), path)
             request = nxt
@@ -274,7 +290,11 @@ class Bandwidth(Provider[BandwidthAccount]):
         """Link rel="next" if given; else the next page number unless this page was short."""
         link = resp.links.get("next", {}).get("url")
         if link:
-            return self._resolve(resp.request.url.join(link), path)
+            try:
+                url = resp.request.url.join(link)
+            except httpx.InvalidURL:
+                raise self.bad(DataError("the next-page link is no URL"), path) from None
+            return self._resolve(url, path)
         size, page = _int(params.get("size")), _int(params.get("page"))
         if size is None or page is None or count < size:
             return None
@@ -303,16 +323,18 @@ class Bandwidth(Provider[BandwidthAccount]):
         path = self._call_path(call_id)
         zone = self.account.zone()
         body = await self.http.get_json(path)
-        events_body = await self.http.get_json(path + "/events")
         try:
             call = parse_call(body, self.account.name, zone)
         except DataError as e:
             raise self.bad(e, path) from None
+        self.check_same_call(call_id, call, path)
+        events_body = await self.http.get_json(path + "/events")
         try:
             events = parse_events(events_body, zone)
         except DataError as e:
             raise self.bad(e, path + "/events") from None
         call.cause = hangup_cause(events)
+        call.outcome = outcome_of(body.get("state"), call.answered_at, call.cause)
         return CallDetail(
             call=call, events=events, explanation=explain(call.cause), extra=_extra(body)
         )

@@ -20,18 +20,42 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, runtime_checkable
+from urllib.parse import quote
 
 import httpx
 
 from calltui.config import AccountBase
 from calltui.hints import NO_HINTS, Hints
-from calltui.http import BadResponseError, HttpClient, RateLimit, RetryPolicy
+from calltui.http import BadResponseError, HttpClient, ProviderError, RateLimit, RetryPolicy
 from calltui.model import Call, CallDetail, CallQuery
 from calltui.providers import registry
 
 
 class DataError(ValueError):
     """A provider's body that parsed as JSON but is not the shape its API promises."""
+
+
+class ListingStopped(ProviderError):
+    """A listing stopped before its end, for the reason given: a page that brought nothing new
+    (a server that ignores paging), or a bound of the account (max_pages, max_listing_s). What
+    was listed stays; asking again would only go round once more, so it is not retried."""
+
+    kind = "stopped"
+
+
+def quoted(call_id: str, max_len: int = 80) -> str:
+    """An id for a message: quoted, its control characters escaped (an id may hold a line
+    break, and an error is one line), a long one cut."""
+    return repr(call_id if len(call_id) <= max_len else call_id[:max_len] + "…")
+
+
+def segment(value: str) -> str:
+    """`value` (an id a server sent) as exactly one path segment: every character but letters,
+    digits and `-._~` percent-encoded, so `/`, `?`, `#`, `%`, spaces and controls stay inside
+    it, and a segment of dots encoded too, which would otherwise climb out of the provider's
+    path (httpx resolves `..`)."""
+    out = quote(value, safe="")
+    return out.replace(".", "%2E") if out.strip(".") == "" else out
 
 
 @dataclass(slots=True)
@@ -124,6 +148,24 @@ class Provider(ABC, Generic[A]):
     def bad(self, e: Exception, path: str) -> BadResponseError:
         return BadResponseError(
             self.http.account, f"unexpected data: {e}"[:200], url=self.http.url_for(path)
+        )
+
+    def check_same_call(self, asked: str, call: Call, path: str) -> None:
+        """A drill-down answer must be the call asked for: a server (or a cache in front of
+        it) that answers another one would show that call under this one's name."""
+        if call.id.casefold() != asked.casefold():
+            raise BadResponseError(
+                self.http.account,
+                f"asked for call {quoted(asked)}, the server answered call {quoted(call.id)}",
+                url=self.http.url_for(path),
+            )
+
+    def repeated(self, page: int) -> ListingStopped:
+        """The error of a listing whose page `page` (from 1) held only calls listed already."""
+        return ListingStopped(
+            self.http.account,
+            f"stopped at page {page}: it holds only calls listed already "
+            "(the server ignores paging?)",
         )
 
     async def aclose(self) -> None:

@@ -1,12 +1,14 @@
 """Lenient reading of optional fields: providers send numbers as strings, strings as numbers,
 the string "null" for null (Plivo, Restcomm), floats for integers (jambonz's Influx). A value of
-the wrong type is None for that field, never an exception (NaN and infinity included)."""
+the wrong type is None for that field, never an exception (NaN and infinity included), and so is
+an impossible one: a negative or years-long duration, a call dated 1970 or 9999 (the record's
+`raw` keeps what the server sent)."""
 
 from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from calltui.model import epoch_placeholder
@@ -31,6 +33,34 @@ def text(v: Any) -> str | None:
     if isinstance(v, float):
         return str(int(v)) if v.is_integer() else str(v)
     return None
+
+
+MAX_DURATION = timedelta(days=31)
+"""No call lasts longer: a trunk drops a call within a day or two, and a longer duration is a
+counter gone wrong (an ACD of -99,999,999 s came from one)."""
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+"""No call record is dated later: `9999-12-31` is a database's "never", and one such call would
+sort above every real one and hold the merge's watermark at the end of time."""
+
+
+def seconds(v: Any) -> int | None:
+    """A duration in whole seconds, from 0 to MAX_DURATION."""
+    n = integer(v)
+    return n if n is not None and 0 <= n <= MAX_DURATION.total_seconds() else None
+
+
+def plausible(t: datetime | None) -> datetime | None:
+    """`t` (aware), unless it is the 1970 placeholder of "never" or dated LATEST or later."""
+    t = epoch_placeholder(t)
+    return None if t is None or t >= LATEST else t
+
+
+def epoch(v: float) -> datetime | None:
+    """Epoch seconds, or milliseconds where the number is too large for seconds, in UTC."""
+    try:
+        return plausible(datetime.fromtimestamp(v / 1000 if abs(v) > 1e11 else v, timezone.utc))
+    except (OverflowError, OSError, ValueError):  # past what a datetime holds, or NaN
+        return None
 
 
 def integer(v: Any) -> int | None:
@@ -63,7 +93,7 @@ def in_utc(t: datetime, zone: tzinfo) -> datetime | None:
     if t.tzinfo is None:
         t = t.replace(tzinfo=zone)
     try:
-        return epoch_placeholder(t.astimezone(timezone.utc))
+        return plausible(t.astimezone(timezone.utc))
     except OverflowError:  # year 1 or 9999 pushed out of range by the offset
         return None
 

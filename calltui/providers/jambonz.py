@@ -16,16 +16,16 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr, model_validator
 
 from calltui.config import AccountBase
-from calltui.http import HttpClient, NotFoundError, RateLimit
-from calltui.model import Call, CallDetail, CallQuery, Outcome, Span, epoch_placeholder, number_key
-from calltui.providers.base import DataError, Page, Provider, page_sizes
-from calltui.providers.coerce import common_iso, in_utc
+from calltui.http import HttpClient, NotFoundError, RateLimit, RefusedError
+from calltui.model import Call, CallDetail, CallQuery, Outcome, Span, number_key
+from calltui.outcome import Evidence, decide
+from calltui.providers.base import DataError, Page, Provider, page_sizes, quoted, segment
+from calltui.providers.coerce import common_iso, epoch, in_utc, seconds
 from calltui.providers.coerce import integer as _int
 from calltui.providers.coerce import number as _float
 from calltui.providers.coerce import text as _str
@@ -90,11 +90,7 @@ def parse_time(value: Any, zone: tzinfo = timezone.utc) -> datetime | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        try:
-            seconds = value / 1000 if value > 1e11 else value
-            return epoch_placeholder(datetime.fromtimestamp(seconds, tz=timezone.utc))
-        except (OverflowError, OSError, ValueError):
-            return None
+        return epoch(value)
     return None
 
 
@@ -124,17 +120,17 @@ def _zone(tz: str | None, default: tzinfo) -> tzinfo:
     return timezone(timedelta(minutes=minutes if tz[0] == "+" else -minutes))
 
 
-def outcome_of(answered: Any, sip_status: int | None) -> Outcome:
-    """Design §1.3: answered → answered; else by the final SIP status."""
-    if answered is True or answered == "true":
-        return Outcome.ANSWERED
-    if sip_status in _BUSY:
-        return Outcome.BUSY
-    if sip_status == 487:
-        return Outcome.CANCELLED
-    if sip_status in _NO_ANSWER:
-        return Outcome.NO_ANSWER
-    return Outcome.FAILED
+def outcome_of(answered: Any, sip_status: int | None, reason: str | None = None) -> Outcome:
+    """The one outcome rule (calltui.outcome) over a jambonz record: `answered`, then the final
+    SIP status, then its termination reason."""
+    return decide(
+        Evidence(
+            answered=answered is True or answered == "true",
+            sip=sip_status,
+            word=reason,
+            ended=True,
+        )
+    )
 
 
 def parse_call(row: Any, account: str, zone: tzinfo = timezone.utc) -> Call:
@@ -152,7 +148,7 @@ def parse_call(row: Any, account: str, zone: tzinfo = timezone.utc) -> Call:
         account=account,
         id=call_id,
         started_at=parse_time(row.get("attempted_at"), zone),
-        outcome=outcome_of(row.get("answered"), sip_status),
+        outcome=outcome_of(row.get("answered"), sip_status, _str(row.get("termination_reason"))),
         raw=row,
         parent_id=_str(row.get("sip_parent_callid")),
         sip_call_id=sip_call_id,
@@ -161,10 +157,11 @@ def parse_call(row: Any, account: str, zone: tzinfo = timezone.utc) -> Call:
         direction=direction if direction in ("inbound", "outbound") else None,
         answered_at=parse_time(row.get("answered_at"), zone),
         ended_at=parse_time(row.get("terminated_at"), zone),
-        duration_s=_int(row.get("duration")),
-        billed_s=_int(row.get("billed_seconds")),
+        duration_s=seconds(row.get("duration")),
+        billed_s=seconds(row.get("billed_seconds")),
         sip_code=sip_status,
         cause=_str(row.get("termination_reason")),
+        trunk=_str(row.get("trunk")),
     )
 
 
@@ -437,8 +434,9 @@ class Jambonz(Provider[JambonzAccount]):
     def base_path(self) -> str:
         """Both mounts serve the same routes (§1.0); an account-scope key can use only the first."""
         if self.account.account_sid:
-            return f"/v1/Accounts/{self.account.account_sid}/RecentCalls"
-        return f"/v1/ServiceProviders/{self.account.service_provider_sid}/RecentCalls"
+            return f"/v1/Accounts/{segment(self.account.account_sid)}/RecentCalls"
+        sp = self.account.service_provider_sid or ""
+        return f"/v1/ServiceProviders/{segment(sp)}/RecentCalls"
 
     def list_params(self, query: CallQuery) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -476,7 +474,7 @@ class Jambonz(Provider[JambonzAccount]):
         seen: set[tuple[str, datetime | None]] = set()
         watermark = query.until or _FAR_FUTURE
         offset = 0
-        for size in page_sizes(self.page_size, first):
+        for number, size in enumerate(page_sizes(self.page_size, first), 1):
             params = {**base, "page": offset // size + 1, "count": size}
             calls, total = await self._page(params)
             fresh = [c for c in calls if (c.id, c.started_at) not in seen]
@@ -485,6 +483,8 @@ class Jambonz(Provider[JambonzAccount]):
             watermark = min(times, default=watermark)
             offset += size
             done = len(calls) < size or (total >= 0 and offset >= total) or watermark < query.since
+            if not (done or fresh):
+                raise self.repeated(number)
             yield Page(fresh, None if done else watermark, (self.base_path, params))
             if done:
                 return
@@ -505,7 +505,10 @@ class Jambonz(Provider[JambonzAccount]):
         return CallDetail(call=call, spans=spans, recordings=recordings, extra=extra)
 
     def _api_url(self, path: str) -> str:
-        return self.http.url_for("/v1" + path)
+        try:
+            return self.http.url_for("/v1" + path)
+        except RefusedError:  # a path no URL can hold (a line break): shown as the server sent it
+            return path
 
     async def _find(self, call_id: str) -> Call:
         """A call by call_sid (the server's `filter` also matches call_sid exactly), else by
@@ -523,12 +526,12 @@ class Jambonz(Provider[JambonzAccount]):
                     return c
             if len(calls) < self.page_size or page * self.page_size >= total:
                 break
-        raise NotFoundError(self.http.account, f"no call {call_id!r} among the recent calls")
+        raise NotFoundError(self.http.account, f"no call {quoted(call_id)} among the recent calls")
 
     async def trace(self, trace_id: str) -> list[Span] | None:
         """The spans of a trace, or None when Jaeger has nothing (the server then answers a
         plain 404 whatever went wrong, §1.3.4)."""
-        path = f"{self.base_path}/trace/{trace_id}"
+        path = f"{self.base_path}/trace/{segment(trace_id)}"
         try:
             body = await self.http.get_json(path)
         except NotFoundError:
@@ -541,7 +544,7 @@ class Jambonz(Provider[JambonzAccount]):
     async def pcap(self, sip_callid: str) -> bytes:
         """The call's SIP capture from Homer: `{sip_callid}/invite/pcap`, not the documented
         `{CallId}/pcap`, which matches no route (§1.1)."""
-        path = f"{self.base_path}/{quote(sip_callid, safe='@')}/invite/pcap"
+        path = f"{self.base_path}/{segment(sip_callid)}/invite/pcap"
         resp = await self.http.get(path)
         body = resp.content
         if body[:4] not in (*_PCAP_MAGICS, _PCAPNG_MAGIC):

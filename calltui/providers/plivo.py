@@ -22,10 +22,11 @@ from calltui.config import AccountBase
 from calltui.hints import Hints
 from calltui.http import HttpClient, NotFoundError, RateLimit
 from calltui.model import Call, CallDetail, CallQuery, Event, Outcome, number_key
+from calltui.outcome import Evidence, decide
 from calltui.providers import plivo_codes
-from calltui.providers.base import DataError, Page, Provider
+from calltui.providers.base import DataError, Page, Provider, segment
 from calltui.providers.coerce import integer as _int
-from calltui.providers.coerce import iso_time
+from calltui.providers.coerce import iso_time, seconds
 from calltui.providers.coerce import text as _text
 from calltui.providers.plivo_codes import RECORD_NAMES, explain
 
@@ -198,10 +199,10 @@ class Plivo(Provider[PlivoAccount]):
 
     def list_path(self) -> str:
         kind = "Call" if self.legacy else "Zentrunk/Call"
-        return f"/v1/Account/{self.account.auth_id}/{kind}/"
+        return f"/v1/Account/{segment(self.account.auth_id)}/{kind}/"
 
     def call_path(self, call_id: str) -> str:
-        return f"{self.list_path()}{call_id}/"
+        return f"{self.list_path()}{segment(call_id)}/"
 
     def filters(self, query: CallQuery) -> dict[str, Any]:
         """The server-side filters for `query`: widened to end times, numbers without `+`."""
@@ -223,13 +224,14 @@ class Plivo(Provider[PlivoAccount]):
         path = self.list_path()
         params = {**self.filters(query), "limit": self.page_size, "offset": 0}
         records, total = await self._get(path, params)
+        seen = {c.id for c in records}
         mark = _watermark(records, _FAR_FUTURE)
         done = _last(records, 0, self.page_size, total, query.since)
         yield Page(records, None if done else mark, (path, params))
         if done:
             return
         if total is None:
-            async for page in self._sequential(path, params, query.since, mark):
+            async for page in self._sequential(path, params, query.since, mark, seen):
                 yield page
             return
         # Later calls that end while we page would shift every offset: pin the upper bound to
@@ -238,13 +240,20 @@ class Plivo(Provider[PlivoAccount]):
         if newest is not None and newest - query.since <= MAX_RANGE:
             pin = wire_time(newest, self.zone, up=True)
             params["end_time__lte"] = min(params.get("end_time__lte", pin), pin)
-        async for page in self._concurrent(path, params, total, query.since, mark):
+        async for page in self._concurrent(path, params, total, query.since, mark, seen):
             yield page
 
     async def _concurrent(
-        self, path: str, base: dict[str, Any], total: int, since: datetime, mark: datetime
+        self,
+        path: str,
+        base: dict[str, Any],
+        total: int,
+        since: datetime,
+        mark: datetime,
+        seen: set[str],
     ) -> AsyncIterator[Page]:
-        """Every remaining page, up to max_concurrency in flight, yielded in offset order."""
+        """Every remaining page, up to max_concurrency in flight, yielded in offset order.
+        Offsets are planned lazily: a `total_count` of a billion plans nothing ahead."""
         offsets = iter(range(self.page_size, total, self.page_size))
         inflight: deque[tuple[dict[str, Any], asyncio.Task[_Fetched]]] = deque()
 
@@ -264,7 +273,10 @@ class Plivo(Provider[PlivoAccount]):
                 inflight.popleft()
                 mark = _watermark(records, mark)
                 done = _last(records, params["offset"], self.page_size, total, since)
-                yield Page(records, None if done else mark, (path, params))
+                fresh = _fresh(records, seen)
+                if not (done or fresh):
+                    raise self.repeated(params["offset"] // self.page_size + 1)
+                yield Page(fresh, None if done else mark, (path, params))
                 if done:
                     return
                 refill()
@@ -302,7 +314,7 @@ class Plivo(Provider[PlivoAccount]):
         await super().aclose()
 
     async def _sequential(
-        self, path: str, base: dict[str, Any], since: datetime, mark: datetime
+        self, path: str, base: dict[str, Any], since: datetime, mark: datetime, seen: set[str]
     ) -> AsyncIterator[Page]:
         """Without a total_count (a bare `meta`), page until a short or empty page."""
         offset = self.page_size
@@ -311,7 +323,10 @@ class Plivo(Provider[PlivoAccount]):
             records, _ = await self._get(path, params)
             mark = _watermark(records, mark)
             done = _last(records, offset, self.page_size, None, since)
-            yield Page(records, None if done else mark, (path, params))
+            fresh = _fresh(records, seen)
+            if not (done or fresh):
+                raise self.repeated(offset // self.page_size + 1)
+            yield Page(fresh, None if done else mark, (path, params))
             if done:
                 return
             offset += self.page_size
@@ -336,6 +351,7 @@ class Plivo(Provider[PlivoAccount]):
             detail = parse_detail(body, self.account.name, self.zone)
         except DataError as e:
             raise self.bad(e, path) from None
+        self.check_same_call(call_id, detail.call, path)
         if not self.legacy:
             detail.extra["insights"] = await self._insights(call_id)
         return detail
@@ -359,6 +375,14 @@ async def _settled(task: asyncio.Task[_Fetched]) -> _Fetched:
     cancellation reach the caller; the fetch task is cancelled apart."""
     await asyncio.wait({task})
     return task.result()
+
+
+def _fresh(records: list[Call], seen: set[str]) -> list[Call]:
+    """The records no earlier page of the listing held: a server that ignores `offset` sends
+    its first page again and again (the caller stops on a page with nothing new)."""
+    fresh = [c for c in records if c.id not in seen]
+    seen.update(c.id for c in fresh)
+    return fresh
 
 
 def _watermark(records: list[Call], previous: datetime) -> datetime:
@@ -437,21 +461,36 @@ def parse_call(obj: Any, account: str, zone: tzinfo) -> Call:
         started_at=parse_time(obj.get("initiation_time"), zone),
         answered_at=parse_time(obj.get("answer_time"), zone),
         ended_at=parse_time(obj.get("end_time"), zone),
-        duration_s=_int(_first(obj, "call_duration", "duration")),
-        billed_s=_int(_first(obj, "bill_duration", "billed_duration")),
+        duration_s=seconds(_first(obj, "call_duration", "duration")),
+        billed_s=seconds(_first(obj, "bill_duration", "billed_duration")),
         outcome=outcome(code, cause),
         cause=cause,
         cause_code=code,
+        trunk=_text(obj.get("trunk_id")) or _text(obj.get("trunk_domain")),
         raw=obj,
     )
 
 
 def outcome(code: int | None, cause: str | None) -> Outcome:
-    """Design §1.3: by hangup code; without one, by the cause name."""
-    if code is None:
-        return _outcome_by_name(cause)
-    if code in _ANSWER_CODES:
-        return Outcome.ANSWERED
+    """The one outcome rule (calltui.outcome) over a Plivo record: hangup code 3000/3010 is an
+    answer (with no code: `normal_hangup`); its cause name is the provider's word (user_busy,
+    busy_everywhere, …), and its code what Plivo's table says (4410 busy, 4420/4550
+    cancelled, any other failed). The names seen on records where they differ from the table
+    are read through plivo_codes.RECORD_NAMES."""
+    if code is None and cause:
+        code = _NAME_CODES.get(cause, RECORD_NAMES.get(cause))
+    answered = code in _ANSWER_CODES if code is not None else cause == "normal_hangup"
+    return decide(
+        Evidence(
+            answered=answered,
+            word=cause,
+            code=None if code is None else _code_outcome(code),
+            ended=code is not None,
+        )
+    )
+
+
+def _code_outcome(code: int) -> Outcome:
     if code in _BUSY_CODES:
         return Outcome.BUSY
     if code in _CANCEL_CODES:
@@ -459,18 +498,9 @@ def outcome(code: int | None, cause: str | None) -> Outcome:
     return Outcome.FAILED
 
 
-# Names that decide an outcome other than failed when a record carries no code; the names seen
-# on records where they differ from the table come from plivo_codes.RECORD_NAMES.
+# Names that decide an outcome when a record carries no code; the names seen on records where
+# they differ from the table come from plivo_codes.RECORD_NAMES.
 _NAME_CODES = {"user_busy": 4410, "carrier_cancelled": 4420, "user_cancelled": 4550}
-
-
-def _outcome_by_name(cause: str | None) -> Outcome:
-    if not cause:
-        return Outcome.UNKNOWN
-    if cause == "normal_hangup":
-        return Outcome.ANSWERED
-    code = _NAME_CODES.get(cause, RECORD_NAMES.get(cause))
-    return Outcome.FAILED if code is None else outcome(code, None)
 
 
 def stir_verification(v: Any) -> str | None:

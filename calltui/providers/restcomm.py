@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
@@ -31,26 +30,28 @@ from calltui.config import AccountBase
 from calltui.hints import PARENT, Hints
 from calltui.http import ProviderError, RateLimit
 from calltui.model import Call, CallDetail, CallQuery, Outcome, number_key
-from calltui.providers.base import DataError, Page, Provider, page_sizes
-from calltui.providers.coerce import in_utc, iso_time
+from calltui.outcome import Evidence, decide
+from calltui.providers.base import DataError, Page, Provider, page_sizes, quoted, segment
+from calltui.providers.coerce import in_utc, iso_time, seconds
 from calltui.providers.coerce import integer as _int
 from calltui.providers.coerce import text as _text
 
 NAME = "restcomm"
 API = "2012-04-24"
 
-OUTCOMES = {
-    "completed": Outcome.ANSWERED,
-    "busy": Outcome.BUSY,
-    "no-answer": Outcome.NO_ANSWER,
-    "canceled": Outcome.CANCELLED,
-    "failed": Outcome.FAILED,
-    "not-found": Outcome.FAILED,
-    "queued": Outcome.IN_PROGRESS,
-    "ringing": Outcome.IN_PROGRESS,
-    "in-progress": Outcome.IN_PROGRESS,
-    "wait-for-answer": Outcome.IN_PROGRESS,
-}
+LIVE = frozenset({"queued", "ringing", "in-progress", "wait-for-answer"})
+FINAL = frozenset({"completed", "busy", "no-answer", "canceled", "failed", "not-found"})
+
+
+def outcome_of(status: str | None) -> Outcome:
+    """The one outcome rule (calltui.outcome) over a Restcomm status: queued, ringing,
+    in-progress and wait-for-answer are live, completed is answered, the others (busy,
+    no-answer, canceled, failed, not-found) the provider's words."""
+    if status not in LIVE | FINAL:
+        return Outcome.UNKNOWN  # a status no Restcomm documents: nothing says how it ended
+    return decide(Evidence(live=status in LIVE, answered=status == "completed", word=status))
+
+
 DIRECTIONS = {
     "inbound": "inbound",
     "outbound-api": "outbound",
@@ -101,14 +102,14 @@ def parse_call(raw: Any, account: str, zone: tzinfo = timezone.utc) -> Call:
         account=account,
         id=sid,
         started_at=started,
-        outcome=OUTCOMES.get(status or "", Outcome.UNKNOWN),
+        outcome=outcome_of(status),
         raw=raw,
         parent_id=_text(raw.get("parent_call_sid")),
         from_=_text(raw.get("from")),
         to=_text(raw.get("to")),
         direction=DIRECTIONS.get(normal_status(raw.get("direction")) or ""),
         ended_at=iso_time(raw.get("end_time"), zone),
-        duration_s=_int(raw.get("duration")),
+        duration_s=seconds(raw.get("duration")),
         cause=_text(raw.get("status")),
     )
 
@@ -234,10 +235,10 @@ class RestcommProvider(Provider[RestcommAccount]):
 
     @property
     def _root(self) -> str:
-        return f"/{API}/Accounts/{quote(self.account.account_sid, safe='')}"
+        return f"/{API}/Accounts/{segment(self.account.account_sid)}"
 
     def _call_path(self, sid: str, sub: str = "") -> str:
-        return f"{self._root}/Calls/{quote(sid, safe='@')}{sub}.json"
+        return f"{self._root}/Calls/{segment(sid)}{sub}.json"
 
     def list_params(self, query: CallQuery) -> dict[str, Any]:
         """What the server can filter, always a superset of what the query matches."""
@@ -262,7 +263,7 @@ class RestcommProvider(Provider[RestcommAccount]):
         seen: set[str] = set()
         mark = NO_BOUND
         offset = 0
-        for size in page_sizes(self.page_size, first):
+        for number, size in enumerate(page_sizes(self.page_size, first), 1):
             page = offset // size
             params = {**base, "Page": page, "PageSize": size}
             body = await self._get_json(path, params, "the call list")
@@ -278,6 +279,8 @@ class RestcommProvider(Provider[RestcommAccount]):
             # Offset paging shifts as calls arrive: a record may come round again (§3.2).
             fresh = [c for c in calls if c.id not in seen]
             seen.update(c.id for c in fresh)
+            if not (done or fresh):
+                raise self.repeated(number)
             yield Page(fresh, None if done else mark, (path, params))
             if done:
                 return
@@ -305,11 +308,12 @@ class RestcommProvider(Provider[RestcommAccount]):
 
     async def detail(self, call_id: str) -> CallDetail:
         path = self._call_path(call_id)
-        body = await self._get_json(path, {}, f"call {call_id}")
+        body = await self._get_json(path, {}, f"call {quoted(call_id)}")
         try:
             call = parse_call(body, self.account.name, self.account.zone())
         except DataError as e:
             raise self.bad(e, path) from None
+        self.check_same_call(call_id, call, path)
         recordings = await self._recordings(call_id)
         notifications = await self._notifications(call)
         return CallDetail(
@@ -321,7 +325,7 @@ class RestcommProvider(Provider[RestcommAccount]):
 
     async def _recordings(self, call_id: str) -> list[dict[str, Any]]:
         path = self._call_path(call_id, "/Recordings")
-        body = await self._get_json(path, {}, f"the recordings of call {call_id}")
+        body = await self._get_json(path, {}, f"the recordings of call {quoted(call_id)}")
         try:
             return parse_recordings(body)
         except DataError as e:
@@ -344,18 +348,21 @@ class RestcommProvider(Provider[RestcommAccount]):
         path = f"{self._root}/Notifications.json"
         base = self.notification_params(call)
         found: list[dict[str, Any]] = []
-        page = 0
-        while True:
+        seen: set[Any] = set()
+        for page in range(self.account.max_pages):
             params = {**base, "Page": page}
             body = await self._get_json(path, params, "the notifications")
             try:
                 listing = parse_notifications(body)
             except DataError as e:
                 raise self.bad(e, path) from None
-            found.extend(n for n in listing.items if n.get("call_sid") == call.id)
-            if listing.is_last(page, NOTIFICATION_PAGE_SIZE):
-                return found
-            page += 1
+            new = [n for n in listing.items if n["sid"] not in seen]
+            seen.update(n["sid"] for n in new)
+            found.extend(n for n in new if n.get("call_sid") == call.id)
+            # A page with nothing new: the server ignores Page, and would send it forever.
+            if listing.is_last(page, NOTIFICATION_PAGE_SIZE) or not new:
+                break
+        return found
 
     async def _get_json(self, path: str, params: dict[str, Any], what: str) -> Any:
         try:

@@ -11,6 +11,7 @@ terminates every matching live call, §2.2) can never leave the process.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timedelta, timezone
@@ -29,11 +30,11 @@ from calltui.model import (
     CallQuery,
     Event,
     Outcome,
-    epoch_placeholder,
     number_key,
 )
-from calltui.providers.base import DataError, Page, Provider, page_sizes
-from calltui.providers.coerce import in_utc
+from calltui.outcome import Evidence, decide
+from calltui.providers.base import DataError, Page, Provider, page_sizes, quoted
+from calltui.providers.coerce import epoch, in_utc, seconds
 from calltui.providers.coerce import integer as _int
 from calltui.providers.coerce import number as _float
 from calltui.providers.coerce import text as _str
@@ -77,11 +78,7 @@ def box_datetime(v: Any, zone: ZoneInfo) -> datetime | None:
     """`YYYY/MM/DD HH:MM:SS +0300` (§2.4 b); naive text in the box's zone; some builds write a
     number (epoch seconds, or milliseconds). The 1970 "never" placeholder is None (§2.6)."""
     if isinstance(v, (int, float)) and not isinstance(v, bool):
-        try:
-            seconds = v / 1000 if v > 1e11 else v
-            return epoch_placeholder(datetime.fromtimestamp(seconds, timezone.utc))
-        except (OverflowError, OSError, ValueError):  # past what a datetime holds, or NaN
-            return None
+        return epoch(v)
     if not isinstance(v, str):
         return None
     fast = _box_time(v)
@@ -122,15 +119,25 @@ def to_box_time(t: datetime, zone: ZoneInfo, *, lower: bool) -> str:
 
 
 def outcome_of(state: str | None, reason: str | None, answered: datetime | None) -> Outcome:
-    """Design §1.3: Active → in_progress; NORMAL with a real connect → answered; NORMAL without
-    one → no_answer; any other reason → failed."""
+    """The one outcome rule (calltui.outcome) over a Tmedia leg: `call_state` Active is live;
+    NORMAL with a real connect time is an answer; a numeric terminate reason of 300-699 is its
+    final SIP status, of 1-127 its Q.850 cause; any other reason is the box's word (NORMAL
+    without an answer: no answer)."""
     if state is not None and state.strip().lower() == "active":
         return Outcome.IN_PROGRESS
     if reason is None:
         return Outcome.UNKNOWN
-    if reason.strip().upper() == "NORMAL":
-        return Outcome.ANSWERED if answered is not None else Outcome.NO_ANSWER
-    return Outcome.FAILED
+    word = reason.strip()
+    number = int(word) if word.isdecimal() and len(word) <= 3 else None
+    return decide(
+        Evidence(
+            answered=word.upper() == "NORMAL" and answered is not None,
+            sip=number if number is not None and 300 <= number < 700 else None,
+            q850=number if number is not None and 0 < number < 128 else None,
+            word=None if number is not None else word,
+            ended=True,
+        )
+    )
 
 
 def _trace_entries(raw: dict[str, Any]) -> list[dict[str, Any]]:
@@ -168,7 +175,7 @@ def parse_leg(raw: Any, account: str, zone: ZoneInfo) -> Call:
     direction = DIRECTIONS.get(_str(raw.get("direction")) or "")
     started = box_datetime(raw.get("timestamp"), zone)
     answered = box_datetime(raw.get("connect_timestamp"), zone)
-    duration = _int(raw.get("call_duration"))
+    duration = seconds(raw.get("call_duration"))
     state = _str(raw.get("call_state"))
     reason = _str(raw.get("terminate_reason"))
     outcome = outcome_of(state, reason, answered)
@@ -197,6 +204,7 @@ def parse_leg(raw: Any, account: str, zone: ZoneInfo) -> Call:
         cause=reason,
         cause_code=_int(reason) if reason is not None and reason.strip().isdecimal() else None,
         mos=leg_mos(raw),
+        trunk=_str(raw.get("nap")),
     )
 
 
@@ -288,6 +296,15 @@ class TmediaHints(Hints):
     def reason(self, call: Call, detail: CallDetail | None) -> str | None:
         reason = call.raw.get("terminate_reason")
         return f"terminate_reason {reason}" if isinstance(reason, (str, int)) and reason else None
+
+    def call_key(self, call: Call) -> str | None:
+        """The legs of one call share `uct_call_id`; not `call_id`, which is each leg's own SIP
+        Call-ID (the box is a B2BUA). Without it, the pair of leg ids `other_leg_id` links."""
+        uct = _lower(call.raw.get("uct_call_id"))
+        if uct is not None:
+            return f"uct {uct}"
+        other = _lower(call.raw.get("other_leg_id"))
+        return None if other is None else f"legs {min(call.id.lower(), other)}"
 
     def relations(self, call: Call, cand: Call) -> list[tuple[float, str]]:
         """The other leg on the same box (`other_leg_id` is on both legs, §2.4 b), else a leg of
@@ -466,7 +483,7 @@ class TmediaProvider(Provider[TmediaAccount]):
         sizes = page_sizes(self.page_size, first)
         offset, capped = 0, False
         watermark = self.end_bound(query.until)
-        while True:
+        for number in itertools.count(1):
             size = OLD_FIRMWARE_MAX if capped else next(sizes)
             body, params = await self._list_page(base, offset, size)
             try:
@@ -484,7 +501,9 @@ class TmediaProvider(Provider[TmediaAccount]):
             watermark = min(times, default=watermark)
             # The ring buffer shifts down as legs arrive, so pages overlap (deduplicated above);
             # a full page with nothing new means the box ignores `page`.
-            done = len(records) < size or not fresh or watermark < query.since
+            done = len(records) < size or watermark < query.since
+            if not (done or fresh):
+                raise self.repeated(number)
             yield Page(fresh, None if done else watermark, (PATH, params))
             if done:
                 return
@@ -512,7 +531,7 @@ class TmediaProvider(Provider[TmediaAccount]):
         if leg is None:
             raise NotFoundError(
                 self.http.account,
-                f"no leg {call_id} on the box (legs age out of its call trace buffer)",
+                f"no leg {quoted(call_id)} on the box (legs age out of its call trace buffer)",
                 url=self.http.url_for(PATH, self._leg_params(call_id)),
             )
         legs = [leg]

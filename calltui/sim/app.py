@@ -17,6 +17,8 @@ around every provider's handlers: `faults` is a spec `KIND[@PROVIDER][=RATE],...
 - malformed, truncated, empty, wrongtypes: a 200 whose JSON is cut inside a token, cut in half,
   absent, or well formed with every type wrong;
 - huge: a 200 whose real body is padded with JSON whitespace to 20 MB;
+- echo: a 200 whose call records carry the request's credentials (the Authorization header,
+  decoded, each secret alone and in base64), as a server that copies its input into its data;
 - hostile: not a fault of answers but a mode of the data: every call carries the hostile corpus
   (calltui.sim.hostile) in its numbers, SIP reason and Call-ID (`@PROVIDER`, `=RATE` ignored).
 

@@ -132,6 +132,9 @@ FAULT_KINDS: dict[str, str] = {
     "(still valid JSON), sent in 64 KB parts",
     "hostile": "every call carries the hostile corpus (calltui.sim.hostile) in its numbers, SIP "
     "reason and Call-ID: a mode of the data, for every provider and every answer",
+    "echo": "200 whose call records carry what the request's Authorization header holds (the "
+    "header, its credentials decoded, each secret alone and in base64) in their number fields "
+    "and in added echo_* fields, as a server that copies its input into its records",
 }
 """Every fault `--faults` knows, and what it does to an answer the simulator would have sent
 with a status below 400 (errors the provider itself sends are left alone). wrongtypes and huge
@@ -214,6 +217,8 @@ class Faults:
             return resp
         if kind == "wrongtypes":
             return replace(resp, body=json.dumps(_wrong_types(data)).encode())
+        if kind == "echo":
+            return replace(resp, body=json.dumps(_echoed(data, _echoes(req))).encode())
         if kind == "huge":
             # Whitespace after the opening bracket: a parser must read all of it to get anywhere.
             pad = b" " * max(0, HUGE_BYTES - len(resp.body))
@@ -232,6 +237,43 @@ def _json_of(resp: Response) -> Any:
         return json.loads(resp.body)
     except ValueError:
         return _NOT_JSON
+
+
+ECHO_FIELDS = {
+    "from": "echo_authorization",
+    "calling": "echo_authorization",
+    "from_number": "echo_authorization",
+    "to": "echo_secret",
+    "called": "echo_secret",
+    "to_number": "echo_secret",
+}
+"""The number fields of the five providers' records, and the echo each is replaced with."""
+
+
+def _echoes(req: Request) -> dict[str, str]:
+    header = req.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    out = {"echo_authorization": header, "echo_credentials": value, "echo_secret": value}
+    basic = req.basic_auth() if scheme.lower() == "basic" else None
+    if basic is not None:
+        user, out["echo_secret"] = basic
+        out |= {"echo_decoded": f"{user}:{basic[1]}", "echo_user": user}
+    for key in ("echo_secret", "echo_user"):
+        if key in out:
+            out[key + "_base64"] = base64.b64encode(out[key].encode()).decode()
+    return out
+
+
+def _echoed(v: Any, echoes: dict[str, str]) -> Any:
+    if isinstance(v, list):
+        return [_echoed(x, echoes) for x in v]
+    if not isinstance(v, dict):
+        return v
+    out = {k: _echoed(x, echoes) for k, x in v.items()}
+    fields = [k for k in out if k in ECHO_FIELDS]
+    for k in fields:
+        out[k] = echoes[ECHO_FIELDS[k]]
+    return out | echoes if fields else out
 
 
 def _wrong_types(v: Any) -> Any:

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from calltui.sim.asgi import Request, Response, Route, route
-from calltui.sim.world import SimCall
+from calltui.sim.world import SimCall, to_london
 
 PROVIDER = "jambonz"
 DEMO_ACCOUNT_SID = "9351f46a-678c-43f5-b8a6-d4eb58d131af"
@@ -45,6 +45,8 @@ NO_TRACE = "0" * 32
 SBC_HOST = "10.0.0.5"
 DIALECTS = ("1.46", "1.53", "1.54", "v2", "legacy")
 _CARRIERS = ("twilio", "voxbone", "telnyx", "bandwidth")
+LONDON_TRUNK = "peer-lon"
+"""The carrier of the calls to London (+44 20)."""
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _BASE = r"/v1/(?P<mount>Accounts|ServiceProviders)/(?P<sid>[^/]+)/RecentCalls"
@@ -81,13 +83,18 @@ def facts(call: SimCall) -> Facts:
     # sbc-inbound sets call_sid and trace_id only once the feature server answers (§1.2);
     # outbound calls are created by the feature server, which names them first.
     call_sid = call.uuid("call_sid") if answered or not inbound else None
+    trunk = carrier
+    if to_london(call):
+        trunk = LONDON_TRUNK
+    elif not inbound and draws[2] < 0.3:
+        trunk = "user"
     trace_id = None
     if answered:
         trace_id = NO_TRACE if draws[1] < 0.1 else call.hexid("trace")
     return Facts(
         account_sid=account,
         call_sid=call_sid,
-        trunk="user" if not inbound and draws[2] < 0.3 else carrier,
+        trunk=trunk,
         trace_id=trace_id,
         dialect=dialect,
         trace_lost=draws[3] < 0.05,

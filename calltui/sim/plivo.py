@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from calltui.sim.asgi import Request, Response, Route, route
-from calltui.sim.world import SimCall
+from calltui.sim.world import SimCall, to_london
 
 if TYPE_CHECKING:
     from calltui.sim.app import SimApp
@@ -107,6 +107,12 @@ _LIMITS: tuple[_Code, ...] = (
 )
 
 
+INBOUND_TRUNK_ID = "42741122632602585"
+OUTBOUND_TRUNK_ID = "31723558297410168"
+LONDON_TRUNK_ID = "58306119427730941"
+"""The trunk of the calls to London (+44 20), either way."""
+
+
 class BadRequest(Exception):
     """A request Plivo answers with 400 and `{"api_id", "error"}`."""
 
@@ -133,17 +139,20 @@ class Facts:
     """Whether the legacy record carries `hangup_code` (§5 item 1: not always, we assume)."""
 
 
-_FACTS: dict[str, Facts] = {}
+_FACTS: dict[tuple[str, int, str], Facts] = {}
 _FACTS_MAX = 200_000
 
 
 def facts(c: SimCall) -> Facts:
-    """The call's facts, cached by its key (hashing the whole frozen SimCall costs more)."""
-    f = _FACTS.get(c.key)
+    """The call's facts, cached by its key, final status and number called (hashing the whole
+    frozen SimCall costs more): the incident fails a call of its window under the same key
+    (calltui.sim.world), and hostile mode changes its number."""
+    k = (c.key, c.sip_code, c.to_num)
+    f = _FACTS.get(k)
     if f is None:
         if len(_FACTS) >= _FACTS_MAX:
             _FACTS.clear()
-        f = _FACTS[c.key] = _facts(c)
+        f = _FACTS[k] = _facts(c)
     return f
 
 
@@ -158,7 +167,9 @@ def _facts(c: SimCall) -> Facts:
         # The doc's example writes the lower-case value and the string "null" (§1.4).
         stir = "not applicable" if rng.random() < 0.2 else "Not Applicable"
         attestation = "null"
-    trunk = 42741122632602585 if inbound else 31723558297410168
+    trunk = INBOUND_TRUNK_ID if inbound else OUTBOUND_TRUNK_ID
+    if to_london(c):
+        trunk = LONDON_TRUNK_ID
     return Facts(
         code=code,
         name=name,
@@ -167,7 +178,7 @@ def _facts(c: SimCall) -> Facts:
         rate=round(rng.uniform(0.002, 0.03), 5),
         stir=stir,
         attestation=attestation,
-        trunk_id=str(trunk),
+        trunk_id=trunk,
         region=rng.choice(("us-east-1", "us-west-1", "ap-south-1")),
         transport=rng.choice(("udp", "udp", "tcp", "tls")),
         legacy_code=rng.random() >= 0.2,

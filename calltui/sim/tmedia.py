@@ -40,7 +40,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from calltui.sim.asgi import Request, Response, Route, route
-from calltui.sim.world import SimCall, World
+from calltui.sim.world import SimCall, World, to_london
 
 PROVIDER = "tmedia"
 DEMO_ACCOUNT: dict[str, Any] = {
@@ -59,6 +59,8 @@ NEVER = datetime.fromtimestamp(0, BOX_ZONE).strftime(TIME_FORMAT)
 
 CARRIER_NAPS = ("NAP_CARRIER_A", "NAP_CARRIER_B", "NAP_PEER_MSK")
 CORE_NAPS = ("NAP_PBX_HQ", "NAP_PBX_SPB")
+LONDON_NAP = "NAP_PEER_LON"
+"""The peering that carries the calls to London (+44 20), whichever side they came from."""
 SIP_PHRASES = {
     200: "OK",
     403: "Forbidden",
@@ -153,12 +155,14 @@ def digits(number: str) -> str:
 
 
 def naps(call: SimCall) -> tuple[str, str]:
-    """(incoming NAP, outgoing NAP): carrier to PBX for inbound calls, the reverse outbound."""
+    """(incoming NAP, outgoing NAP): carrier to PBX for inbound calls, the reverse outbound;
+    a call to London leaves on LONDON_NAP."""
+    out = LONDON_NAP if to_london(call) else None
     if call.link:
-        return "NAP_JAMBONZ", CORE_NAPS[0]
+        return "NAP_JAMBONZ", out or CORE_NAPS[0]
     n = int(call.hexid("tmedia-nap", 4), 16)
     carrier, core = CARRIER_NAPS[n % len(CARRIER_NAPS)], CORE_NAPS[n % len(CORE_NAPS)]
-    return (carrier, core) if call.direction == "inbound" else (core, carrier)
+    return (carrier, out or core) if call.direction == "inbound" else (core, out or carrier)
 
 
 def route_name(call: SimCall) -> str:

@@ -4,13 +4,24 @@ Calls are generated per hour of wall-clock time and per provider from (seed, hou
 alone, so any process with the same seed sees the same calls at the same instant (`--demo` and
 `calltui simulate` agree), the data never shifts as time passes, and new calls appear as the
 clock moves (a live tail has something to show). Only the hours and providers a request touches
-are generated, then cached.
+are generated, then cached. The incident below is the one thing a world's clock changes: on the
+same fixed clock processes agree on it too.
 
 In hostile mode (`--faults hostile`) every call carries strings of the hostile corpus in its
 numbers, SIP reason and SIP Call-ID, so each provider's simulator serves them in its own wire
 format: Tmedia `calling`/`called`/`call_id` and call flow tooltips, Plivo `from_number`/
 `to_number`/`call_id`, Bandwidth `from`/`to`, Restcomm `from`/`to`/`caller_name` and
 notification texts, jambonz `from`/`to`/`sip_callid` (the record id of a call without call_sid).
+
+The incident (design 1.5), so the demo has something to triage: from INCIDENT_LEAD before the
+world's clock (a fixed clock; on the wall clock, before the world was made, so the start stays
+put while the demo runs) until that clock, INCIDENT_ODDS of the calls to London (+44 20, the big
+route of Tmedia, Plivo and jambonz, each on a trunk of its own: `to_london`) fail with SIP 503 /
+Q.850 34. The hours are generated as always, then the world overrides the calls of its window
+that the incident fails, each decided from the call's own key: everything else is as drawn. A
+call handed on (Plivo → jambonz → Tmedia) goes with its first call: the whole chain fails, the
+503 coming back from Tmedia's London peer, or none of it does. A B leg whose A leg failed is
+gone (it was never dialed). Hostile mode has no incident (its numbers are the corpus's).
 """
 
 from __future__ import annotations
@@ -59,6 +70,12 @@ _OUTCOMES: list[tuple[str, int, list[tuple[int, int, str]]]] = [
     ),
 ]
 _CUM_WEIGHTS = list(itertools.accumulate(w for _, w, _ in _OUTCOMES))
+LONDON = "+4420"
+LONDON_SHARE = {"tmedia": 0.8, "plivo": 0.7, "jambonz": 0.7}
+"""Providers with a London route, and the share of their calls that go to +44 20 xxxx xxxx."""
+INCIDENT_LEAD = timedelta(minutes=20)
+INCIDENT_ODDS = 0.6
+INCIDENT_CAUSE = (503, 34, "No circuit/channel available")
 _COUNTRIES = [("1", 10), ("44", 10), ("49", 11), ("33", 9), ("7", 10), ("91", 10), ("61", 9)]
 _HANGUP_BY = ("caller", "callee", "network")
 
@@ -118,6 +135,24 @@ def _number(rng: random.Random) -> str:
     return f"+{cc}{rng.randrange(10**digits):0{digits}d}"
 
 
+def _destination(rng: random.Random, key: str, provider: str) -> str:
+    """The number called: London for LONDON_SHARE of the provider's calls, else any. The number
+    is drawn from `rng` either way and London chosen by the call's key, so the London route
+    leaves every other draw of the hour (and so every other field of its calls) as it is."""
+    number = _number(rng)
+    share = LONDON_SHARE.get(provider)
+    if share is None:
+        return number
+    h = int.from_bytes(hashlib.blake2b(f"{key}/london".encode(), digest_size=8).digest(), "big")
+    return f"{LONDON}{h % 10**8:08d}" if (h >> 32) < share * 2**32 else number
+
+
+def to_london(call: SimCall) -> bool:
+    """Whether the call goes to +44 20: those leave on the provider's London trunk (Tmedia
+    `NAP_PEER_LON`, calltui.sim.plivo LONDON_TRUNK_ID, jambonz `peer-lon`)."""
+    return call.to_num.startswith(LONDON)
+
+
 def _rate(provider: str, hour_of_day: int) -> int:
     """Calls per hour: busier in the working day, a different size per provider."""
     base = PROVIDERS[provider]
@@ -155,7 +190,7 @@ def _make(
         answer=answer,
         end=end,
         from_num=_number(rng),
-        to_num=_number(rng),
+        to_num=_destination(rng, key, provider),
         direction="inbound" if rng.random() < 0.55 else "outbound",
         outcome=outcome,
         sip_code=sip_code,
@@ -268,6 +303,65 @@ def hour_calls(seed: int, hour: int, provider: str) -> tuple[SimCall, ...]:
     return tuple(sorted(calls, key=lambda c: c.start))
 
 
+def _hit(call: SimCall, since: datetime) -> random.Random | None:
+    """The incident's draws for a call it fails (its first: the odds, spent), else None."""
+    if call.start < since or not to_london(call):
+        return None
+    rng = call.rng("incident")
+    return rng if rng.random() < INCIDENT_ODDS else None
+
+
+def _failed(call: SimCall, end: datetime) -> SimCall:
+    sip_code, q850, reason = INCIDENT_CAUSE
+    return dataclasses.replace(
+        call,
+        outcome="failed",
+        sip_code=sip_code,
+        q850=q850,
+        reason=reason,
+        answer=None,
+        end=end,
+        mos=None,
+        hangup_by="callee",
+    )
+
+
+@lru_cache(maxsize=64)
+def _incident_failures(seed: int, hour: int, since: datetime) -> dict[str, SimCall]:
+    """The calls of hour `hour` that the incident from `since` fails, by key."""
+    out: dict[str, SimCall] = {}
+    for provider in LONDON_SHARE:
+        for c in _own_calls(seed, hour, provider):
+            rng = None if c.link else _hit(c, since)  # chains below, as one
+            if rng is not None:
+                out[c.key] = _failed(c, c.start + timedelta(seconds=rng.uniform(0.1, 2.0)))
+    handed = _handed_on(seed, hour)
+    firsts = [c for c in _own_calls(seed, hour, "plivo") if c.link]
+    for first, j, t in zip(firsts, handed["jambonz"], handed["tmedia"], strict=True):
+        rng = _hit(first, since)
+        if rng is None:
+            continue
+        # The 503 comes from Tmedia's London peer, the last hop; jambonz, then Plivo pass it on.
+        t_end = t.start + timedelta(seconds=rng.uniform(0.1, 2.0))
+        j_end = t_end + timedelta(milliseconds=rng.randint(10, 120))
+        out[t.key] = _failed(t, t_end)
+        out[j.key] = _failed(j, j_end)
+        out[first.key] = _failed(first, j_end + timedelta(milliseconds=rng.randint(10, 120)))
+    return out
+
+
+@lru_cache(maxsize=256)
+def _incident_hour(seed: int, hour: int, provider: str, since: datetime) -> tuple[SimCall, ...]:
+    """`hour_calls` with the incident from `since`: its failures in place, and no B leg of an
+    A leg it failed (a call that failed dialed nothing)."""
+    failing = _incident_failures(seed, hour, since)
+    return tuple(
+        failing.get(c.key, c)
+        for c in hour_calls(seed, hour, provider)
+        if c.parent is None or c.parent.key not in failing
+    )
+
+
 # Providers whose simulator writes some fields outside JSON: jambonz puts numbers, reason and
 # Call-ID into the SIP text of a pcap (UTF-8, one UDP datagram each), Restcomm answers XML when
 # asked. They get no value a UTF-8 text cannot hold, and jambonz none too long for a datagram.
@@ -318,6 +412,8 @@ class World:
         self.seed = seed
         self.fixed_now = now
         self.hostile = hostile
+        self.incident_start = self.now() - INCIDENT_LEAD
+        """Design 1.5's incident runs from here until the clock (module docstring)."""
         self._index: dict[tuple[str, Callable[[SimCall], str], int], dict[str, SimCall]] = {}
 
     def now(self) -> datetime:
@@ -332,8 +428,13 @@ class World:
         that of `oldest`: a call handed on late in an hour is generated with that hour but may
         start in the next."""
         generate = hostile_hour_calls if self.hostile else hour_calls
+        incident = not self.hostile and provider in LONDON_SHARE
+        since = self.incident_start
         for h in range(int(newest.timestamp()) // HOUR, int(oldest.timestamp()) // HOUR - 2, -1):
-            yield h, generate(self.seed, h, provider)
+            if incident and (h + 1) * HOUR > since.timestamp():
+                yield h, _incident_hour(self.seed, h, provider, since)
+            else:
+                yield h, generate(self.seed, h, provider)
 
     def calls(
         self, provider: str, start: datetime | None = None, end: datetime | None = None

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import io
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -12,6 +13,7 @@ from textual.app import App
 
 from calltui.export import to_csv
 from calltui.feed import Feed
+from calltui.files import create_private
 from calltui.model import Call
 from calltui.session import Session
 from calltui.store import NotHeld
@@ -49,11 +51,13 @@ class Exporting:
         """The rows of the view, as shown (sorted, filtered), to a CSV file in the working dir."""
         host = self.host
         store = host.session.store
-        path = Path.cwd() / f"calltui-{self._stamp()}.csv"
         view = host.table.view
         held = [i for i in view if store.is_held(i)]
         try:
-            with path.open("x", encoding="utf-8", newline="") as f:
+            # Private as `x`'s files are (phone numbers); a second save within the same second
+            # gets the next free name rather than overwriting the first.
+            path, raw = create_private(Path.cwd() / f"calltui-{self._stamp()}.csv", free_name=True)
+            with io.TextIOWrapper(raw, encoding="utf-8", newline="") as f:
                 to_csv((store.call(i) for i in held), f)
         except OSError as e:
             host.notify(f"could not save: {inert(e.strerror or str(e), 100)}", severity="error")

@@ -113,6 +113,22 @@ CONTEXTS: dict[str, Context] = {
             _k("retry_failed", "R", "retry_failed", "Retry failed"),
             _k("stop", "escape", "stop", "Stop loading", show=False),
             _k(
+                "alert_pivot",
+                "a",
+                "alert_pivot",
+                "Alert",
+                palette="Triage: pivot of the alerting group",
+                palette_help="The live tail's newest alert: its group's calls, grouped by cause",
+            ),
+            _k(
+                "pivot",
+                "v",
+                "pivot",
+                "Pivot",
+                palette="Triage: pivot",
+                palette_help="The view grouped by cause, SIP code, trunk, country, prefix…",
+            ),
+            _k(
                 "filters",
                 "f7",
                 "edit_filters",
@@ -268,6 +284,16 @@ CONTEXTS: dict[str, Context] = {
     "prompt": Context("prompts", (_k("prompt_cancel", "escape", "dismiss(None)", "Cancel"),)),
     "open_with": Context(
         "open a capture", (_k("open_with_cancel", "escape,n", "dismiss(None)", "Not now"),)
+    ),
+    "pivot": Context(
+        "pivot",
+        (
+            _k("pivot_back", "escape,q", "back", "Back"),
+            _k("pivot_by", "b", "next_field", "Group by"),
+            _k("pivot_sub", "n", "next_subfield", "Sub-groups"),
+            _k("pivot_more_digits", "plus", "digits(1)", "Prefix +1"),
+            _k("pivot_fewer_digits", "minus", "digits(-1)", "Prefix -1"),
+        ),
     ),
     "help": Context("help", (_k("help_close", "escape,q,question_mark,f1", "dismiss", "Close"),)),
 }

@@ -38,6 +38,7 @@ SHOTS: list[tuple[str, list[str], Callable[[Call], bool] | None, tuple[str, ...]
     ("jambonz-waterfall", ["demo-jambonz"], _traced, ("enter", "2")),
     ("verdict", ["demo-plivo"], _failed_with_code, ("enter",)),
     ("kpi-panel", [], None, ("i",)),
+    ("pivot", [], None, ("i", "v", "b", "b", "n")),
     ("compare", ["demo-plivo"], _failed_with_code, ("space", "j", "space", "d")),
     ("help", [], None, ("question_mark",)),
 ]

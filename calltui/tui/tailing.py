@@ -1,18 +1,24 @@
 """The live tail of the main screen (`t`): calltui.tail.TailPoller polls each account's newest
 page; new calls go on top while the cursor is there, and are held back ("N new", `g` shows
-them) while it is not; calls shown in progress that have ended change in place."""
+them) while it is not; calls shown in progress that have ended change in place.
+
+After each poll the loaded calls of the last two alert windows (and of the same window a day
+earlier, when loaded) are checked for alerts (calltui.alerts): the newest shows as a banner in
+the status line, a new one rings the terminal bell (unless `[alerts] bell = false`), and `a`
+opens the pivot of that group."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from textual.css.query import NoMatches
 
+from calltui.alerts import WINDOW_S, Alert, AlertPolicy, check
 from calltui.model import Call, CallQuery, Outcome
 from calltui.session import Session
-from calltui.store import Sort
+from calltui.store import CallStore, Sort
 from calltui.tail import TailBatch, TailPolicy, TailPoller
 from calltui.tui.widgets.call_table import CallTable
 from calltui.tui.widgets.status import TailInfo
@@ -44,12 +50,20 @@ class TailHost(Protocol):
         self, work: Any, *, name: str, group: str, exclusive: bool, exit_on_error: bool
     ) -> Any: ...
     def call_later(self, callback: Any) -> bool: ...
+    @property
+    def app(self) -> Any: ...
 
 
 class Tailing:
-    def __init__(self, host: TailHost, policy: TailPolicy) -> None:
+    def __init__(
+        self, host: TailHost, policy: TailPolicy, alerting: AlertPolicy | None = None
+    ) -> None:
         self.host = host
         self.policy = policy
+        self.alerting = alerting or AlertPolicy()
+        self.alerts: list[Alert] = []
+        self._rung: set[tuple[str, str | int, str]] = set()
+        """The alerts already rung for (a bell per new alert, not per poll)."""
         self.poller: TailPoller | None = None
         self.pending: list[Call] = []
         """New calls held back while the cursor is away from the top."""
@@ -71,6 +85,8 @@ class Tailing:
             len(self.pending),
             self.following(),
             self.poller.backing_off(),
+            self.alerts[0].line() if self.alerts else None,
+            len(self.alerts),
         )
 
     def toggle(self) -> None:
@@ -203,8 +219,21 @@ class Tailing:
                 del self.pending[TAIL_HOLD:]
         if self.pending and self.following():
             self.flush()
-        else:
-            self.host.update_status()
+        self.watch()
+        self.host.update_status()
+
+    def watch(self) -> None:
+        """The alerts of the loaded calls now; a bell for each new one."""
+        now = self.host.session.now()
+        window = timedelta(seconds=WINDOW_S)
+        store = self.host.session.store
+        recent = _held(store, now - 2 * window, now)
+        day = _held(store, now - timedelta(days=1) - window, now - timedelta(days=1))
+        self.alerts = check(recent, now, self.alerting, day_before=day)
+        new = {a.key for a in self.alerts} - self._rung
+        if new and self.alerting.bell:
+            self.host.app.bell()
+        self._rung |= new
 
     def flush(self) -> None:
         """The held calls into the store and on top of the table."""
@@ -224,6 +253,17 @@ class Tailing:
                 table.mark_fresh(rows)
                 host.rebuild_view()
         host.update_status()
+
+
+def _held(store: CallStore, since: datetime, until: datetime) -> list[Call]:
+    """The held calls of `store` that started in [since, until]."""
+    lo, hi = since.timestamp(), until.timestamp()
+    started = store.started
+    out = []
+    for row in range(len(store.state)):
+        if lo <= started[row] <= hi and store.is_held(row):
+            out.append(store.call(row))
+    return out
 
 
 def _start_ts(c: Call) -> float:

@@ -5,6 +5,7 @@ research/providers-plivo-bandwidth-restcomm.md §2 is the reference for every qu
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -213,22 +214,26 @@ async def test_until_is_refined_locally(open_demo: OpenDemo) -> None:
 
 
 @pytest.mark.parametrize(
-    ("outcome", "state", "expected"),
+    ("outcome", "state", "listed", "expected"),
     [
-        ("answered", "completed", Outcome.ANSWERED),
-        ("no_answer", "completed", Outcome.NO_ANSWER),
-        ("cancelled", "completed", Outcome.NO_ANSWER),
-        ("busy", "rejected", Outcome.FAILED),
-        ("failed", "rejected", Outcome.FAILED),
+        ("answered", "completed", Outcome.ANSWERED, Outcome.ANSWERED),
+        ("no_answer", "completed", Outcome.NO_ANSWER, Outcome.NO_ANSWER),
+        ("cancelled", "completed", Outcome.NO_ANSWER, Outcome.CANCELLED),
+        ("busy", "rejected", Outcome.FAILED, Outcome.BUSY),
+        ("failed", "rejected", Outcome.FAILED, Outcome.FAILED),
     ],
 )
-async def test_state_maps_onto_the_outcome(
-    open_demo: OpenDemo, outcome: str, state: str, expected: Outcome
+async def test_state_maps_onto_the_outcome_and_the_hangup_cause_refines_it(
+    open_demo: OpenDemo, outcome: str, state: str, listed: Outcome, expected: Outcome
 ) -> None:
+    """A list record has no cause: a rejected call is failed until the drill-down reads the
+    hangup event (USER_BUSY: busy; ORIGINATOR_CANCEL: cancelled), as design 1.3 says."""
     app = fast_sim()
     c = find(app, lambda c: c.outcome == outcome and c.end < FIXED_NOW)
     p = await open_fast(open_demo, app)
-    call = (await p.detail(bwsim.call_id(c))).call
+    detail = await p.detail(bwsim.call_id(c))
+    call = detail.call
+    assert parse_call(call.raw, "demo-bandwidth").outcome is listed
     assert (call.raw["state"], call.outcome) == (state, expected)
     assert call.direction == c.direction
     assert (call.from_, call.to) == (c.from_num, c.to_num)
@@ -473,10 +478,15 @@ def open_with_server(handler: Any, **overrides: Any) -> Provider[Any]:
     return open_provider(account, transport=httpx.MockTransport(handler), retry=retry)
 
 
+_IDS = itertools.count()
+
+
 def page_of(n: int, link: str | None) -> httpx.Response:
+    """A page of `n` calls never listed before (a page of repeats ends a listing)."""
     start = FIXED_NOW - timedelta(seconds=1)
     body = [
-        {"id": f"c-{i}", "state": "completed", "startTime": start.isoformat()} for i in range(n)
+        {"id": f"c-{next(_IDS)}", "state": "completed", "startTime": start.isoformat()}
+        for _ in range(n)
     ]
     return json_response(body, {"Link": link} if link else {})
 

@@ -324,18 +324,18 @@ async def test_the_demo_default_day_fills_250_rows_in_13_pages(open_demo: Any) -
 async def test_number_filters_are_sent_without_plus_and_refined_locally(open_demo: Any) -> None:
     sim = fast_sim()
     p = await open_demo("demo-plivo", app=sim)
-    query = CallQuery(since=SINCE, from_="+49", to="+1", direction="outbound")
+    query = CallQuery(since=SINCE, from_="+49", to="+44", direction="outbound")
     calls = records(await collect(p, query))
     assert calls and all(c.from_.startswith("+49") for c in calls)  # type: ignore[union-attr]
     reqs = list_requests(sim)
     assert all(
-        r["from_number"] == "49" and r["to_number"] == "1" and r["call_direction"] == "outbound"
+        r["from_number"] == "49" and r["to_number"] == "44" and r["call_direction"] == "outbound"
         for r in reqs
     )
     expected = {
         simplivo.call_uuid(c)
         for c in sim.world.calls("plivo", SINCE)
-        if c.from_num.startswith("+49") and c.to_num.startswith("+1") and c.direction == "outbound"
+        if c.from_num.startswith("+49") and c.to_num.startswith("+44") and c.direction == "outbound"
     }
     assert {c.id for c in calls if query.matches(c)} == expected
 
@@ -598,7 +598,7 @@ async def test_detail_on_the_current_api_has_the_record_an_explanation_and_insig
     out = d.to_dict()
     assert out["trace"] is None and out["legs"] == [] and out["explanation"] == d.explanation
 
-    busy = _first(calls, lambda c: c.outcome is Outcome.BUSY)
+    busy = _first(calls, lambda c: c.outcome is Outcome.BUSY and c.cause_code == 4410)
     d = await p.detail(busy.id)
     assert d.extra["insights"] is None, "no media, no insights (404)"
     assert "4410 user_busy: the called party is busy" in (d.explanation or "")

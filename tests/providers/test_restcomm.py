@@ -376,7 +376,7 @@ async def test_unknown_call_is_not_found_with_a_clear_message(open_demo: Any) ->
     p = await open_demo(ACCOUNT)
     with pytest.raises(NotFoundError) as e:
         await p.detail("ID00-CA00")
-    assert "call ID00-CA00 not found" in str(e.value)
+    assert "call 'ID00-CA00' not found" in str(e.value)
 
 
 async def test_missing_restcomm_prefix_says_so(open_demo: Any) -> None:

@@ -41,7 +41,7 @@ from calltui.providers.tmedia import (
 from calltui.sim import tmedia as sim_tmedia
 from calltui.sim.app import SimApp
 from calltui.sim.demo import SIM_HOST, demo_accounts
-from tests.conftest import FAST_RETRY, FIXED_NOW, shared_fixture
+from tests.conftest import FAST_RETRY, FIXED_NOW, shared_fixture, sim_mid_call
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 FAST = {"rate_limit": 1000}
@@ -307,8 +307,9 @@ async def test_each_call_is_two_linked_legs(open_demo: Any, sim: SimApp) -> None
     assert pairs > 50
 
 
-async def test_outcome_cause_and_mos_follow_design_1_3(open_demo: Any, sim: SimApp) -> None:
-    p = await open_demo("demo-tmedia", page_size=500, **FAST)
+async def test_outcome_cause_and_mos_follow_design_1_3(open_demo: Any) -> None:
+    # Stopped during a call, so some legs are still up (FIXED_NOW need have none).
+    p = await open_demo("demo-tmedia", app=sim_mid_call("tmedia"), page_size=500, **FAST)
     got = records(await collect(p, CallQuery(since=FIXED_NOW - timedelta(hours=6))))
     seen_outcomes = {c.outcome for c in got}
     assert {
@@ -325,9 +326,12 @@ async def test_outcome_cause_and_mos_follow_design_1_3(open_demo: Any, sim: SimA
             connected = not raw["connect_timestamp"].startswith("1970")
             assert c.outcome is (Outcome.ANSWERED if connected else Outcome.NO_ANSWER)
             assert c.cause == "NORMAL" and c.cause_code is None
-        else:
-            assert c.outcome is Outcome.FAILED
-            assert c.cause_code == int(raw["terminate_reason"])
+        else:  # a numeric reason is the final SIP status: the one rule of calltui.outcome
+            code = int(raw["terminate_reason"])
+            by_sip = {486: Outcome.BUSY, 600: Outcome.BUSY, 487: Outcome.CANCELLED}
+            by_sip |= {408: Outcome.NO_ANSWER, 480: Outcome.NO_ANSWER}
+            assert c.outcome is by_sip.get(code, Outcome.FAILED)
+            assert c.cause_code == code
         if c.outcome is Outcome.ANSWERED:
             assert c.answered_at is not None and c.duration_s == raw["call_duration"]
             assert c.ended_at == c.answered_at + timedelta(seconds=raw["call_duration"])
@@ -376,7 +380,7 @@ def test_meta_is_skipped_at_every_level_and_numbers_become_strings() -> None:
     assert call.from_ == "74951234567" and call.to == "79990001122"
     assert call.direction == "outbound"
     assert call.answered_at is None and call.ended_at is None
-    assert call.outcome is Outcome.FAILED and (call.cause, call.cause_code) == ("486", 486)
+    assert call.outcome is Outcome.BUSY and (call.cause, call.cause_code) == ("486", 486)
     assert call.mos == 3.1, "from the MOS line when the leg has no mos"
     assert call.raw is body["0x0E47AC10"]
     events = leg_events(call, MOSCOW)
@@ -448,8 +452,9 @@ async def test_number_and_direction_filters_are_sent_and_refined_locally(
     assert kept == {c.id for c in every if query.matches(c)}
 
 
-async def test_only_in_progress_sends_call_state_active(open_demo: Any, sim: SimApp) -> None:
-    p = await open_demo("demo-tmedia", **FAST)
+async def test_only_in_progress_sends_call_state_active(open_demo: Any) -> None:
+    sim = sim_mid_call("tmedia")  # some legs still up (FIXED_NOW need have none)
+    p = await open_demo("demo-tmedia", app=sim, **FAST)
     query = CallQuery(
         since=FIXED_NOW - timedelta(hours=3), outcomes=frozenset({Outcome.IN_PROGRESS})
     )
@@ -584,7 +589,8 @@ async def test_server_faults_are_typed_errors(
 
 
 async def test_the_portal_login_page_is_a_bad_response(sim: SimApp) -> None:
-    """Without Basic credentials the portal sends its form login: HTML, not JSON (§2.4 b)."""
+    """Without Basic credentials the portal redirects to its form login (§2.4 b): the redirect
+    is not followed and its HTML body is not read as data."""
     accounts = {"demo-tmedia": demo_accounts()["demo-tmedia"]}
     account = parse_settings({"accounts": accounts}, Path("<test>")).accounts["demo-tmedia"]
     assert isinstance(account, TmediaAccount)
@@ -599,7 +605,8 @@ async def test_the_portal_login_page_is_a_bad_response(sim: SimApp) -> None:
     try:
         with pytest.raises(BadResponseError) as e:
             await collect(p, CallQuery(since=FIXED_NOW - timedelta(minutes=5)))
-        assert "HTML" in str(e.value)
+        assert e.value.status == 302
+        assert "redirect to http://sim.calltui.invalid not followed" in str(e.value)
     finally:
         await p.aclose()
 

@@ -146,3 +146,34 @@ async def test_pcap_ip_headers_carry_valid_checksums(sim: SimApp) -> None:
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
     assert total == 0xFFFF
+
+
+async def test_the_incident_on_the_peer_lon_trunk(sim: SimApp) -> None:
+    """Design 1.5: calls to +44 20 go over the `peer-lon` trunk; from 20 minutes before the
+    clock about 60% of them fail with 503 (Q.850 34 in the pcap's Reason); the two hours before,
+    the usual mix."""
+    start = FIXED_NOW - timedelta(minutes=20)
+    since = (start - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rows = (await get(sim, SP_PATH, page=1, count=500, start=since)).json()["data"]
+    assert len(rows) < 500, "one page holds them all"
+    london = [r for r in rows if r["to"].startswith("4420")]
+    assert london and {r["trunk"] for r in london} == {sj.LONDON_TRUNK}
+    assert sj.LONDON_TRUNK not in {r["trunk"] for r in rows if r not in london}
+    on_trunk = (await get(sim, SP_PATH, page=1, count=500, start=since, trunk="peer-lon")).json()
+    assert [r["sip_callid"] for r in on_trunk["data"]] == [r["sip_callid"] for r in london]
+
+    def in_window(r: dict[str, Any]) -> bool:
+        return r["attempted_at"][:19] >= start.strftime("%Y-%m-%dT%H:%M:%S")
+
+    def refused(r: dict[str, Any]) -> bool:
+        return bool(r["sip_status"] == 503)
+
+    during = [r for r in london if in_window(r)]
+    before = [r for r in london if not in_window(r)]
+    assert len(during) >= 15 and 0.4 <= sum(map(refused, during)) / len(during) <= 0.85
+    assert len(before) >= 60 and sum(map(refused, before)) / len(before) < 0.05
+    row = next(filter(refused, during))
+    assert (row["answered"], row["termination_reason"]) == (False, "failed")
+    pcap = (await get(sim, f"{SP_PATH}/{row['sip_callid']}/invite/pcap")).content
+    assert b"SIP/2.0 503 Service Unavailable" in pcap
+    assert b'Reason: Q.850;cause=34;text="No circuit/channel available"' in pcap

@@ -216,3 +216,47 @@ async def test_the_same_seed_serves_the_same_calls() -> None:
         async with client(SimApp(seed=7, now=FIXED_NOW)) as http:
             bodies.append(await get(http, CURRENT, **WINDOW, offset=40))
     assert bodies[0]["objects"] == bodies[1]["objects"]
+
+
+async def _all(http: httpx.AsyncClient, path: str, **params: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    while True:
+        page = await get(http, path, **params, offset=len(out))
+        out += page["objects"]
+        if len(out) >= page["meta"]["total_count"]:
+            return out
+
+
+async def test_the_incident_on_the_london_trunk(http: httpx.AsyncClient) -> None:
+    """Design 1.5: calls to +44 20 go over one trunk, either way; from 20 minutes before the
+    clock about 60% of them fail with the 503 of their side (5350 by the carrier outbound, 5360
+    by your side inbound); the two hours before, the usual mix."""
+    start = FIXED_NOW - timedelta(minutes=20)
+    since = {"end_time__gte": f"{start - timedelta(hours=2):%Y-%m-%d %H:%M}"}
+    london = await _all(http, CURRENT, **since, to_number="4420")
+    domain = f"{simplivo.LONDON_TRUNK_ID}.zt.plivo.com"
+    assert {o["trunk_domain"] for o in london} == {domain}
+    assert {o["call_direction"] for o in london} == {"inbound", "outbound"}
+    # The legacy API reads times in the console's zone.
+    local = (start - timedelta(hours=2)).astimezone(simplivo.LEGACY_ZONE)
+    legacy = await _all(
+        http, LEGACY, end_time__gte=f"{local:%Y-%m-%d %H:%M}", trunk_id=simplivo.LONDON_TRUNK_ID
+    )
+    assert sorted(o["call_uuid"] for o in legacy) == sorted(o["call_uuid"] for o in london)
+    others = await _all(http, CURRENT, **since)
+    assert {o["trunk_domain"] for o in others if not o["to_number"].startswith("+4420")} == {
+        f"{simplivo.INBOUND_TRUNK_ID}.zt.plivo.com",
+        f"{simplivo.OUTBOUND_TRUNK_ID}.zt.plivo.com",
+    }
+
+    def refused(o: dict[str, Any]) -> bool:
+        code = {"inbound": 5360, "outbound": 5350}[o["call_direction"]]
+        return bool(o["hangup_cause_code"] == code)
+
+    def started(o: dict[str, Any]) -> datetime:
+        return datetime.fromisoformat(o["initiation_time"]).replace(tzinfo=timezone.utc)
+
+    during = [o for o in london if started(o) >= start]
+    before = [o for o in london if started(o) < start - timedelta(seconds=1)]
+    assert len(during) >= 20 and 0.4 <= sum(map(refused, during)) / len(during) <= 0.85
+    assert len(before) >= 100 and sum(map(refused, before)) / len(before) < 0.05

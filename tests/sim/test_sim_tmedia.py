@@ -15,7 +15,7 @@ import pytest
 from calltui.sim import tmedia
 from calltui.sim.app import SimApp
 from calltui.sim.demo import SIM_HOST
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, sim_mid_call
 
 BOX_TIME = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \+0300$")
 AUTH = ("api", "demo-tmedia-pass")
@@ -25,6 +25,20 @@ META = "***meta***"
 @pytest.fixture
 async def box(sim: SimApp) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=sim)
+    async with httpx.AsyncClient(transport=transport, base_url=SIM_HOST, auth=AUTH) as client:
+        yield client
+
+
+@pytest.fixture
+def mid_sim() -> SimApp:
+    """The box with its clock stopped during a call, so some legs are Active: at FIXED_NOW the
+    incident (design 1.5) fails many of the last minutes' calls, and none need be up."""
+    return sim_mid_call("tmedia")
+
+
+@pytest.fixture
+async def mid_box(mid_sim: SimApp) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=mid_sim)
     async with httpx.AsyncClient(transport=transport, base_url=SIM_HOST, auth=AUTH) as client:
         yield client
 
@@ -84,8 +98,8 @@ async def test_pages_are_newest_first_and_end_short(box: httpx.AsyncClient) -> N
     assert page > 1 and starts == sorted(starts, reverse=True)
 
 
-async def test_the_leg_record(box: httpx.AsyncClient, sim: SimApp) -> None:
-    body = (await box.get("/call_trace", params={"nb_result": 200, "recursive": "yes"})).json()
+async def test_the_leg_record(mid_box: httpx.AsyncClient) -> None:
+    body = (await mid_box.get("/call_trace", params={"nb_result": 200, "recursive": "yes"})).json()
     all_legs = legs(body)
     states = set()
     for leg_id, leg in all_legs.items():
@@ -105,11 +119,13 @@ async def test_the_leg_record(box: httpx.AsyncClient, sim: SimApp) -> None:
     assert any(reason.isdigit() for _, reason in states)
 
 
-async def test_an_active_leg_shows_its_flow_so_far(box: httpx.AsyncClient) -> None:
+async def test_an_active_leg_shows_its_flow_so_far(
+    mid_box: httpx.AsyncClient, mid_sim: SimApp
+) -> None:
     params: dict[str, Any] = {"nb_result": 100, "recursive": "yes", "call_state": "ACTIVE"}
-    body = (await box.get("/call_trace", params=params)).json()
+    body = (await mid_box.get("/call_trace", params=params)).json()
     assert legs(body)
-    now = FIXED_NOW.astimezone(ZoneInfo("Europe/Moscow")).strftime("%Y/%m/%d %H:%M:%S")
+    now = mid_sim.world.now().astimezone(ZoneInfo("Europe/Moscow")).strftime("%Y/%m/%d %H:%M:%S")
     for leg in legs(body).values():
         assert leg["call_state"] == "Active" and leg["terminate_reason"] == ""
         infos = [e["trace_info"] for k, e in leg["call_traces"].items() if k != META]
@@ -190,3 +206,36 @@ async def test_auth(sim: SimApp) -> None:
         assert wrong.status_code == 401
         assert wrong.headers["www-authenticate"].startswith("Basic ")
         assert wrong.text == "HTTP Basic: Access denied.\n"
+
+
+async def test_the_incident_on_nap_peer_lon(box: httpx.AsyncClient) -> None:
+    """Design 1.5: calls to +44 20 leave on NAP_PEER_LON; from 20 minutes before the clock
+    about 60% of them are refused there with 503 and Q.850 34, both legs released on it; the
+    two hours before, and the other calls, keep their usual mix."""
+    start = FIXED_NOW - timedelta(minutes=20)
+    params = {"nb_result": 1000, "recursive": "yes", "start": moscow(start - timedelta(hours=2))}
+    by_id = legs((await box.get("/call_trace", params=params)).json())
+    outgoing = [leg for leg in by_id.values() if leg["direction"] == "2"]
+    london = [leg for leg in outgoing if leg["called"].startswith("4420")]
+    assert london and {leg["nap"] for leg in london} == {tmedia.LONDON_NAP}
+    assert tmedia.LONDON_NAP not in {leg["nap"] for leg in outgoing if leg not in london}
+
+    def in_window(leg: dict[str, Any]) -> bool:
+        return datetime.strptime(leg["timestamp"], tmedia.TIME_FORMAT) >= start
+
+    def refused(leg: dict[str, Any]) -> bool:
+        return leg["terminate_reason"] == "503"
+
+    during = [leg for leg in london if in_window(leg) and leg["call_state"] == "Inactive"]
+    before = [leg for leg in london if not in_window(leg)]
+    assert len(during) >= 10 and 0.4 <= sum(map(refused, during)) / len(during) <= 0.85
+    assert len(before) >= 50 and sum(map(refused, before)) / len(before) < 0.05
+    others = [leg for leg in outgoing if leg not in london and in_window(leg)]
+    assert others and sum(map(refused, others)) / len(others) < 0.2
+    for leg in filter(refused, during):
+        assert refused(by_id[leg["other_leg_id"]])
+        tooltips = [e["trace_tooltip"] for k, e in leg["call_traces"].items() if k != META]
+        assert (
+            'SIP/2.0 503 Service Unavailable\nReason: Q.850;cause=34;text="No circuit/channel '
+            'available"'
+        ) in tooltips

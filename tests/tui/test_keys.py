@@ -19,6 +19,7 @@ from calltui.tui.screens.export import ExportScreen, OpenWithScreen
 from calltui.tui.screens.filters import FilterScreen, PromptScreen
 from calltui.tui.screens.help import HelpScreen, binding_table
 from calltui.tui.screens.main import MainScreen
+from calltui.tui.screens.pivot import PivotScreen
 from calltui.tui.widgets.call_table import CallTable
 from tests.tui.harness import make_app, settle
 
@@ -32,6 +33,7 @@ OWNERS = {
     "prompt": PromptScreen,
     "open_with": OpenWithScreen,
     "help": HelpScreen,
+    "pivot": PivotScreen,
 }
 
 

@@ -12,6 +12,7 @@ open_in: the viewer chosen there, run on the capture (calltui.tui.handover saves
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 from collections.abc import Iterable, Iterator
@@ -27,6 +28,7 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from calltui import handoff
 from calltui.export import to_csv, to_json, to_ndjson
+from calltui.files import create_private
 from calltui.model import Call
 from calltui.text import inert
 from calltui.tui import keys
@@ -45,8 +47,9 @@ class ExportChoice:
 
 
 def write_calls(calls: Iterable[Call], fmt: str, path: Path) -> int:
-    """Write `calls` to a new file `path` (mode 0600) as `fmt`; the number written. Raises
-    FileExistsError rather than overwrite, OSError as the system gives it."""
+    """Write `calls` to a new file `path` (mode 0600, never through a link: calltui.files) as
+    `fmt`; the number written. Raises FileExistsError rather than overwrite, OSError as the
+    system gives it."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     count = 0
@@ -57,8 +60,8 @@ def write_calls(calls: Iterable[Call], fmt: str, path: Path) -> int:
             count += 1
             yield c
 
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+    _, raw = create_private(path)
+    with io.TextIOWrapper(raw, encoding="utf-8", newline="") as f:
         {"csv": to_csv, "json": to_json, "ndjson": to_ndjson}[fmt](counted(), f)
     return count
 
@@ -150,7 +153,7 @@ class ExportScreen(Dialog[ExportChoice | None]):
         path = Path(value).expanduser()
         if not path.is_absolute():
             path = self.folder / path
-        if path.exists():
+        if os.path.lexists(path):  # a dangling link too: write_calls would refuse it
             self.query_one("#error", Static).update(Text(inert(f"{path} exists", 120)))
             return
         self.dismiss(ExportChoice(self.scope, self.fmt, path))

@@ -1,6 +1,6 @@
-"""The filter form (F7, `/`), made from calltui.filters.FILTER_FIELDS: presets for since, a box,
-choice or checkbox per filter (the checkboxes last). Bad input names the field and keeps the
-form open."""
+"""The filter form (F7; `/` opens it on the query box), made from calltui.filters.FILTER_FIELDS:
+presets for since, a box, choice or checkbox per filter (the checkboxes last). Bad input (a
+query's bad term included) names the field and keeps the form open."""
 
 from __future__ import annotations
 

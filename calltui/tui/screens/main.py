@@ -42,6 +42,7 @@ from calltui.tui import keys, views
 from calltui.tui.exporting import Exporting
 from calltui.tui.handover import Handover
 from calltui.tui.tailing import Tailing
+from calltui.tui.triage import Triage
 from calltui.tui.widgets.call_table import CallTable
 from calltui.tui.widgets.filterbar import FilterBar
 from calltui.tui.widgets.footer import KeyFooter
@@ -49,7 +50,7 @@ from calltui.tui.widgets.sidebar import ALL, Sidebar
 from calltui.tui.widgets.status import StatusLine, table_status
 
 if TYPE_CHECKING:
-    from calltui.tui.widgets.kpi_panel import KpiJob, KpiPanel
+    from calltui.tui.widgets.kpi_panel import KpiPanel
 
 SYNC_ROWS = 20_000
 """Views of up to this many rows are rebuilt on the UI thread (ms); bigger ones in a thread."""
@@ -105,7 +106,7 @@ class MainScreen(Screen[None]):
         self.handover = Handover(session, lambda: self.accounts)
         self.tailing = Tailing(self, tail or TailPolicy())
         self.exporting = Exporting(self)
-        self.kpi_shown = False
+        self.triage = Triage(self, self)
         self._view_pending = False
         """A view rebuild runs in a thread: rows arriving meanwhile wait for its result."""
         self._keep_view: Key | None = None
@@ -148,7 +149,9 @@ class MainScreen(Screen[None]):
         self.set_class(event.size.height < 20, "short")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # R (retry failed) is out of the footer until an account fails.
+        # R (retry failed) is out of the footer until an account fails, `a` until an alert.
+        if action == "alert_pivot":
+            return bool(self.tailing.alerts)
         return action != "retry_failed" or bool(self.feed.failed_accounts())
 
     # --- the listing ------------------------------------------------------------------------
@@ -157,7 +160,9 @@ class MainScreen(Screen[None]):
         fetch on until it does)."""
         self._view_pending = False  # a rebuild still running is for the rows just dropped
         self._keep_view = None
-        self.feed.start(self.accounts, self.query_, keep=keep, seek=seek, want_all=self.kpi_shown)
+        self.feed.start(
+            self.accounts, self.query_, keep=keep, seek=seek, want_all=self.triage.kpi_shown
+        )
         table = self.table
         table.set_busy("")
         table.set_view([], "loading…", reset=True)
@@ -197,9 +202,7 @@ class MainScreen(Screen[None]):
         self.table.set_status(table_status(self.feed))
 
     def update_status(self) -> None:
-        if self.kpi_shown:
-            note = "" if self.feed.exhausted else "loading the rest of the window…"
-            self._kpi_panel().set_note(note)
+        self.triage.progress()
         self.query_one(StatusLine).show(self.feed, len(self.table.marks), self.tailing.info())
 
     def _tick_retries(self) -> None:
@@ -442,7 +445,7 @@ class MainScreen(Screen[None]):
     def action_search(self) -> None:
         from calltui.tui.screens.filters import FilterScreen
 
-        screen = FilterScreen(self.query_, self.zone, self.session.now(), focus="text")
+        screen = FilterScreen(self.query_, self.zone, self.session.now(), focus="query")
         self.app.push_screen(screen, self._filters_done)
 
     def action_edit_filters(self) -> None:
@@ -492,6 +495,32 @@ class MainScreen(Screen[None]):
                 partial(self.pick_account, name),
             )
 
+    # --- triage: pivot, KPIs ----------------------------------------------------------------
+    def action_pivot(self) -> None:
+        self.triage.pivot()
+
+    def action_alert_pivot(self) -> None:
+        """`a`: the pivot of the group the newest alert is about."""
+        if not self.tailing.alerts:
+            self.notify("no alert: the live tail (t) watches ASR and PDD", timeout=3)
+            return
+        alert = self.tailing.alerts[0]
+        self.triage.pivot((alert.field, alert.value))
+
+    def add_terms(self, text: str | None) -> None:
+        self.triage.add_terms(text)
+
+    async def action_toggle_kpi(self) -> None:
+        await self.triage.toggle_kpi()
+
+    @on(CallTable.ViewChanged)
+    def _kpi_request(self) -> None:
+        self.triage.kpi_request()
+
+    def on_kpi_panel_picked(self, event: KpiPanel.Picked) -> None:
+        """Enter on a cause or an account of the KPI panel: the table lists those calls."""
+        self.add_terms(event.terms)
+
     # --- live tail ----------------------------------------------------------------------------
     def action_toggle_tail(self) -> None:
         self.tailing.toggle()
@@ -499,45 +528,6 @@ class MainScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == "tail":
             self.tailing.failed()
-
-    # --- KPIs ------------------------------------------------------------------------------------
-    def _kpi_panel(self) -> KpiPanel:
-        from calltui.tui.widgets.kpi_panel import KpiPanel
-
-        return self.query_one("#kpi", KpiPanel)
-
-    async def action_toggle_kpi(self) -> None:
-        """The KPI panel in place of the detail pane, or back."""
-        if not self.query("#kpi"):
-            # Made when first asked for: nothing of it is needed before the first rows.
-            from calltui.tui.widgets.kpi_panel import KpiPanel
-
-            await self.query_one("#main").mount(KpiPanel(id="kpi"))
-        self.kpi_shown = not self.kpi_shown
-        self._kpi_panel().display = self.kpi_shown
-        self.set_class(self.kpi_shown, "kpi")
-        if self.kpi_shown:
-            self.feed.want_all()  # KPIs are of the filtered window: all of it
-            self.update_status()
-            self._kpi_request()
-
-    @on(CallTable.ViewChanged)
-    def _kpi_request(self) -> None:
-        if self.kpi_shown:
-            self._kpi_panel().request(self._kpi_job)
-
-    def _kpi_job(self) -> KpiJob:
-        from calltui.tui.widgets.kpi_panel import KpiJob
-
-        q = self.query_
-        return KpiJob(
-            store=self.store,
-            rows=self.table.view[:],
-            since=q.since,
-            until=q.until or self.session.now(),
-            accounts=tuple(self.accounts),
-            epoch=self.store.epoch,
-        )
 
     # --- marks, export, compare, handoff ----------------------------------------------------------
     @on(CallTable.MarksChanged)

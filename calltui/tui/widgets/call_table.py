@@ -47,7 +47,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = tuple(
 )
 CAUSE_MIN = 8
 # Dropped in this order while the terminal is too narrow for every column.
-DROP_ORDER = ("mos", "direction", "duration")
+DROP_ORDER = ("mos", "direction", "duration", "trunk")
 OUTCOME_STYLE = {
     Outcome.ANSWERED: "$success",
     Outcome.IN_PROGRESS: "$accent",

@@ -33,6 +33,9 @@ class FilterBar(Static):
         ):
             if value:
                 text.append(f" · {label} {inert(value, 30)}")
+        if q.terms is not None:
+            text.append(" · ")
+            text.append(inert(str(q.terms), 120), "bold")
         if q.min_duration is not None or q.max_duration is not None:
             text.append(f" · dur {q.min_duration or 0}–{q.max_duration or '∞'}s")
         self.update(text)

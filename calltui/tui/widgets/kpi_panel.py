@@ -8,9 +8,12 @@ changing (rows streaming in, a filter applied) are debounced (DEBOUNCE_S, but at
 MAX_WAIT_S), and a newer computation cancels the one under way. Rows the store has dropped to
 save memory cannot be read: they are left out and counted ("N not in memory").
 
-Layout: the totals on two lines, then the failure-cause mix with bars beside (or, narrower than
-WIDE, below) one line per account with its own ratios and calls-per-minute sparkline. Account
-names and cause labels come from providers and configs: inert, as plain Text.
+Layout: the totals on two lines and the timeline's line (failures per bucket, and where they
+rose and stayed up: analysis.onset, as `stats --timeline`), then the failure-cause mix with bars
+beside (or, narrower than WIDE, below) one line per account with its own ratios and
+calls-per-minute sparkline. Enter on a cause or an account posts Picked with the query terms of
+those calls (the main screen adds them to its query). Account names and cause labels come from
+providers and configs: inert, as plain Text.
 """
 
 from __future__ import annotations
@@ -18,17 +21,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from calltui.analysis import cause
 from calltui.analysis.kpi import Kpis, bar, sparkline, summarize
-from calltui.model import Call
+from calltui.analysis.onset import Timeline, onset_line, timeline
+from calltui.model import Call, Outcome
+from calltui.query import group_term, quote_term
 from calltui.render import fmt_duration
 from calltui.store import CallStore, Cancelled, NotHeld
 from calltui.text import fit, inert
@@ -62,6 +71,9 @@ class KpiResult:
     missing: int
     """Rows of the view left out: dropped from memory (or gone from their provider)."""
     epoch: int
+    timeline: Timeline
+    cause_terms: dict[str, str | None]
+    """The query terms of each cause shown (None: no term keeps those calls)."""
 
 
 def compute(job: KpiJob, check: Callable[[], None] = lambda: None) -> KpiResult:
@@ -84,8 +96,21 @@ def compute(job: KpiJob, check: Callable[[], None] = lambda: None) -> KpiResult:
             counted += 1
             yield call
 
-    merged, per = summarize(held(), since=job.since, until=job.until, accounts=job.accounts)
-    return KpiResult(merged, per, counted, missing, job.epoch)
+    calls = list(held())
+    merged, per = summarize(calls, since=job.since, until=job.until, accounts=job.accounts)
+    check()
+    shown = {name for name, _ in merged.causes}
+    members: dict[str, list[Call]] = {name: [] for name in shown}
+    for c in calls:
+        # As summarize counts a cause: an attempt that was not answered.
+        if c.outcome not in (Outcome.IN_PROGRESS, Outcome.ANSWERED) and c.answered_at is None:
+            bucket = members.get(cause.label(c))
+            if bucket is not None:
+                bucket.append(c)
+    terms = {name: group_term("cause", name, members[name]) for name in shown}
+    check()
+    line = timeline(calls, job.since, job.until)
+    return KpiResult(merged, per, counted, missing, job.epoch, line, terms)
 
 
 def _pct(v: float | None) -> str:
@@ -153,45 +178,70 @@ def head_text(r: KpiResult, width: int) -> Text:
     return out
 
 
-def causes_text(k: Kpis, width: int, top: int = 5) -> Text:
-    """The failure-cause mix: label, count, share of failures, bar."""
+def causes_head(k: Kpis) -> Text:
     out = Text()
     out.append(" FAILURE CAUSES", "bold")
-    out.append(f"  ({k.failed} not answered)\n" if k.failed else "\n", "dim")
-    if not k.causes:
-        out.append(" none\n", "dim")
-        return out
-    label_w = max(12, min(36, width - 26))
-    bar_w = max(4, width - label_w - 16)
-    most = k.causes[0][1]
-    for label, n in k.causes[:top]:
-        share = f"{100 * n / k.failed:.0f}%" if k.failed else ""
-        out.append(" " + fit(label, label_w) + f" {n:>5} {share:>4} ")
-        out.append(bar(n, most, bar_w).rstrip(), "red")
-        out.append("\n")
+    out.append(f"  ({k.failed} not answered; Enter lists them)" if k.failed else "", "dim")
     return out
 
 
-def accounts_text(per: dict[str, Kpis], width: int) -> Text:
-    """One line per account: attempts, ASR, NER, ACD, PDD, short share, sparkline."""
+def cause_lines(k: Kpis, width: int, top: int = 5) -> list[tuple[str, Text]]:
+    """The failure-cause mix, one line per cause: (its label, label, count, share of failures,
+    bar)."""
+    if not k.causes:
+        return []
+    label_w = max(12, min(36, width - 26))
+    bar_w = max(4, width - label_w - 16)
+    most = k.causes[0][1]
+    out = []
+    for name, n in k.causes[:top]:
+        share = f"{100 * n / k.failed:.0f}%" if k.failed else ""
+        line = Text(fit(name, label_w) + f" {n:>5} {share:>4} ")
+        line.append(bar(n, most, bar_w).rstrip(), "red")
+        out.append((name, line))
+    return out
+
+
+def timeline_text(r: KpiResult, zone: tzinfo | None, width: int) -> Text:
+    """Failures per bucket as a sparkline, and the onset line (where they rose and stayed up)."""
+    t = r.timeline
     out = Text()
-    cols = f" {'ACCOUNT':<{NAME_W}} {'ATT':>5} {'ASR':>6} {'NER':>6} {'ACD':>6} {'PDD':>5}"
+    failed = [b.failed for b in t.buckets]
+    room = max(10, min(60, width - 30))
+    per_col = max(1, -(-len(failed) // room))
+    cols = [sum(failed[i : i + per_col]) for i in range(0, len(failed), per_col)]
+    out.append(f" failed per {_span(per_col * t.bucket_s)} ", "dim")
+    out.append(sparkline(cols, room), "red")
+    out.append("\n ")
+    line = onset_line(t, zone)
+    out.append(fit(line, max(20, width - 2)), "bold yellow" if t.onset is not None else "dim")
+    return out
+
+
+def accounts_head(width: int) -> tuple[Text, int]:
+    """The accounts' column titles, and the width left for each one's sparkline."""
+    cols = f"{'ACCOUNT':<{NAME_W}} {'ATT':>5} {'ASR':>6} {'NER':>6} {'ACD':>6} {'PDD':>5}"
     cols += f" {'SHORT':>6}"
-    out.append(cols, "bold")
-    spark_w = max(0, width - len(cols) - 2)
+    out = Text(" " + cols, "bold")
+    spark_w = max(0, width - len(cols) - 4)
     if spark_w >= 6:
         out.append("  calls", "bold")
-    out.append("\n")
+    return out, spark_w
+
+
+def account_lines(per: dict[str, Kpis], spark_w: int) -> list[tuple[str, Text]]:
+    """One line per account: attempts, ASR, NER, ACD, PDD, short share, sparkline."""
+    out = []
     for name, k in per.items():
-        out.append(" " + fit(name, NAME_W))
-        out.append(
+        line = Text(fit(name, NAME_W))
+        line.append(
             f" {k.attempts:>5} {_pct(k.asr):>6} {_pct(k.ner):>6} {_acd(k):>6} {_pdd(k):>5}"
             f" {_pct(k.short_share):>6}"
         )
         if spark_w >= 6:
             spark, _ = _spark(k, spark_w)
-            out.append("  " + spark, "cyan")
-        out.append("\n")
+            line.append("  " + spark, "cyan")
+        out.append((name, line))
     return out
 
 
@@ -202,14 +252,22 @@ class KpiPanel(VerticalScroll):
     KpiPanel { height: 50%; min-height: 6; border-top: hkey $panel; background: $surface; }
     KpiPanel #kpi-title { height: 1; background: $panel; color: $text; }
     KpiPanel #kpi-body { height: auto; }
-    KpiPanel #kpi-causes { width: 1fr; height: auto; }
-    KpiPanel #kpi-accounts { width: 1fr; height: auto; }
+    KpiPanel #kpi-body > Vertical { width: 1fr; height: auto; }
+    KpiPanel OptionList { height: auto; max-height: 12; border: none; padding: 0; }
     KpiPanel.stacked #kpi-body { layout: vertical; }
-    KpiPanel.stacked #kpi-causes, KpiPanel.stacked #kpi-accounts { width: 100%; }
+    KpiPanel.stacked #kpi-body > Vertical { width: 100%; }
     """
 
-    def __init__(self, **kw: object) -> None:
+    class Picked(Message):
+        """Enter on a cause or an account: the query terms of its calls."""
+
+        def __init__(self, terms: str) -> None:
+            super().__init__()
+            self.terms = terms
+
+    def __init__(self, zone: tzinfo | None = None, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
+        self.zone = zone
         self.result: KpiResult | None = None
         self.computing = False
         self.note = ""
@@ -223,9 +281,14 @@ class KpiPanel(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(Text(" KPIs of the view", "bold"), id="kpi-title")
         yield Static(Text(" computing…", "dim italic"), id="kpi-head")
+        yield Static(id="kpi-timeline")
         with Horizontal(id="kpi-body"):
-            yield Static(id="kpi-causes")
-            yield Static(id="kpi-accounts")
+            with Vertical():
+                yield Static(id="kpi-causes-head")
+                yield OptionList(id="kpi-causes")
+            with Vertical():
+                yield Static(id="kpi-accounts-head")
+                yield OptionList(id="kpi-accounts")
 
     # --- computing ------------------------------------------------------------------------
     def request(self, job: Callable[[], KpiJob]) -> None:
@@ -314,5 +377,30 @@ class KpiPanel(VerticalScroll):
         half = width if self.has_class("stacked") else width // 2
         top = 5 if self.size.height >= 16 else 3
         self.query_one("#kpi-head", Static).update(head_text(r, width))
-        self.query_one("#kpi-causes", Static).update(causes_text(r.merged, half, top))
-        self.query_one("#kpi-accounts", Static).update(accounts_text(r.per_account, half))
+        self.query_one("#kpi-timeline", Static).update(timeline_text(r, self.zone, width))
+        self.query_one("#kpi-causes-head", Static).update(causes_head(r.merged))
+        self._options("#kpi-causes", cause_lines(r.merged, half - 2, top), "cause")
+        head, spark_w = accounts_head(half)
+        self.query_one("#kpi-accounts-head", Static).update(head)
+        self._options("#kpi-accounts", account_lines(r.per_account, spark_w), "account")
+
+    def _options(self, selector: str, lines: list[tuple[str, Text]], kind: str) -> None:
+        ol = self.query_one(selector, OptionList)
+        keep = ol.highlighted
+        ol.clear_options()
+        ol.add_options([Option(text, id=f"{kind}\x00{name}") for name, text in lines])
+        if lines and keep is not None:
+            ol.highlighted = min(keep, len(lines) - 1)
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        kind, _, name = (event.option.id or "").partition("\x00")
+        r = self.result
+        if r is None or not name:
+            return
+        terms = f"account:{quote_term(name)}" if kind == "account" else r.cause_terms.get(name)
+        if terms is None:
+            self.notify("no query term keeps exactly these calls", timeout=3)
+            return
+        self.post_message(self.Picked(terms))

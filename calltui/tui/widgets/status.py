@@ -24,6 +24,9 @@ class TailInfo:
     """New calls held back while the cursor is away from the top."""
     following: bool
     backing_off: list[AccountTail]
+    alert: str | None = None
+    """The newest alert's line (calltui.alerts), if any."""
+    alerts: int = 0
 
 
 def cause(e: ProviderError) -> str:
@@ -79,6 +82,9 @@ def _failures(text: Text, feed: Feed) -> None:
 
 
 def _tail(text: Text, tail: TailInfo) -> None:
+    if tail.alert is not None:
+        more = f" (+{tail.alerts - 1} more)" if tail.alerts > 1 else ""
+        text.append(" · ⚠ " + inert(tail.alert, 160) + more + " · a: pivot", "bold yellow")
     if tail.pending:
         text.append(f" · tail paused: {tail.pending} new (g: show them)", "bold yellow")
     elif not tail.following:

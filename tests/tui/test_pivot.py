@@ -1,0 +1,68 @@
+"""The pivot (`v`): the view's calls grouped, most failures first, with the numbers of
+`stats --by`; the change against the window before once it is loaded; Enter filters the
+table to the group under the cursor as query terms; Esc goes back."""
+
+from __future__ import annotations
+
+from calltui.analysis.groups import group, reader
+from calltui.tui.screens.pivot import PivotScreen
+from calltui.tui.widgets.call_table import CallTable
+from tests.tui.harness import make_app, settle
+
+
+def listed(app):
+    table = app.query_one(CallTable)
+    return [app.session.store.call(r) for r in table.view]
+
+
+async def test_the_pivot_groups_the_view_and_enter_filters_to_a_group():
+    app = make_app([])
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")  # the whole window, as the KPIs are
+        await settle(pilot)
+        calls = listed(app)
+        await pilot.press("v")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PivotScreen)
+        assert not screen.loading_previous and screen.previous is not None
+        q = app.main.query_
+        expected = group(
+            calls, ["cause"], since=q.since, until=screen.until, previous=screen.previous
+        )
+        assert screen.report is not None
+        assert [g.to_dict() for g in screen.report.groups] == [g.to_dict() for g in expected.groups]
+        failures = [g.failed for g in screen.report.groups]
+        assert failures == sorted(failures, reverse=True)
+        assert sum(g.attempts for g in screen.report.groups) == screen.report.attempts
+        assert any(g.asr_delta is not None for g in screen.report.groups)
+
+        await pilot.press("b")  # cause → sip
+        await settle(pilot)
+        assert screen.by() == ["sip"]
+        await pilot.press("b")  # → trunk
+        await settle(pilot)
+        assert screen.by() == ["trunk"]
+        top = next(g for g in screen.report.groups if g.key["trunk"] is not None)
+        index = next(i for i, (g, _) in enumerate(screen.rows) if g is top)
+        screen.query_one("#groups").highlighted = index
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, PivotScreen)
+        assert str(app.main.query_.terms) == f"trunk:{top.key['trunk']}"
+        shown = listed(app)
+        assert shown and all(reader("trunk")(c) == top.key["trunk"] for c in shown)
+
+
+async def test_esc_leaves_the_query_as_it_was():
+    app = make_app(["demo-plivo"])
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        before = app.main.query_
+        await pilot.press("v")
+        await settle(pilot)
+        assert isinstance(app.screen, PivotScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.main.query_ == before
