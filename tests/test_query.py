@@ -234,11 +234,10 @@ MATCHES: list[tuple[str, Callable[[Call], bool]]] = [
     ("-0x", lambda c: not _anywhere(c, "0x")),
     ('"party hungup"', lambda c: _anywhere(c, "party hungup")),
     (
-        "provider:tmedia dur:>10 -outcome:answered",
+        # Plivo's rtp_timeouts: connected, then failed.
+        "provider:plivo dur:>10 -outcome:answered",
         lambda c: (
-            c.provider == "tmedia"
-            and (c.duration_s or 0) > 10
-            and c.outcome is not Outcome.ANSWERED
+            c.provider == "plivo" and (c.duration_s or 0) > 10 and c.outcome is not Outcome.ANSWERED
         ),
     ),
 ]

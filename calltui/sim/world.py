@@ -72,7 +72,11 @@ _OUTCOMES: list[tuple[str, int, list[tuple[int, int, str]]]] = [
 _CUM_WEIGHTS = list(itertools.accumulate(w for _, w, _ in _OUTCOMES))
 LONDON = "+4420"
 LONDON_SHARE = {"tmedia": 0.8, "plivo": 0.7, "jambonz": 0.7}
-"""Providers with a London route, and the share of their calls that go to +44 20 xxxx xxxx."""
+"""Providers with a London route, and the share of their calls that go to +44 20 xxxx xxxx. As
+big as a London operator's: the demo's default view holds some 7 calls a minute, and at smaller
+shares the incident's rise was too faint for the onset to find its minute in most seeds.
+Tmedia's is the largest, for NAP_PEER_LON's 503s to weigh as much as either other trunk's
+(which of the three carries the most still varies with the seed)."""
 INCIDENT_LEAD = timedelta(minutes=20)
 INCIDENT_ODDS = 0.6
 INCIDENT_CAUSE = (503, 34, "No circuit/channel available")
