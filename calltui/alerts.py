@@ -1,4 +1,4 @@
-"""Alerts of the live tail (`[alerts]`, design 1.2): a group whose ASR falls, or whose PDD rises,
+"""Alerts of the live tail (`[alerts]` in the config): a group whose ASR falls, or whose PDD rises,
 against its baseline.
 
     check(calls, now, policy, day_before=None) -> list[Alert]

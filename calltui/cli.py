@@ -172,7 +172,7 @@ def open_source(args: argparse.Namespace) -> tuple[Settings, Any]:
 
 def pick_accounts(settings: Settings, wanted: Sequence[str]) -> tuple[list[str], int]:
     """The accounts asked for (none: all) that can run, and how many cannot: those whose
-    secret could not be read, each told on stderr (design 1.2: they fail alone). Raises
+    secret could not be read, each told on stderr (each fails alone, the others run). Raises
     Unusable when no account asked for can run."""
     if not settings.accounts:
         raise UsageError(
@@ -264,7 +264,7 @@ async def _show(args: argparse.Namespace) -> int:
         from calltui.session import Session
 
         # Related calls among the accounts asked for: the call's legs and the account's calls
-        # around it (design 1.4).
+        # around it.
         session = Session(settings, transport=transport)
         session.details[(detail.call.account, detail.call.id)] = detail
         try:
@@ -339,7 +339,7 @@ async def _groups(
     unreadable: int,
 ) -> int:
     """`stats --by` (analysis.groups, the change against the window of the same length just
-    before, which is listed too) and `stats --timeline` (analysis.onset), design 1.6."""
+    before, which is listed too) and `stats --timeline` (analysis.onset)."""
     from calltui import render
     from calltui.analysis import groups, onset
     from calltui.session import Session

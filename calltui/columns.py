@@ -234,4 +234,4 @@ TUI_TABLE = _pick(
 )
 """Its last column takes the width the others leave."""
 CSV_FIELDS = tuple(k for k in RECORD_KEYS if k != "raw")
-"""`--format csv`: every field of the record (design 1.3) in its order, but the raw record."""
+"""`--format csv`: every field of the record (model.RECORD_KEYS) in its order, but raw."""

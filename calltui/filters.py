@@ -1,9 +1,9 @@
-"""The filters (design 1.1), each defined once in FILTER_FIELDS: its name, CLI flag, help, kind,
-how its raw value (a flag's or a form field's) is read into a CallQuery, and its label in the
-TUI's filter form. The CLI's flags (calltui.cli), build_query and the form
+"""The filters of `calls`, `stats` and the TUI, each defined once in FILTER_FIELDS: its name,
+CLI flag, help, kind, how its raw value (a flag's or a form field's) is read into a CallQuery,
+and its label in the TUI's filter form. The CLI's flags (calltui.cli), build_query and the form
 (calltui.tui.screens.filters) are all made from it; errors name the field. A new filter is one
-more entry; one with no flag and no label (a field of the query language alone, design 1.6) is
-read by build_query and left off the CLI and the form.
+more entry; one with no flag and no label (a field of the query language alone) is read by
+build_query and left off the CLI and the form.
 
 Which calls a query keeps is CallQuery.matches, the one rule (calltui.model)."""
 

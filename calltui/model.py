@@ -87,7 +87,7 @@ class Call:
     cause_code: int | None = None
     mos: float | None = None
     trunk: str | None = None
-    """The carrier side the call used (design 1.3): Tmedia's NAP, Plivo's trunk, jambonz's."""
+    """The carrier side the call used : Tmedia's NAP, Plivo's trunk, jambonz's."""
     page: PageRef | None = field(default=None, compare=False, repr=False)
     """Where the record was listed; not part of the record (not in RECORD_KEYS)."""
 
@@ -220,7 +220,7 @@ class CallQuery:
     max_duration: int | None = None
     text: str | None = None
     terms: Terms | None = None
-    """The query language's terms (design 1.6), added to the filters above."""
+    """The query language's terms (calltui.query), added to the filters above."""
 
     def matches(self, c: Call) -> bool:
         if c.started_at is None or c.started_at < self.since:

@@ -1,4 +1,4 @@
-"""Destination numbers as the query language and the groupings read them (design 1.6): the
+"""Destination numbers as the query language and the groupings read them: the
 country of a number (`country:GB`, `stats --by country`) and its first digits (`prefix:N`).
 
 A country is told only from a number in international format (`+44 20 7123 4567`,

@@ -1,4 +1,4 @@
-"""The one outcome rule (design 1.3): every provider's record gets its outcome here, from the
+"""The one outcome rule: every provider's record gets its outcome here, from the
 evidence its adapter reads, so the same failure gets the same outcome whichever platform
 recorded it. The first step that applies decides:
 

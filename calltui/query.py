@@ -1,4 +1,4 @@
-"""The query language (design 1.6): one line of terms for the TUI's `/` and every subcommand's
+"""The query language: one line of terms for the TUI's `/` and every subcommand's
 `--query`, on top of the filters.
 
     parse('to:+44 -outcome:answered sip:5xx,408 cause:"no route" dur:<5') -> Query

@@ -1,4 +1,4 @@
-"""One outcome rule for every provider (design 1.3, calltui.outcome): the first step that
+"""One outcome rule for every provider (calltui.outcome): the first step that
 applies decides, so the same failure gets the same outcome whichever platform recorded it."""
 
 from __future__ import annotations

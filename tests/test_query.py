@@ -1,4 +1,4 @@
-"""The query language (design 1.6): every field and operator parses to its canonical text, `a,b`
+"""The query language: every field and operator parses to its canonical text, `a,b`
 means either, `-` negates, bare words and quotes, a bad term is an error naming it; over the
 simulator's records each query keeps exactly what a hand-written predicate keeps; the country
 of known numbers; `str(parse(x))` parses back to the same query."""

@@ -5,7 +5,7 @@ no regular expression per record.
 
 - `final_sip`: the final SIP status: the record's `sip_code`, else what its provider's hints
   read (Tmedia's numeric `terminate_reason`, which the box writes as the SIP status of a leg
-  that did not end normally, research/providers-jambonz-tmedia.md §2.2).
+  that did not end normally, "206, 404 etc." in TelcoBridges' filter reference).
 - `q850_of`: a Q.850 cause the record itself carries, by its provider's hints: Bandwidth's
   upper-case hangup cause (known after the drill-down, which reads the hangup event) or a small
   numeric Tmedia reason.

@@ -1,4 +1,4 @@
-"""Groups of calls (`stats --by`, the TUI's pivot; design 1.6), nested, with their KPIs.
+"""Groups of calls (`stats --by`, the TUI's pivot), nested, with their KPIs.
 
     group(calls, by, *, since, until, previous=None) -> GroupReport
     parse_by(by) -> list[str];  table(report, zone) -> str
@@ -15,7 +15,7 @@ those of the window itself (one found only in `previous` is left out), most fail
 (ties by key).
 
 What is counted: attempts (records that ended; a call still up is none yet), and calls, not
-legs (analysis.legs, design 1.3), so a Tmedia call counts once, as in `stats`. A report split by
+legs (analysis.legs), so a Tmedia call counts once, as in `stats`. A report split by
 `trunk` counts legs instead, at every level: each leg is a seizure on its own trunk, and one
 population for the whole report keeps every level adding up (the groups' attempts add up to
 the attempts of their parent, and the top level's to all attempts).
@@ -91,7 +91,7 @@ class GroupReport:
     """Every attempt grouped (legs where the report splits by trunk): the top level's sum."""
 
     def to_dict(self) -> dict[str, Any]:
-        """Design 1.6: `{"since", "until", "by", "groups"}`."""
+        """`stats --by --format json`: `{"since", "until", "by", "groups"}`."""
         return {
             "since": iso(self.since),
             "until": iso(self.until),

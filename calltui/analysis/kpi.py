@@ -6,8 +6,8 @@
     sparkline(values, width) -> str;  bar(count, top, width) -> str
 
 Definitions (what each number counts):
-- attempts: calls that have ended (every outcome but in_progress). Calls, not legs (design 1.3,
-  analysis.legs): a Tmedia call is two legs, the incoming and the outgoing, and counts once,
+- attempts: calls that have ended (every outcome but in_progress). Calls, not legs
+  (analysis.legs): a Tmedia call is two legs, the incoming and the outgoing, and counts once,
   with its outgoing leg's outcome; `legs=True` counts every record (a split by trunk, where each
   leg is a seizure on its own trunk).
 - answered: attempts that were answered, including those connected before they ended badly

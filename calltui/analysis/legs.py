@@ -1,4 +1,4 @@
-"""Calls, not legs (design 1.3): the records a provider lists apart for one call count once.
+"""Calls, not legs: the records a provider lists apart for one call count once.
 
     calls_not_legs(calls) -> list[Call]
 

@@ -1,4 +1,4 @@
-"""Failures over time and where they rose (`stats --timeline`, the TUI's timeline; design 1.6).
+"""Failures over time and where they rose (`stats --timeline`, the TUI's timeline).
 
     timeline(calls, since, until) -> Timeline
     onset_line(timeline, zone) -> str;  bars(timeline, zone, *, ascii=False) -> str
@@ -134,7 +134,8 @@ class Timeline:
     onset: Onset | None
 
     def to_dict(self) -> dict[str, Any]:
-        """Design 1.6: `{"bucket_s", "buckets": [{"start", "attempts", "failed"}], "onset"}`."""
+        """`stats --timeline --format json`: `{"bucket_s", "buckets": [{"start", "attempts",
+        "failed"}], "onset"}`."""
         return {
             "bucket_s": self.bucket_s,
             "buckets": [b.to_dict() for b in self.buckets],

@@ -307,7 +307,7 @@ class TmediaHints(Hints):
         return None if other is None else f"legs {min(call.id.lower(), other)}"
 
     def relations(self, call: Call, cand: Call) -> list[tuple[float, str]]:
-        """The other leg on the same box (`other_leg_id` is on both legs, §2.4 b), else a leg of
+        """The other leg on the same box (`other_leg_id` is on both legs of a call), else a leg of
         the same call (`uct_call_id`)."""
         if not (call.provider == cand.provider == NAME and call.account == cand.account):
             return []

@@ -13,7 +13,7 @@ format: Tmedia `calling`/`called`/`call_id` and call flow tooltips, Plivo `from_
 `to_number`/`call_id`, Bandwidth `from`/`to`, Restcomm `from`/`to`/`caller_name` and
 notification texts, jambonz `from`/`to`/`sip_callid` (the record id of a call without call_sid).
 
-The incident (design 1.5), so the demo has something to triage: from INCIDENT_LEAD before the
+The incident, so the demo has something to triage: from INCIDENT_LEAD before the
 world's clock (a fixed clock; on the wall clock, before the world was made, so the start stays
 put while the demo runs) until that clock, INCIDENT_ODDS of the calls to London (+44 20, the big
 route of Tmedia, Plivo and jambonz, each on a trunk of its own: `to_london`) fail with SIP 503 /
@@ -417,7 +417,7 @@ class World:
         self.fixed_now = now
         self.hostile = hostile
         self.incident_start = self.now() - INCIDENT_LEAD
-        """Design 1.5's incident runs from here until the clock (module docstring)."""
+        """The incident runs from here until the clock (module docstring)."""
         self._index: dict[tuple[str, Callable[[SimCall], str], int], dict[str, SimCall]] = {}
 
     def now(self) -> datetime:

@@ -1,6 +1,6 @@
 """Groups (`stats --by`): each number against a hand count on records built here, the nesting
 adding up at every level, Tmedia legs counted once (but each on its trunk), the deltas against
-the window before, the JSON of design 1.6 and the table; then the same over the simulator's
+the window before, the JSON of `stats --by` and the table; then the same over the simulator's
 records listed over HTTP."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The timeline and its onset mark (`stats --timeline`): buckets over the window, the onset found
 on a synthetic step at its bucket with the group that carries it, and quiet on a steady window,
 on a spike that ended and on the simulator's normal hours; then the simulator's incident
-(design 1.5), checked once the simulator has it."""
+, checked once the simulator has it."""
 
 from __future__ import annotations
 
@@ -279,7 +279,7 @@ def test_the_onset_line_names_a_cause_where_no_sip_status_is_known():
 # --- over the simulator's records ---------------------------------------------------------------
 
 INCIDENT_AT = FIXED_NOW - timedelta(minutes=20)
-"""Design 1.5: the simulator's incident starts 20 minutes before its clock."""
+"""The simulator's incident starts 20 minutes before its clock."""
 LONDON_TRUNKS = {
     "tmedia": simtmedia.LONDON_NAP,
     "plivo": f"{simplivo.LONDON_TRUNK_ID}.zt.plivo.com",
@@ -338,7 +338,7 @@ def test_the_simulators_normal_hours_have_no_onset(
 
 @pytest.mark.parametrize("hours", [1, 2])
 def test_the_simulators_incident_is_marked_at_its_start(sim_day: list[Call], hours: int) -> None:
-    """Design 1.5: from INCIDENT_AT, about 60% of the calls to +44 20 on one trunk of each of
+    """From INCIDENT_AT, about 60% of the calls to +44 20 on one trunk of each of
     Tmedia (NAP_PEER_LON), Plivo and jambonz fail with 503 / Q.850 34. Over the demo's default
     view (the last hour, every account) and a longer one, the onset is within a bucket of its
     start, and its group is one of those trunks' 503s to +44 20."""

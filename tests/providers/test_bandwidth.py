@@ -227,7 +227,7 @@ async def test_state_maps_onto_the_outcome_and_the_hangup_cause_refines_it(
     open_demo: OpenDemo, outcome: str, state: str, listed: Outcome, expected: Outcome
 ) -> None:
     """A list record has no cause: a rejected call is failed until the drill-down reads the
-    hangup event (USER_BUSY: busy; ORIGINATOR_CANCEL: cancelled), as design 1.3 says."""
+    hangup event (USER_BUSY: busy; ORIGINATOR_CANCEL: cancelled)."""
     app = fast_sim()
     c = find(app, lambda c: c.outcome == outcome and c.end < FIXED_NOW)
     p = await open_fast(open_demo, app)

@@ -589,7 +589,7 @@ async def test_server_faults_are_typed_errors(
 
 
 async def test_the_portal_login_page_is_a_bad_response(sim: SimApp) -> None:
-    """Without Basic credentials the portal redirects to its form login (§2.4 b): the redirect
+    """Without Basic credentials the portal redirects to its form login: the redirect
     is not followed and its HTML body is not read as data."""
     accounts = {"demo-tmedia": demo_accounts()["demo-tmedia"]}
     account = parse_settings({"accounts": accounts}, Path("<test>")).accounts["demo-tmedia"]

@@ -1,4 +1,4 @@
-"""`trunk` in the normalized record (design 1.3): the carrier side the call used. Tmedia the
+"""`trunk` in the normalized record: the carrier side the call used. Tmedia the
 leg's `nap`; Plivo `trunk_id`, else `trunk_domain`; jambonz `trunk`; Restcomm and Bandwidth
 give none."""
 

@@ -328,7 +328,7 @@ def sim_seeds(provider: str) -> tuple[list[Any], list[dict[str, Any]]]:
         account = _accounts(page_size=4, rate_limit=1000)[ACCOUNT[provider]]
         p = open_provider(account, transport=recorder)
         try:
-            # Before the simulator's incident (design 1.5): the newest jambonz calls of the
+            # Before the simulator's incident: the newest jambonz calls of the
             # incident are refused ones, and a refused call has no trace to seed with.
             until = FIXED_NOW - timedelta(minutes=20)
             pages = p.pages(CallQuery(since=FIXED_NOW - timedelta(hours=2), until=until))

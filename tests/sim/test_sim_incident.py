@@ -1,4 +1,4 @@
-"""The simulator's incident (design 1.5), in the world's calls: from 20 minutes before the clock,
+"""The simulator's incident, in the world's calls: from 20 minutes before the clock,
 about 60% of the calls to +44 20 of Tmedia, Plivo and jambonz fail with SIP 503 / Q.850 34;
 everything else is as drawn. What each provider serves of it is in its own test file."""
 

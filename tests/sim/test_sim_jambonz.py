@@ -149,7 +149,7 @@ async def test_pcap_ip_headers_carry_valid_checksums(sim: SimApp) -> None:
 
 
 async def test_the_incident_on_the_peer_lon_trunk(sim: SimApp) -> None:
-    """Design 1.5: calls to +44 20 go over the `peer-lon` trunk; from 20 minutes before the
+    """Calls to +44 20 go over the `peer-lon` trunk; from 20 minutes before the
     clock about 60% of them fail with 503 (Q.850 34 in the pcap's Reason); the two hours before,
     the usual mix."""
     start = FIXED_NOW - timedelta(minutes=20)

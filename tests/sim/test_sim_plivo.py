@@ -228,7 +228,7 @@ async def _all(http: httpx.AsyncClient, path: str, **params: Any) -> list[dict[s
 
 
 async def test_the_incident_on_the_london_trunk(http: httpx.AsyncClient) -> None:
-    """Design 1.5: calls to +44 20 go over one trunk, either way; from 20 minutes before the
+    """Calls to +44 20 go over one trunk, either way; from 20 minutes before the
     clock about 60% of them fail with the 503 of their side (5350 by the carrier outbound, 5360
     by your side inbound); the two hours before, the usual mix."""
     start = FIXED_NOW - timedelta(minutes=20)

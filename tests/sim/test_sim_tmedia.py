@@ -32,7 +32,7 @@ async def box(sim: SimApp) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def mid_sim() -> SimApp:
     """The box with its clock stopped during a call, so some legs are Active: at FIXED_NOW the
-    incident (design 1.5) fails many of the last minutes' calls, and none need be up."""
+    incident fails many of the last minutes' calls, and none need be up."""
     return sim_mid_call("tmedia")
 
 
@@ -209,7 +209,7 @@ async def test_auth(sim: SimApp) -> None:
 
 
 async def test_the_incident_on_nap_peer_lon(box: httpx.AsyncClient) -> None:
-    """Design 1.5: calls to +44 20 leave on NAP_PEER_LON; from 20 minutes before the clock
+    """Calls to +44 20 leave on NAP_PEER_LON; from 20 minutes before the clock
     about 60% of them are refused there with 503 and Q.850 34, both legs released on it; the
     two hours before, and the other calls, keep their usual mix."""
     start = FIXED_NOW - timedelta(minutes=20)
