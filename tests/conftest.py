@@ -3,6 +3,7 @@ recorded fixtures in ../shared/fixtures (tests that need them skip where the fol
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from calltui.cli import main
 from calltui.config import parse_settings
+from calltui.engine import Recovery
 from calltui.http import RetryPolicy
 from calltui.providers.base import Provider, open_provider
 from calltui.sim.app import SimApp
@@ -90,3 +92,29 @@ async def open_demo(sim: SimApp) -> AsyncIterator[OpenDemo]:
     yield make
     for p in opened:
         await p.aclose()
+
+
+class FakeClock:
+    """The recovery's clock: its waits last until the test advances the time past them."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.waits: list[float] = []
+        self._moved = asyncio.Event()
+
+    def now(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        end = self.t + seconds
+        while self.t < end:
+            self._moved.clear()
+            await self._moved.wait()
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+        self._moved.set()
+
+    def recovery(self) -> Recovery:
+        return Recovery(sleep=self.sleep, clock=self.now)

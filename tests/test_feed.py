@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from calltui.config import parse_settings
-from calltui.engine import Engine, Recovery, StreamState
+from calltui.engine import Engine, StreamState
 from calltui.feed import BATCH, Feed, FeedEvents
 from calltui.model import CallQuery
 from calltui.session import Session
@@ -23,34 +23,11 @@ from calltui.sim.app import SimApp
 from calltui.sim.asgi import Faults, parse_faults
 from calltui.sim.demo import demo_accounts
 from calltui.store import EVICTED, HELD
-from tests.conftest import FAST_RETRY, FIXED_NOW
+from tests.conftest import FAST_RETRY, FIXED_NOW, FakeClock
 
 TWO = ["demo-plivo", "demo-jambonz"]
 WINDOW = CallQuery(since=FIXED_NOW - timedelta(hours=6))
 """Some hours: more calls than a few batches."""
-
-
-class Clock:
-    """The recovery's clock: its waits last until the test moves the time past them."""
-
-    def __init__(self) -> None:
-        self.t = 0.0
-        self.waits: list[float] = []
-        self._moved = asyncio.Event()
-
-    def now(self) -> float:
-        return self.t
-
-    async def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        end = self.t + seconds
-        while self.t < end:
-            self._moved.clear()
-            await self._moved.wait()
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-        self._moved.set()
 
 
 class Seen(FeedEvents):
@@ -89,13 +66,13 @@ def sim() -> SimApp:
     return SimApp(seed=7, now=FIXED_NOW)
 
 
-def feed_on(sim: SimApp, clock: Clock | None = None) -> tuple[Feed, Seen]:
+def feed_on(sim: SimApp, clock: FakeClock | None = None) -> tuple[Feed, Seen]:
     session = Session(
         settings(), transport=httpx.ASGITransport(app=sim), retry=FAST_RETRY, now=FIXED_NOW
     )
-    clock = clock or Clock()
+    clock = clock or FakeClock()
     seen = Seen()
-    return Feed(session, seen, recovery=Recovery(sleep=clock.sleep, clock=clock.now)), seen
+    return Feed(session, seen, recovery=clock.recovery()), seen
 
 
 async def until(ok: Callable[[], bool], what: str, tries: int = 1000) -> None:
@@ -157,7 +134,7 @@ async def test_a_failed_account_waits_longer_each_time_then_rejoins_in_time_orde
     sim: SimApp,
 ) -> None:
     query = CallQuery(since=FIXED_NOW - timedelta(minutes=20))
-    clock = Clock()
+    clock = FakeClock()
     sim.faults = Faults(parse_faults("500@plivo"), 7)
     feed, seen = feed_on(sim, clock)
     feed.start(TWO, query, want_all=True)
@@ -182,7 +159,7 @@ async def test_a_failed_account_waits_longer_each_time_then_rejoins_in_time_orde
 
 
 async def test_rows_of_a_rejoining_account_wait_for_the_others_to_get_there(sim: SimApp) -> None:
-    clock = Clock()
+    clock = FakeClock()
     sim.faults = Faults(parse_faults("500@jambonz"), 7)
     feed, _ = feed_on(sim, clock)
     feed.start(TWO, WINDOW)
@@ -202,7 +179,7 @@ async def test_rows_of_a_rejoining_account_wait_for_the_others_to_get_there(sim:
 
 
 async def test_bad_credentials_wait_for_the_user(sim: SimApp) -> None:
-    clock = Clock()
+    clock = FakeClock()
     sim.faults = Faults(parse_faults("401@plivo"), 7)
     feed, _ = feed_on(sim, clock)
     feed.start(TWO, CallQuery(since=FIXED_NOW - timedelta(minutes=10)), want_all=True)
@@ -256,7 +233,7 @@ async def test_evicted_pages_come_back_equal(sim: SimApp) -> None:
 
 
 async def test_stop_ends_every_load_and_keeps_the_rows(sim: SimApp) -> None:
-    clock = Clock()
+    clock = FakeClock()
     sim.faults = Faults(parse_faults("500@plivo"), 7)
     feed, _ = feed_on(sim, clock)
     feed.start(TWO, WINDOW)

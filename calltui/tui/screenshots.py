@@ -44,15 +44,22 @@ SHOTS: list[tuple[str, list[str], Callable[[Call], bool] | None, tuple[str, ...]
 ]
 
 
-def demo_app(accounts: list[str], seed: int = 1, theme: str = "calltui-dark") -> CallTUI:
-    """The demo on the fixed clock, listing `accounts` (none: all)."""
+def demo_app(
+    accounts: list[str],
+    seed: int = 1,
+    theme: str = "calltui-dark",
+    query: CallQuery | None = None,
+) -> CallTUI:
+    """The demo on the fixed clock, listing `accounts` (none: all) with `query` (by default,
+    the last hour)."""
     settings = demo_settings(timezone="UTC", theme=theme)
     _, transport = demo_transport(seed=seed, now=FIXED_NOW)
-    query = CallQuery(since=FIXED_NOW - timedelta(hours=1))
+    query = query or CallQuery(since=FIXED_NOW - timedelta(hours=1))
     return CallTUI(settings, transport=transport, query=query, accounts=accounts, now=FIXED_NOW)
 
 
-async def _settle(pilot: Pilot[None]) -> None:
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until the app has settled (CallTUI.settled), at most 8 s."""
     app = pilot.app
     assert isinstance(app, CallTUI)
     for _ in range(400):
@@ -68,15 +75,15 @@ async def shoot(out_dir: Path) -> list[Path]:
     for name, accounts, pick, keys in SHOTS:
         app = demo_app(accounts)
         async with app.run_test(size=(120, 36)) as pilot:
-            await _settle(pilot)
+            await settle(pilot)
             if pick is not None:
                 table = app.query_one(CallTable)
                 store = app.session.store
                 table.cursor = next(i for i, row in enumerate(table.view) if pick(store.calls[row]))
-                await _settle(pilot)
+                await settle(pilot)
             for key in keys:
                 await pilot.press(key)
-                await _settle(pilot)
+                await settle(pilot)
             path = out_dir / f"{name}.svg"
             path.write_text(app.export_screenshot(title=f"calltui — {name}"), encoding="utf-8")
             written.append(path)

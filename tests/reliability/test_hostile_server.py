@@ -541,7 +541,8 @@ def test_calls_all_on_an_endless_server_prints_what_it_listed_and_why_it_stopped
 
 async def test_the_tui_shows_the_stop_as_the_accounts_error_and_keeps_its_rows() -> None:
     from calltui.tui.app import CallTUI
-    from tests.tui.test_faults_tui import FakeClock, rows, running, status, until
+    from tests.conftest import FakeClock
+    from tests.tui.test_faults_tui import rows, running, status, until
 
     server = Hostile(quiet_sim(), ask=first_page_always, answer=endless(fresh=True))
     raw = {**demo_accounts(SIM_HOST)["demo-plivo"], "max_pages": 3}

@@ -11,7 +11,6 @@ must be zero.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -34,7 +33,7 @@ from calltui.tui.app import CallTUI
 from calltui.tui.screens.detail import DetailScreen
 from calltui.tui.widgets.call_table import CallTable
 from calltui.tui.widgets.sidebar import Sidebar
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, FakeClock
 from tests.reliability.conftest import RETRY, uncaught  # noqa: F401  (autouse guard)
 
 PROVIDERS = ("tmedia", "plivo", "bandwidth", "restcomm", "jambonz")
@@ -54,32 +53,6 @@ SIZE = (160, 40)
 
 
 # --- harness -----------------------------------------------------------------------------------
-class FakeClock:
-    """The recovery's clock: its waits last until the test advances the time past them."""
-
-    def __init__(self) -> None:
-        self.t = 0.0
-        self.waits: list[float] = []
-        self._moved = asyncio.Event()
-
-    def now(self) -> float:
-        return self.t
-
-    async def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        end = self.t + seconds
-        while self.t < end:
-            self._moved.clear()
-            await self._moved.wait()
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-        self._moved.set()
-
-    def recovery(self) -> Recovery:
-        return Recovery(sleep=self.sleep, clock=self.now)
-
-
 def settings_for(failing: str | None = None) -> Settings:
     """The five demo accounts; the failing one (if any) with a short timeout."""
     accounts = demo_accounts()

@@ -6,13 +6,7 @@ from __future__ import annotations
 
 from calltui.analysis.groups import group, reader
 from calltui.tui.screens.pivot import PivotScreen
-from calltui.tui.widgets.call_table import CallTable
-from tests.tui.harness import make_app, settle
-
-
-def listed(app):
-    table = app.query_one(CallTable)
-    return [app.session.store.call(r) for r in table.view]
+from tests.tui.harness import make_app, settle, view_calls
 
 
 async def test_the_pivot_groups_the_view_and_enter_filters_to_a_group():
@@ -21,7 +15,7 @@ async def test_the_pivot_groups_the_view_and_enter_filters_to_a_group():
         await settle(pilot)
         await pilot.press("i")  # the whole window, as the KPIs are
         await settle(pilot)
-        calls = listed(app)
+        calls = view_calls(app)
         await pilot.press("v")
         await settle(pilot)
         screen = app.screen
@@ -51,7 +45,7 @@ async def test_the_pivot_groups_the_view_and_enter_filters_to_a_group():
         await settle(pilot)
         assert not isinstance(app.screen, PivotScreen)
         assert str(app.main.query_.terms) == f"trunk:{top.key['trunk']}"
-        shown = listed(app)
+        shown = view_calls(app)
         assert shown and all(reader("trunk")(c) == top.key["trunk"] for c in shown)
 
 

@@ -7,21 +7,15 @@ from textual.widgets import Input, Static
 
 from calltui.analysis.cause import final_sip
 from calltui.tui.screens.filters import FilterScreen
-from calltui.tui.widgets.call_table import CallTable
 from calltui.tui.widgets.filterbar import FilterBar
-from tests.tui.harness import make_app, settle
-
-
-def listed(app):
-    table = app.query_one(CallTable)
-    return [app.session.store.call(r) for r in table.view]
+from tests.tui.harness import make_app, settle, view_calls
 
 
 async def test_slash_takes_a_query_that_narrows_the_table():
     app = make_app([])
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
-        everything = listed(app)
+        everything = view_calls(app)
         await pilot.press("slash")
         await settle(pilot)
         assert isinstance(app.screen, FilterScreen)
@@ -30,7 +24,7 @@ async def test_slash_takes_a_query_that_narrows_the_table():
         box.value = "sip:5xx -provider:tmedia"
         await pilot.press("enter")
         await settle(pilot)
-        shown = listed(app)
+        shown = view_calls(app)
         assert shown and len(shown) < len(everything)
         for c in shown:
             code = c.sip_code if c.sip_code is not None else final_sip(c)

@@ -23,11 +23,10 @@ from calltui.tui.app import CallTUI
 from calltui.tui.screens.detail import DetailScreen
 from calltui.tui.widgets.call_table import CallTable
 from calltui.tui.widgets.sidebar import Sidebar
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, FakeClock
 from tests.reliability.conftest import uncaught  # noqa: F401  (autouse guard)
 from tests.tui.test_faults_tui import (
     ACCOUNTS,
-    FakeClock,
     cursor_key,
     failed,
     fault_app,

@@ -39,15 +39,11 @@ from calltui.tui.widgets.kpi_panel import KpiPanel
 from tests.conftest import FIXED_NOW
 from tests.test_handoff import read_pcap
 from tests.test_session import linked_plivo_call as linked_call
-from tests.tui.harness import make_app, settle
+from tests.tui.harness import make_app, settle, view_calls
 
 
 def table_of(app: CallTUI) -> CallTable:
     return app.query_one(CallTable)
-
-
-def view_calls(app: CallTUI) -> list[Call]:
-    return [app.session.store.calls[r] for r in table_of(app).view]
 
 
 def screen_text(app: CallTUI) -> str:
