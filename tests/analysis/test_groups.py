@@ -10,19 +10,16 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import httpx
 import pytest
 
 from calltui.analysis import groups, kpi
 from calltui.analysis.groups import Group, GroupReport
 from calltui.analysis.legs import calls_not_legs
-from calltui.engine import Engine
-from calltui.model import Call, CallQuery, Outcome
-from calltui.sim.app import SimApp
-from calltui.sim.demo import demo_settings
-from tests.conftest import FAST_RETRY, FIXED_NOW
+from calltui.model import Call, Outcome
+from tests.analysis import records
+from tests.conftest import FIXED_NOW
 
-T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+T0 = records.T0
 T1 = T0 + timedelta(hours=1)
 A, B, F, N, P = (
     Outcome.ANSWERED,
@@ -33,30 +30,10 @@ A, B, F, N, P = (
 )
 
 
-def call(
-    n: int,
-    outcome: Outcome,
-    *,
-    account: str = "a",
-    provider: str = "jambonz",
-    at_s: float = 60.0,
-    talk: int | None = None,
-    **fields: Any,
-) -> Call:
-    start = T0 + timedelta(seconds=at_s)
-    answered = start + timedelta(seconds=2) if talk is not None else None
-    return Call(
-        provider=provider,
-        account=account,
-        id=f"c{n}",
-        started_at=start,
-        outcome=outcome,
-        raw=fields.pop("raw", {}),
-        answered_at=answered,
-        ended_at=answered + timedelta(seconds=talk) if answered and talk is not None else None,
-        duration_s=talk,
-        **fields,
-    )
+def call(n: int, outcome: Outcome, **fields: Any) -> Call:
+    """A call a minute after T0 unless `at_s` says otherwise."""
+    fields.setdefault("at_s", 60.0)
+    return records.call(n, outcome, **fields)
 
 
 def leg(
@@ -297,13 +274,7 @@ def test_an_empty_set_has_no_groups():
 
 
 async def _listed(since: datetime, until: datetime) -> list[Call]:
-    sim = SimApp(seed=7, now=FIXED_NOW, enforce_rate_limits=False)
-    engine = Engine(demo_settings(), transport=httpx.ASGITransport(app=sim), retry=FAST_RETRY)
-    try:
-        calls = await engine.collect(engine.account_names, CallQuery(since=since), None)
-    finally:
-        await engine.aclose()
-    assert engine.errors() == []
+    calls = await records.sim_calls(since)
     return [c for c in calls if c.started_at is not None and since <= c.started_at <= until]
 
 

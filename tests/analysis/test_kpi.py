@@ -3,42 +3,14 @@ the bucket series, and the text helpers."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from calltui.analysis import kpi
 from calltui.model import Call, Outcome
-
-T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
-
-
-def call(
-    n: int,
-    outcome: Outcome,
-    *,
-    account: str = "a",
-    provider: str = "jambonz",
-    at_s: float = 0.0,
-    talk: int | None = None,
-    **fields: Any,
-) -> Call:
-    start = T0 + timedelta(seconds=at_s)
-    answered = start + timedelta(seconds=3) if talk is not None else None
-    return Call(
-        provider=provider,
-        account=account,
-        id=f"c{n}",
-        started_at=start,
-        outcome=outcome,
-        raw=fields.pop("raw", {}),
-        answered_at=answered,
-        ended_at=answered + timedelta(seconds=talk) if answered and talk is not None else None,
-        duration_s=talk,
-        **fields,
-    )
-
+from tests.analysis.records import T0, call
 
 A, B, C, F, N, P = (
     Outcome.ANSWERED,

@@ -12,22 +12,19 @@ import random
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import httpx
 import pytest
 
 from calltui.analysis import onset
 from calltui.analysis.legs import calls_not_legs
 from calltui.analysis.onset import Timeline
-from calltui.engine import Engine
-from calltui.model import Call, CallQuery, Outcome
+from calltui.model import Call, Outcome
 from calltui.sim import jambonz as simjambonz
 from calltui.sim import plivo as simplivo
 from calltui.sim import tmedia as simtmedia
-from calltui.sim.app import SimApp
-from calltui.sim.demo import demo_settings
-from tests.conftest import FAST_RETRY, FIXED_NOW
+from tests.analysis import records
+from tests.conftest import FIXED_NOW
 
-T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+T0 = records.T0
 WINDOW = timedelta(hours=2)
 """The longest window with 1-minute buckets: 120 of them."""
 
@@ -289,21 +286,10 @@ LONDON_TRUNKS = {
 trunk_domain)."""
 
 
-async def _listed(since: datetime) -> list[Call]:
-    sim = SimApp(seed=7, now=FIXED_NOW, enforce_rate_limits=False)
-    engine = Engine(demo_settings(), transport=httpx.ASGITransport(app=sim), retry=FAST_RETRY)
-    try:
-        calls = await engine.collect(engine.account_names, CallQuery(since=since), None)
-    finally:
-        await engine.aclose()
-    assert engine.errors() == []
-    return calls
-
-
 @pytest.fixture(scope="module")
 def sim_day() -> list[Call]:
     """The simulator's calls of the 26 hours before FIXED_NOW."""
-    return asyncio.run(_listed(FIXED_NOW - timedelta(hours=26)))
+    return asyncio.run(records.sim_calls(FIXED_NOW - timedelta(hours=26)))
 
 
 @pytest.mark.parametrize(
