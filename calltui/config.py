@@ -17,7 +17,7 @@ import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, get_args
 from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,6 +34,9 @@ from pydantic import (
 from calltui.files import create_private
 from calltui.http import AuthError
 from calltui.providers import registry
+
+if TYPE_CHECKING:
+    from calltui.alerts import AlertPolicy
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -236,9 +239,42 @@ class Limits(_Strict):
     max_records: int = Field(1_000_000, ge=1000)
 
 
+class Alerts(_Strict):
+    """Live tail's alerts: a group's ASR falling or its PDD rising against its baseline."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+    asr_drop_points: float = Field(15.0, gt=0, le=100)
+    min_attempts: int = Field(20, ge=1)
+    pdd_rise_s: float = Field(2.0, gt=0)
+    by: list[str] = ["account", "trunk"]
+    bell: bool = True
+
+    @field_validator("by")
+    @classmethod
+    def _check_by(cls, v: list[str]) -> list[str]:
+        # Imported only when a config gives `by` (defaults are not validated): the group
+        # fields are analysis's, which start-up does not need.
+        from calltui.analysis.groups import parse_by
+
+        return parse_by(v)
+
+    def policy(self) -> AlertPolicy:
+        # Imported here: the analysis behind alerts is not needed to start.
+        from calltui.alerts import AlertPolicy
+
+        return AlertPolicy(
+            asr_drop_points=self.asr_drop_points,
+            min_attempts=self.min_attempts,
+            pdd_rise_s=self.pdd_rise_s,
+            by=tuple(self.by),
+            bell=self.bell,
+        )
+
+
 class Settings(_Strict):
     display: Display = Field(default_factory=Display)
     limits: Limits = Field(default_factory=Limits)
+    alerts: Alerts = Field(default_factory=Alerts)
     keys: dict[str, str] = {}
     accounts: dict[str, SerializeAsAny[AccountBase]] = {}
     """Each of its provider's model (Provider.ACCOUNT), validated by parse_settings."""
@@ -478,6 +514,13 @@ TEMPLATE_HEAD = """\
 [display]
 timezone = "local"              # or "UTC", or an IANA name; how times are shown
 theme = "calltui-dark"
+
+# [alerts]                      # live tail: a banner (and a bell unless bell = false) when a
+# asr_drop_points = 15          # group's ASR falls this far below its baseline, or
+# min_attempts = 20             # (only groups with this many attempts in the last window)
+# pdd_rise_s = 2.0              # its PDD rises this much
+# by = ["account", "trunk"]
+# bell = true
 
 # [keys]                        # remap any binding by its id, e.g.
 # failed_only = "f,ctrl+f"

@@ -127,6 +127,11 @@ def test_config_readable_by_others_draws_a_warning(tmp_path, monkeypatch):
         ("[dispaly]\n", "dispaly", "unknown key (did you mean display?)"),
         ('[display]\nthem = "x"\n', "display.them", "unknown key (did you mean theme?)"),
         ('path = "/etc"\n', "path", "unknown key"),
+        ("[alerts]\nasr_drop_points = 0\n", "alerts.asr_drop_points", "greater than 0"),
+        ("[alerts]\npdd_rise_s = inf\n", "alerts.pdd_rise_s", "finite"),
+        ("[alerts]\nmin_attempts = 0\n", "alerts.min_attempts", "greater than or equal to 1"),
+        ('[alerts]\nby = ["acount"]\n', "alerts.by", "unknown group field 'acount'"),
+        ("[alerts]\nbel = false\n", "alerts.bel", "unknown key (did you mean bell?)"),
     ],
 )
 def test_errors_name_the_file_the_account_and_the_key(tmp_path, snippet, where, message):
@@ -161,6 +166,18 @@ def test_an_unset_secret_variable_fails_its_account_alone(tmp_path):
     assert (error.path, error.where) == (str(path), "accounts.a.auth_token_env")
     assert "NOPE_NOT_SET is not set" in error.message
     assert s.accounts["b"].secret_errors() == [] and s.secrets() == ["tok-b"]
+
+
+def test_alerts_come_from_the_config_with_the_documented_defaults(tmp_path):
+    default = load_settings(write(tmp_path, "")).alerts.policy()
+    assert (default.asr_drop_points, default.min_attempts, default.pdd_rise_s) == (15, 20, 2.0)
+    assert default.by == ("account", "trunk") and default.bell
+    path = write(
+        tmp_path, '[alerts]\nasr_drop_points = 25\nby = ["trunk", "Prefix:04"]\nbell = false\n'
+    )
+    policy = load_settings(path).alerts.policy()
+    assert policy.asr_drop_points == 25 and policy.min_attempts == 20
+    assert policy.by == ("trunk", "prefix:4") and not policy.bell
 
 
 def test_bad_toml_and_missing_file(tmp_path):

@@ -104,7 +104,7 @@ class MainScreen(Screen[None]):
         self.selected: list[str] = list(accounts or [])
         self.feed = Feed(session, _Events(self), recovery=recovery, spawn=self._spawn)
         self.handover = Handover(session, lambda: self.accounts)
-        self.tailing = Tailing(self, tail or TailPolicy())
+        self.tailing = Tailing(self, tail or TailPolicy(), session.settings.alerts.policy())
         self.exporting = Exporting(self)
         self.triage = Triage(self, self)
         self._view_pending = False

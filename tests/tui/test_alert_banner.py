@@ -1,0 +1,110 @@
+"""Alerts in live tail, as the user meets them: `[alerts]` from the config decides what is watched,
+a group whose ASR fell shows as a banner in the status line with one line of what changed, the
+terminal bell rings once per new alert unless `bell = false`, and `a` opens the pivot of that
+group. The simulator's incident (503s on the London trunks from 20 minutes before its clock)
+is what makes the ASR fall."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from textual.widgets import Static
+
+from calltui.analysis.groups import reader
+from calltui.config import parse_settings
+from calltui.model import CallQuery
+from calltui.sim.app import SimApp
+from calltui.sim.demo import demo_accounts
+from calltui.tail import TailPolicy
+from calltui.tui.app import CallTUI
+from calltui.tui.screens.pivot import PivotScreen
+from tests.conftest import FIXED_NOW
+from tests.tui.harness import settle
+
+LONDON = {"NAP_PEER_LON", "58306119427730941.zt.plivo.com", "peer-lon"}
+"""The incident's trunk on Tmedia, Plivo and jambonz."""
+
+
+def alerting_app(**alerts: Any) -> CallTUI:
+    settings = parse_settings(
+        {"display": {"timezone": "UTC"}, "alerts": alerts, "accounts": demo_accounts()},
+        Path("<test>"),
+    )
+    return CallTUI(
+        settings,
+        transport=httpx.ASGITransport(app=SimApp(seed=1, now=FIXED_NOW)),
+        query=CallQuery(since=FIXED_NOW - timedelta(hours=1)),
+        accounts=["demo-tmedia", "demo-plivo", "demo-jambonz"],
+        now=FIXED_NOW,
+        tail=TailPolicy(interval_s=0.05),
+    )
+
+
+def status(app: CallTUI) -> str:
+    return str(app.query_one("#status", Static).render())
+
+
+async def banner_of(app: CallTUI, pilot: Any) -> str:
+    for _ in range(500):
+        if "⚠" in status(app):
+            return status(app)
+        await pilot.pause(0.02)
+    pytest.fail(f"no alert banner; status: {status(app)!r}")
+
+
+@pytest.fixture
+def bells(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Each terminal bell the app rings."""
+    rung: list[int] = []
+    monkeypatch.setattr(CallTUI, "bell", lambda self: rung.append(1))
+    return rung
+
+
+async def test_the_incident_trunk_alerts_with_a_banner_a_bell_and_a_key_to_its_pivot(bells):
+    app = alerting_app(min_attempts=5, by=["trunk"])
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        assert "⚠" not in status(app) and not bells  # alerts belong to the live tail
+        await pilot.press("t")
+        banner = await banner_of(app, pilot)
+        alerts = app.main.tailing.alerts
+        assert alerts and all(a.field == "trunk" for a in alerts)
+        assert {a.value for a in alerts} & LONDON
+        first = alerts[0]
+        assert f"trunk {first.value}" in banner and "ASR" in banner and "a: pivot" in banner
+        assert first.after < first.before
+        assert len(bells) == 1
+        keys = {a.key for a in alerts}
+        for _ in range(20):  # more polls, the same alerts: no more bells
+            await pilot.pause(0.05)
+        assert {a.key for a in app.main.tailing.alerts} == keys and len(bells) == 1
+        await pilot.press("a")
+        await pilot.pause(0.1)
+        pivot = app.screen
+        assert isinstance(pivot, PivotScreen)
+        read = reader("trunk")
+        assert pivot.calls and all(read(c) == first.value for c in pivot.calls)
+
+
+async def test_bell_false_keeps_the_banner_and_rings_nothing(bells):
+    app = alerting_app(min_attempts=5, by=["trunk"], bell=False)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await banner_of(app, pilot)
+        assert bells == []
+
+
+async def test_an_account_split_alerts_on_accounts_only(bells):
+    app = alerting_app(min_attempts=5, by=["account"], asr_drop_points=5)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        banner = await banner_of(app, pilot)
+        alerts = app.main.tailing.alerts
+        assert alerts and {a.field for a in alerts} == {"account"}
+        assert f"account {alerts[0].value}" in banner
