@@ -13,7 +13,7 @@ from textual.screen import Screen
 
 from calltui.analysis.groups import reader
 from calltui.feed import Feed
-from calltui.model import CallQuery
+from calltui.model import Call, CallQuery
 from calltui.query import QueryError
 from calltui.query import parse as parse_terms
 from calltui.session import Session
@@ -54,15 +54,19 @@ class Triage:
 
         host = self.host
         store = host.session.store
-        calls = [store.call(r) for r in host.table.view if store.is_held(r)]
-        if only is not None:
-            field, value = only
-            read = reader(field)
-            calls = [c for c in calls if read(c) == value]
+        rows = host.table.view[:]
+
+        def gather() -> list[Call]:
+            calls = [store.call(r) for r in rows if store.is_held(r)]
+            if only is None:
+                return calls
+            read = reader(only[0])
+            return [c for c in calls if read(c) == only[1]]
+
         q = host.query_
         until = q.until or host.session.now()
         before = partial(host.session.window_before, host.accounts, q, until)
-        screen = PivotScreen(calls, q.since, until, host.session.zone, before)
+        screen = PivotScreen(gather, q.since, until, host.session.zone, before)
         self.screen.app.push_screen(screen, self.add_terms)
 
     def add_terms(self, text: str | None) -> None:

@@ -4,6 +4,9 @@ table to the group under the cursor as query terms; Esc goes back."""
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 from calltui.analysis.groups import group, reader
 from calltui.tui.screens.pivot import PivotScreen
 from tests.tui.harness import make_app, settle, view_calls
@@ -60,3 +63,27 @@ async def test_esc_leaves_the_query_as_it_was():
         await pilot.press("escape")
         await settle(pilot)
         assert app.main.query_ == before
+
+
+async def test_the_calls_are_gathered_and_grouped_off_the_ui_thread(monkeypatch):
+    """A million calls take seconds to group: the keys must answer meanwhile."""
+    from calltui.tui.screens import pivot
+
+    threads: list[int] = []
+
+    def group_here(*args: Any, **kw: Any) -> Any:
+        threads.append(threading.get_ident())
+        return group(*args, **kw)
+
+    monkeypatch.setattr(pivot, "group", group_here)
+    app = make_app(["demo-plivo"])
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PivotScreen) and screen.report is not None
+        assert screen.report.by == ["sip"] and screen.calls == view_calls(app)
+        assert len(threads) >= 2 and threading.main_thread().ident not in threads

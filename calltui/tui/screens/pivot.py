@@ -2,6 +2,8 @@
 group with attempts, share, ASR and its change, NER, ACD, PDD and failures, most failures
 first (calltui.analysis.groups, the numbers of `calltui stats --by`). The change is against the
 window of the same length just before, fetched when the pivot opens ("…" until it arrives).
+The calls are gathered and grouped in a thread: a million of them take seconds, and the keys
+must answer meanwhile.
 
 Keys: `b` the next field for the groups, `n` the next for the sub-groups (or none), `+`/`-` the
 digits of a destination prefix; Enter closes the pivot with the query terms of the group under
@@ -19,6 +21,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from calltui.analysis.groups import PREFIX, Group, GroupReport, group, reader
 from calltui.columns import fmt_duration, fmt_time
@@ -57,16 +60,18 @@ class PivotScreen(Screen["str | None"]):
 
     def __init__(
         self,
-        calls: list[Call],
+        calls: Callable[[], list[Call]],
         since: datetime,
         until: datetime,
         zone: tzinfo | None,
         previous: Previous | None = None,
     ) -> None:
-        """`calls`: the view's calls; `previous` fetches the window just before (None: the
-        changes are not shown)."""
+        """`calls` gathers the view's calls (run in a thread); `previous` fetches the window
+        just before (None: the changes are not shown)."""
         super().__init__()
-        self.calls = calls
+        self.gather = calls
+        self.calls: list[Call] | None = None
+        """Gathered by the first grouping."""
         self.since, self.until = since, until
         self.zone = zone
         self.previous_of = previous
@@ -85,6 +90,7 @@ class PivotScreen(Screen["str | None"]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        self.query_one("#pivot-head", Static).update(Text("Pivot  gathering the calls…", "bold"))
         self.redraw()
         self.query_one(OptionList).focus()
         if self.previous_of is not None:
@@ -107,9 +113,18 @@ class PivotScreen(Screen["str | None"]):
         return fields
 
     def redraw(self) -> None:
-        self.report = group(
-            self.calls, self.by(), since=self.since, until=self.until, previous=self.previous
-        )
+        self.regroup(self.by(), self.previous)
+
+    @work(thread=True, exclusive=True, group="pivot-groups", exit_on_error=False)
+    def regroup(self, by: list[str], previous: list[Call] | None) -> None:
+        if self.calls is None:
+            self.calls = self.gather()
+        report = group(self.calls, by, since=self.since, until=self.until, previous=previous)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, report)
+
+    def _show(self, report: GroupReport) -> None:
+        self.report = report
         self.rows = []
         self._flatten(self.report.groups, [])
         ol = self.query_one(OptionList)
@@ -190,7 +205,7 @@ class PivotScreen(Screen["str | None"]):
         if not 0 <= event.option_index < len(self.rows):
             return
         _, chain = self.rows[event.option_index]
-        members = self.calls
+        members = self.calls or []
         terms: list[str] = []
         for field, value in chain:
             members = [c for c in members if _value(field, c) == value]
