@@ -126,6 +126,11 @@ def build_parser(sub: str | None) -> argparse.ArgumentParser:
 
         kinds = ", ".join(FAULT_KINDS)
         p.add_argument("--faults", metavar="SPEC", help=f"KIND[@PROVIDER][=RATE],... KIND: {kinds}")
+        p.add_argument(
+            "--no-rate-limits",
+            action="store_true",
+            help="answer every request at once, past the providers' documented limits (benchmarks)",
+        )
     elif sub == "config":
         p.add_argument("action", choices=("init", "check", "path"))
         p.add_argument("--config", type=Path)
@@ -246,46 +251,43 @@ def _report(errors: Sequence[Exception], settings: Settings, unreadable: int = 0
 
 async def _show(args: argparse.Namespace) -> int:
     from calltui import render
-    from calltui.engine import Engine
     from calltui.http import ProviderError
+    from calltui.session import Session
 
     settings, transport = open_source(args)
     pick_accounts(settings, [args.account])
-    engine = Engine(settings, transport=transport)
+    session = Session(settings, transport=transport)
     try:
-        detail = await engine.detail(args.account, args.call_id)
-    except ProviderError as e:
-        return _report([e], settings)
-    finally:
-        await engine.aclose()
-    if args.format == "json":
+        try:
+            detail = await session.engine.detail(args.account, args.call_id)
+        except ProviderError as e:
+            return _report([e], settings)
+        if args.format != "json":
+            zone = render.display_zone(settings.display.timezone)
+            sys.stdout.write(render.detail_text(detail, zone))
+            return EXIT_OK
         from calltui.analysis.verdict import verdict
         from calltui.export import json_text
-        from calltui.session import Session
 
         # Related calls among the accounts asked for: the call's legs and the account's calls
-        # around it.
-        session = Session(settings, transport=transport)
+        # around it, by the session's one rule (the TUI's Related tab).
         session.details[(detail.call.account, detail.call.id)] = detail
-        try:
-            found = await session.related(detail.call, [], scope=[args.account])
-        finally:
-            await session.aclose()
-        doc = detail.to_dict()
-        doc["verdict"] = verdict(detail).line
-        doc["related"] = [
-            {
-                "account": r.call.account,
-                "id": r.call.id,
-                "reason": r.reason,
-                "confidence": round(r.confidence, 3),
-            }
-            for r in found.relations
-        ]
-        sys.stdout.write(json_text(doc, indent=2))
-        sys.stdout.write("\n")
-    else:
-        sys.stdout.write(render.detail_text(detail, render.display_zone(settings.display.timezone)))
+        found = await session.related(detail.call, [], scope=[args.account])
+    finally:
+        await session.aclose()
+    doc = detail.to_dict()
+    doc["verdict"] = verdict(detail).line
+    doc["related"] = [
+        {
+            "account": r.call.account,
+            "id": r.call.id,
+            "reason": r.reason,
+            "confidence": round(r.confidence, 3),
+        }
+        for r in found.relations
+    ]
+    sys.stdout.write(json_text(doc, indent=2))
+    sys.stdout.write("\n")
     return EXIT_OK
 
 
@@ -380,7 +382,13 @@ async def _simulate(args: argparse.Namespace) -> int:
     from calltui.sim.server import serve
 
     try:
-        app = SimApp(seed=args.seed, now=sim_now(), latency_ms=args.latency, faults=args.faults)
+        app = SimApp(
+            seed=args.seed,
+            now=sim_now(),
+            latency_ms=args.latency,
+            faults=args.faults,
+            enforce_rate_limits=not args.no_rate_limits,
+        )
     except ValueError as e:
         raise UsageError(f"--faults: {e}") from None
     ready = asyncio.Event()
