@@ -49,9 +49,15 @@ def q850_of(call: Call) -> int | None:
 
 
 def answered(call: Call) -> bool:
+    """Its outcome says so, or it ended with an answer time (answered, then cut or failed)."""
     return call.outcome is Outcome.ANSWERED or (
         call.answered_at is not None and call.outcome is not Outcome.IN_PROGRESS
     )
+
+
+def unanswered_attempt(call: Call) -> bool:
+    """An attempt that ended unanswered: what a failure cause is counted for."""
+    return call.outcome is not Outcome.IN_PROGRESS and not answered(call)
 
 
 def effective(call: Call) -> bool:

@@ -218,8 +218,9 @@ def summarize(
         n = max(1, math.ceil((until.timestamp() - start) / bucket_s))
     end = until.timestamp() if until is not None else 0.0
     per: dict[str, _Acc] = {name: _Acc(n) for name in accounts}
-    in_progress, answered_o = Outcome.IN_PROGRESS, Outcome.ANSWERED
+    in_progress = Outcome.IN_PROGRESS
     effective, label, pdd_of = cause.effective, cause.label, cause.pdd_s
+    is_answered = cause.answered
     for c in calls:
         acc = per.get(c.account)
         if acc is None:
@@ -235,7 +236,7 @@ def summarize(
             acc.in_progress += 1
             continue
         acc.attempts += 1
-        if c.outcome is answered_o or c.answered_at is not None:
+        if is_answered(c):
             acc.answered += 1
             acc.effective += 1
             d = c.duration_s

@@ -36,7 +36,7 @@ from textual.worker import get_current_worker
 from calltui.analysis import cause
 from calltui.analysis.kpi import Kpis, bar, sparkline, summarize
 from calltui.analysis.onset import Timeline, onset_line, timeline
-from calltui.model import Call, Outcome
+from calltui.model import Call
 from calltui.query import group_term, quote_term
 from calltui.render import fmt_duration
 from calltui.store import CallStore, Cancelled, NotHeld
@@ -102,8 +102,7 @@ def compute(job: KpiJob, check: Callable[[], None] = lambda: None) -> KpiResult:
     shown = {name for name, _ in merged.causes}
     members: dict[str, list[Call]] = {name: [] for name in shown}
     for c in calls:
-        # As summarize counts a cause: an attempt that was not answered.
-        if c.outcome not in (Outcome.IN_PROGRESS, Outcome.ANSWERED) and c.answered_at is None:
+        if cause.unanswered_attempt(c):
             bucket = members.get(cause.label(c))
             if bucket is not None:
                 bucket.append(c)
