@@ -77,6 +77,8 @@ class Simulator:
     seed: int = 7
     latency_ms: float = 0
     faults: str | None = None
+    rate_limits: bool = True
+    """False: `--no-rate-limits`, every request answered at once."""
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -90,6 +92,8 @@ class Simulator:
             argv += ["--latency", str(self.latency_ms)]
         if self.faults:
             argv += ["--faults", self.faults]
+        if not self.rate_limits:
+            argv.append("--no-rate-limits")
         self.proc = subprocess.Popen(
             argv, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )

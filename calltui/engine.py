@@ -16,7 +16,7 @@ import heapq
 import itertools
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,9 +33,12 @@ from calltui.http import (
     TLSError,
 )
 from calltui.model import Call, CallDetail, CallQuery, PageRef
+from calltui.pacing import share_turn
 from calltui.providers.base import ListingStopped, Page, Provider, open_provider
 
 PREFETCH_PAGES = 2
+SHARE_EVERY = 256
+"""Records emitted by the merge between two checks of its share of the event loop."""
 _END = object()
 
 
@@ -88,7 +91,6 @@ class _Stream:
     watermark: datetime | None = None
     started: bool = False
     ended: bool = False
-    buffer: list[tuple[float, int, Call]] = field(default_factory=list)
 
 
 class Engine:
@@ -152,22 +154,32 @@ class Engine:
         for s in streams:
             s.task = asyncio.create_task(self._pump(s, query, on_state, first_page))
         tie = itertools.count()
+        # Every stream's records not yet emitted, newest first, in one heap; the stream waited
+        # for changes only when a page or an end is read, so it is found again only then.
+        held: list[tuple[float, int, Call]] = []
+        waiting: _Stream | None = None
+        changed = True
+        emitted = 0
         try:
             while True:
-                active = [s for s in streams if not s.ended]
-                # The stream that may still hold the newest call decides whether we can emit.
-                waiting = max(active, key=_watermark_key, default=None)
-                best = max((s for s in streams if s.buffer), key=_head, default=None)
-                if best is not None and (
-                    waiting is None
-                    or (waiting.started and _ts(waiting.watermark) <= -best.buffer[0][0])
+                if changed:
+                    # The stream that may still hold the newest call decides whether to emit.
+                    active = [s for s in streams if not s.ended]
+                    waiting = max(active, key=_watermark_key, default=None)
+                    changed = False
+                if held and (
+                    waiting is None or (waiting.started and _ts(waiting.watermark) <= -held[0][0])
                 ):
-                    _, _, call = heapq.heappop(best.buffer)
-                    yield call
+                    yield heapq.heappop(held)[2]
+                    emitted += 1
+                    if emitted % SHARE_EVERY == 0:
+                        # A reader taking thousands of held records in a row shares the loop.
+                        await share_turn()
                     continue
                 if waiting is None:
                     return
                 item = await waiting.queue.get()
+                changed = True
                 waiting.started = True
                 if item is _END:
                     waiting.ended = True
@@ -177,7 +189,7 @@ class Engine:
                 for c in page.records:
                     if query.matches(c):
                         assert c.started_at is not None
-                        heapq.heappush(waiting.buffer, (-c.started_at.timestamp(), next(tie), c))
+                        heapq.heappush(held, (-c.started_at.timestamp(), next(tie), c))
                         waiting.state.matched += 1
                 if page.watermark is None:
                     waiting.ended = True
@@ -203,6 +215,9 @@ class Engine:
         account = self.settings.accounts[state.account]
         fetching = 0.0
         try:
+            # Opening an account's client and its first request take a millisecond or so:
+            # hundreds of accounts started together take turns with the rest of the loop.
+            await share_turn()
             pages = self.provider(state.account).pages(query, first_page)
             while True:
                 started = time.monotonic()
@@ -274,10 +289,6 @@ def _check_bounds(account: AccountBase, pages: int, fetching_s: float) -> None:
     if fetching_s >= account.max_listing_s:
         reason = f"stopped after {fetching_s:.1f} s of fetching, {pages} pages (max_listing_s)"
         raise ListingStopped(account.name, reason)
-
-
-def _head(s: _Stream) -> float:
-    return -s.buffer[0][0]
 
 
 def _ts(t: datetime | None) -> float:

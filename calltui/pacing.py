@@ -1,15 +1,21 @@
 """How an account's requests are paced: at most so many in any window (the provider's documented
 limit, or the account's `rate_limit`), and a bounded number of attempts with backoff. Used by
-calltui.http, which re-exports these names."""
+calltui.http, which re-exports these names. And how late the event loop itself runs
+(`lag_probe`, with CALLTUI_LAG_LOG set), which is what a key press waits for."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from calltui.files import create_private
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +81,73 @@ class RetryPolicy:
     def delay(self, attempt: int) -> float:
         """Exponential backoff with full jitter, so that accounts retrying together spread out."""
         return random.uniform(0, min(self.cap_s, self.base_s * 2**attempt))
+
+
+ENV_LAG_LOG = "CALLTUI_LAG_LOG"
+LAG_PERIOD_S = 0.005
+LAG_SHOWN_MS = 5.0
+
+
+def lag_probe() -> asyncio.Task[None] | None:
+    """With CALLTUI_LAG_LOG naming a new file, a task on the running loop that sleeps
+    LAG_PERIOD_S at a time and writes one line, `MONOTONIC_S LAG_MS`, for every wake-up later
+    than LAG_SHOWN_MS (and a first line with a lag of 0 as it starts): the time the loop spent
+    on other work (a callback, a frame, a burst of account set-up) before it could run a timer,
+    which is what a key press waits for too. The times are time.monotonic(), the clock a
+    benchmark on the same machine reads. Without the variable, None and no cost."""
+    path = os.environ.get(ENV_LAG_LOG, "").strip()
+    if not path:
+        return None
+    _, out = create_private(Path(path))
+    return asyncio.get_running_loop().create_task(_watch_lag(out))
+
+
+async def _watch_lag(out: BinaryIO) -> None:
+    with out:
+        last = time.monotonic()
+        out.write(f"{last:.4f} 0.0\n".encode())
+        out.flush()
+        while True:
+            await asyncio.sleep(LAG_PERIOD_S)
+            now = time.monotonic()
+            lag_ms = (now - last - LAG_PERIOD_S) * 1000
+            if lag_ms > LAG_SHOWN_MS:
+                out.write(f"{now:.4f} {lag_ms:.1f}\n".encode())
+                out.flush()
+            last = now
+
+
+TURN_BUDGET_S = 0.02
+"""How long the chunks of work let through by `share_turn` may run in one turn of the loop."""
+
+
+class _Turn:
+    """When the current turn's chunks began (None: none yet), on which loop."""
+
+    loop: asyncio.AbstractEventLoop | None = None
+    began: float | None = None
+
+    def end(self) -> None:
+        self.began = None
+
+
+_turn = _Turn()
+
+
+async def share_turn() -> None:
+    """Wait, if need be, so that the chunk of work the caller does next does not keep the event
+    loop from everything else: hundreds of accounts' pages answered together would otherwise
+    all be parsed in one turn of the loop (seconds, with 300 accounts) while a key press and
+    the next frame wait. The chunks of one turn go ahead until they have taken TURN_BUDGET_S;
+    the others then wait for the next turn, after the input and the timers that came
+    meanwhile."""
+    loop = asyncio.get_running_loop()
+    while True:
+        now = time.perf_counter()
+        if _turn.loop is not loop or _turn.began is None:
+            _turn.loop, _turn.began = loop, now
+            loop.call_soon(_turn.end)  # runs first in the next turn: the budget starts anew
+            return
+        if now - _turn.began < TURN_BUDGET_S:
+            return
+        await asyncio.sleep(0)

@@ -348,3 +348,73 @@ async def test_the_reason_is_the_most_telling_part_of_an_error_body(status, ctyp
     with pytest.raises(ProviderError) as e:
         await client(app, retry=RetryPolicy(attempts=1)).get("/x")
     assert str(e.value).startswith(f"acct: HTTP {status}: {reason}")
+
+
+# --- TLS contexts: one per way of trusting, shared, built when first needed --------------------
+
+
+def tls_contexts(c: HttpClient) -> set[int]:
+    """The TLS contexts a client's connection pools would use: its own transport's and each
+    proxy's (HTTPS_PROXY and the like mount one transport per proxy)."""
+    transports = [c._client._transport, *c._client._mounts.values()]
+    return {id(t._pool._ssl_context) for t in transports if t is not None}
+
+
+def network_client(base_url: str, name: str = "acct", **kw: Any) -> HttpClient:
+    return HttpClient(account=name, base_url=base_url, allowed_params=(), **kw)
+
+
+@pytest.fixture
+def built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The cafile of every context that loads CAs, as it is built (None: the default trust),
+    counted from a fresh process's start (no context built yet)."""
+    import ssl
+
+    import calltui.http
+
+    monkeypatch.setattr(calltui.http, "_tls_contexts", {})
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    made: list[str] = []
+    real = ssl.create_default_context
+
+    def counting(*args: Any, **kw: Any) -> ssl.SSLContext:
+        made.append(kw.get("cafile") or "default")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    return made
+
+
+def test_https_accounts_share_one_tls_context_built_once(built):
+    clients = [network_client("https://api.test", f"acct-{i}") for i in range(20)]
+    assert len(built) == 1
+    shared = set().union(*(tls_contexts(c) for c in clients))
+    assert len(shared) == 1
+    loaded = clients[0]._client._transport._pool._ssl_context.cert_store_stats()
+    assert loaded["x509_ca"] > 0  # the default trust, once
+
+
+def test_http_accounts_load_no_ca_bundle(built):
+    clients = [network_client(f"http://127.0.0.1:{8000 + i}", f"acct-{i}") for i in range(20)]
+    assert built == []
+    shared = set().union(*(tls_contexts(c) for c in clients))
+    assert len(shared) == 1
+    ctx = clients[0]._client._transport._pool._ssl_context
+    assert ctx.cert_store_stats()["x509_ca"] == 0
+    assert ctx.verify_mode.name == "CERT_REQUIRED" and ctx.check_hostname  # fails closed
+
+
+def test_each_ca_bundle_gets_one_context_shared_by_its_accounts(built, tmp_path):
+    import trustme
+
+    paths = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.pem"
+        path.write_bytes(trustme.CA().cert_pem.bytes())
+        paths.append(str(path))
+    clients = [network_client("https://api.test", f"x-{i}", verify=paths[i % 2]) for i in range(6)]
+    unverified = [network_client("https://api.test", f"u-{i}", verify=False) for i in range(3)]
+    assert sorted(built) == paths
+    by_bundle = [set().union(*(tls_contexts(c) for c in clients[i::2])) for i in (0, 1)]
+    assert all(len(s) == 1 for s in by_bundle) and by_bundle[0] != by_bundle[1]
+    assert len(set().union(*(tls_contexts(c) for c in unverified))) == 1

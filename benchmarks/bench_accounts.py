@@ -1,0 +1,85 @@
+"""Many accounts: `calltui` with ACCOUNTS accounts behind a simulator that answers each request
+after LATENCY_MS, from launch until every account is idle.
+
+`calltui simulate --latency 60` on a loopback socket; the config holds the five demo accounts
+ACCOUNTS / 5 times over (`demo-plivo`, `demo-plivo-2`, ...). The copies share their demo
+credentials, which the simulator would rate-limit as one account, so it runs with
+`--no-rate-limits`. calltui runs on a pseudo-terminal (120x40) with CALLTUI_LAG_LOG set: a
+timer on its event loop every 5 ms notes each wake-up more than 5 ms late (calltui.pacing
+lag_probe), which is how long a key pressed then would have waited before the app could even
+read it. The worst of those from the app's mount until every account is idle (the terminal
+quiet for QUIET_S after the first rows) is the figure judged. RSS per account is the
+difference between this run's resident set, once idle, and the same program's with the five
+demo accounts, over the accounts added; each account's first page of records is in it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import finish, report
+from benchmarks.terminal import Terminal, accounts_toml, calltui_argv, config_file, simulator
+
+QUICK = "--quick" in sys.argv or bool(os.environ.get("CALLTUI_BENCH_QUICK"))
+ACCOUNTS = 100 if QUICK else 300
+LATENCY_MS = 60
+QUIET_S = 1.5
+LAG_GOAL_MS = 50
+RSS_GOAL_KB = 300
+ROW_SEEN = re.compile(rb"\d\d-\d\d \d\d:\d\d:\d\d\s+demo-")
+
+
+def run(base: str, copies: int) -> tuple[float, float, float, list[tuple[float, float]], int]:
+    """Seconds to the first rows and to idle, the probe's start, the late wake-ups (seconds
+    since start, ms late), and the RSS in KiB once idle."""
+    with config_file(accounts_toml(base, copies)) as config, tempfile.TemporaryDirectory() as d:
+        lag_log = Path(d) / "lag.log"
+        # time.monotonic() and perf_counter() are two clocks: the probe writes the first.
+        offset = time.monotonic() - time.perf_counter()
+        with Terminal(
+            calltui_argv("--config", str(config)), env={"CALLTUI_LAG_LOG": str(lag_log)}
+        ) as term:
+            rows = term.wait_for(ROW_SEEN, timeout=60)
+            term.settle(QUIET_S, timeout=120)
+            idle = term.now() - QUIET_S
+            rss = term.rss_kb()
+        start = term.started + offset
+        lines = [line.split() for line in lag_log.read_text().splitlines()]
+    marks = [(float(t) - start, float(ms)) for t, ms in lines]
+    return rows, idle, marks[0][0], marks[1:], rss
+
+
+def main() -> None:
+    with simulator(latency_ms=LATENCY_MS, rate_limits=False) as sim:
+        run(sim.base, 1)  # warm: the OS cache, compiled modules
+        rows5, idle5, _, _, rss5 = run(sim.base, 1)
+        rows, idle, mounted, late, rss = run(sim.base, ACCOUNTS // 5)
+    worst = max((ms for t, ms in late if t <= idle), default=0.0)
+    over = sorted((round(ms), round(t, 2)) for t, ms in late if t <= idle and ms > LAG_GOAL_MS)
+    per_account = (rss - rss5) / (ACCOUNTS - 5)
+    print(
+        f"# {ACCOUNTS} accounts at {LATENCY_MS} ms: mounted at {mounted * 1000:.0f} ms, rows at "
+        f"{rows * 1000:.0f} ms, idle at {idle:.1f} s, RSS {rss / 1024:.0f} MiB; "
+        f"5 accounts: rows at {rows5 * 1000:.0f} ms, idle at {idle5:.1f} s, "
+        f"RSS {rss5 / 1024:.0f} MiB",
+        flush=True,
+    )
+    if over:
+        print(f"# wake-ups later than {LAG_GOAL_MS} ms (ms, s since start): {over[-8:]}")
+    report(
+        f"{ACCOUNTS} accounts: longest UI-loop stall, mount to idle",
+        worst,
+        LAG_GOAL_MS,
+        " ms",
+    )
+    report(f"{ACCOUNTS} accounts: RSS per account, over 5", per_account, RSS_GOAL_KB, " KB")
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(finish())
