@@ -39,7 +39,7 @@ from calltui.credentials import (
     redact_url,
 )
 from calltui.log import RequestLog, request_log
-from calltui.pacing import RateLimit, RateLimiter, RetryPolicy, share_turn
+from calltui.pacing import RateLimit, RateLimiter, RetryPolicy, Slot, share_turn
 
 log = logging.getLogger("calltui.http")
 
@@ -366,9 +366,9 @@ class HttpClient:
         attempt = 0
         while True:
             async with self.concurrency:
-                await self.limiter.acquire()
+                slot = await self.limiter.acquire()
                 try:
-                    resp = await self._send(path, clean, attempt)
+                    resp = await self._send(path, clean, attempt, slot)
                 except ProviderError as e:
                     retryable = isinstance(e, NetworkError) and not isinstance(e, TLSError)
                     if not retryable or attempt + 1 >= self.retry.attempts:
@@ -397,7 +397,9 @@ class HttpClient:
                 await asyncio.sleep(self.retry.delay(attempt))
             attempt += 1
 
-    async def _send(self, path: str, params: dict[str, Any], attempt: int = 0) -> httpx.Response:
+    async def _send(
+        self, path: str, params: dict[str, Any], attempt: int = 0, slot: Slot | None = None
+    ) -> httpx.Response:
         if self._unusable is not None:
             raise self._unusable
         request = self._request(path, params)
@@ -408,7 +410,7 @@ class HttpClient:
         try:
             # The whole exchange, body included, is bounded: httpx's timeouts are per read (a body
             # that drips forever passes them) and in-process transports ignore them.
-            resp = await _bounded(self._exchange(request, url, progress), self.timeout_s)
+            resp = await _bounded(self._exchange(request, url, progress, slot), self.timeout_s)
         except ReadOnlyViolation:
             raise
         except ProviderError as e:
@@ -459,8 +461,10 @@ class HttpClient:
             )
 
     async def _exchange(
-        self, request: httpx.Request, url: str, progress: _Progress
+        self, request: httpx.Request, url: str, progress: _Progress, slot: Slot | None = None
     ) -> httpx.Response:
+        if slot is not None:
+            self.limiter.sent(slot)
         resp = await self._client.send(request, stream=True)
         progress.status = resp.status_code
         try:

@@ -30,6 +30,13 @@ class RateLimit:
         return cls(max(1, round(rate)), 1.0) if rate >= 1 else cls(1, 1.0 / rate)
 
 
+@dataclass(slots=True)
+class Slot:
+    """One request's place in the window: when it left, as far as we know."""
+
+    at: float
+
+
 class RateLimiter:
     """A sliding-window limiter: a token bucket would let a full burst through at the window's
     edge and break limits stated as 'N per window' (Plivo's 300 per 5 s).
@@ -38,14 +45,17 @@ class RateLimiter:
     that opens a connection (TCP, TLS) arrives later after its slot than one that reuses it, so
     the next request, sent exactly a window later, can land inside the server's window. Each
     window is therefore held `GUARD_S` longer (at most 5% of it), which costs a 1 request/s
-    listing 5% of its pace where a 429 would cost it a whole reset period."""
+    listing 5% of its pace where a 429 would cost it a whole reset period. And the slot given
+    by `acquire` is dated again by `sent` as the request really leaves: between the two the
+    request waits for its task to run, which on a busy event loop (the TUI drawing its first
+    frame) can take longer than the guard."""
 
     GUARD_S = 0.05
 
     def __init__(self, limit: RateLimit, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
         self._clock = clock
-        self._sent: deque[float] = deque()
+        self._sent: deque[Slot] = deque()
         self._lock = asyncio.Lock()
         self._blocked_until = 0.0
         self._window = limit.per_s + min(self.GUARD_S, limit.per_s / 20)
@@ -54,19 +64,24 @@ class RateLimiter:
         """The server said to wait (429): nobody on this account sends before `t`."""
         self._blocked_until = max(self._blocked_until, t)
 
-    async def acquire(self) -> None:
+    async def acquire(self) -> Slot:
         async with self._lock:
             while True:
                 now = self._clock()
                 if now < self._blocked_until:
                     await asyncio.sleep(self._blocked_until - now)
                     continue
-                while self._sent and now - self._sent[0] >= self._window:
+                while self._sent and now - self._sent[0].at >= self._window:
                     self._sent.popleft()
                 if len(self._sent) < self.limit.requests:
-                    self._sent.append(now)
-                    return
-                await asyncio.sleep(self._window - (now - self._sent[0]))
+                    slot = Slot(now)
+                    self._sent.append(slot)
+                    return slot
+                await asyncio.sleep(self._window - (now - self._sent[0].at))
+
+    def sent(self, slot: Slot) -> None:
+        """The request of `slot` leaves now: its place in the window starts now."""
+        slot.at = max(slot.at, self._clock())
 
 
 @dataclass(frozen=True, slots=True)

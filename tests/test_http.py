@@ -176,6 +176,34 @@ async def test_rate_limiter_allows_n_per_window_and_no_more():
     assert stamps[3] - stamps[0] >= 0.2
 
 
+async def test_a_slot_counts_from_when_its_request_really_left():
+    """A request that waited for its task on a busy loop arrives late at the server, which
+    counts it then: the next one must keep a window from that, not from the slot's grant."""
+    now = [0.0]
+    limiter = RateLimiter(RateLimit(1, 1.0), clock=lambda: now[0])
+    slot = await limiter.acquire()
+    now[0] = 0.5  # the loop was busy: the request leaves half a second after its grant
+    limiter.sent(slot)
+    now[0] = 1.06  # a window (and its guard) after the grant, not after the send
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(limiter.acquire(), 0.1)
+
+
+async def test_requests_date_their_slot_as_they_leave():
+    readings = [0.0, 0.4]  # the grant, then the send: the loop was busy in between
+
+    def clock() -> float:
+        return readings.pop(0) if len(readings) > 1 else readings[0]
+
+    c = client(Scripted((200, {}, b"{}")))
+    c.limiter = RateLimiter(RateLimit(1, 1.0), clock=clock)
+    await c.get("/x")
+    readings[0] = 1.1  # a window after the grant, not yet one after the send
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(c.limiter.acquire(), 0.1)
+    await c.aclose()
+
+
 def test_rate_limit_from_requests_per_second():
     assert RateLimit.per_second(1) == RateLimit(1, 1.0)
     assert RateLimit.per_second(0.5) == RateLimit(1, 2.0)
