@@ -324,7 +324,8 @@ def keys_of(key: Key, keymap: Mapping[str, str]) -> str:
 
 
 def shown_keys(key: Key, keymap: Mapping[str, str]) -> str:
-    return keys_of(key, keymap).replace(",", "  ")
+    """The keys that trigger `key` now, as the user types them."""
+    return "  ".join(typed(k) for k in keys_of(key, keymap).split(",") if k.strip())
 
 
 def rows(keymap: Mapping[str, str]) -> Iterator[tuple[str, str, str, str]]:
@@ -343,17 +344,33 @@ TYPED = {
     "enter": "Enter",
     "escape": "Esc",
     "tab": "Tab",
+    "plus": "+",
+    "minus": "-",
+    "up": "Up",
+    "down": "Down",
+    "left": "Left",
+    "right": "Right",
+    "pageup": "PgUp",
+    "pagedown": "PgDn",
+    "home": "Home",
+    "end": "End",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
 }
 
 
 def typed(key: str) -> str:
-    """A Textual key name as the user types it: `question_mark` is ?, `f7` is F7."""
+    """A Textual key name as the user types it: `question_mark` is ?, `f7` is F7, `ctrl+p` is
+    Ctrl+P."""
     key = key.strip()
-    if key in TYPED:
-        return TYPED[key]
-    if len(key) > 1 and key[0] == "f" and key[1:].isdigit():
-        return key.upper()
-    return key
+    *mods, last = key.split("+") if "+" in key[:-1] else [key]
+    name = TYPED.get(last)
+    if name is None:
+        name = last.upper() if len(last) > 1 and last[0] == "f" and last[1:].isdigit() else last
+    if mods:
+        name = name.upper() if len(name) == 1 else name
+        return "+".join([*(m.capitalize() for m in mods), name])
+    return name
 
 
 def palette(context: str, keymap: Mapping[str, str]) -> Iterator[tuple[str, str, str]]:

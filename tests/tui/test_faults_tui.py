@@ -35,6 +35,7 @@ from calltui.tui.widgets.call_table import CallTable
 from calltui.tui.widgets.sidebar import Sidebar
 from tests.conftest import FIXED_NOW, FakeClock
 from tests.reliability.conftest import RETRY, uncaught  # noqa: F401  (autouse guard)
+from tests.tui.harness import make_app, settle
 
 PROVIDERS = ("tmedia", "plivo", "bandwidth", "restcomm", "jambonz")
 ACCOUNTS = tuple(f"demo-{p}" for p in PROVIDERS)
@@ -219,6 +220,7 @@ async def test_a_failing_provider_shows_on_its_account_alone_and_r_brings_it_bac
         await until(pilot, lambda: "retry_failed" in footer_actions(app), "R in the footer")
         sent = requests_to(sim, provider)
         await pilot.press("R")
+        assert f"trying again: {bad}" in notes(app)
         await until(
             pilot,
             lambda: requests_to(sim, provider) > sent and failed(app) == {bad},
@@ -307,3 +309,16 @@ async def test_a_drill_down_that_fails_says_why_on_the_detail_screen(provider: s
         assert f"demo-{provider}" in shown()
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, DetailScreen), "back")
+
+
+def notes(app: CallTUI) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_r_with_nothing_failed_says_so() -> None:
+    app = make_app([])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await pilot.pause(0.05)
+        assert notes(app) == ["no account has failed: nothing to retry"]

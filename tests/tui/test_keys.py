@@ -91,3 +91,33 @@ async def test_a_remapped_key_shows_as_remapped_in_help_palette_and_footer():
         await pilot.press("colon")
         await settle(pilot)
         assert isinstance(app.screen, CommandPalette)
+
+
+def test_help_shows_keys_as_typed():
+    text = text_of(binding_table({"search": "slash,ctrl+f", "kpi": "question_mark"}))
+    for name in ("question_mark", "colon", "slash", "pagedown", "ctrl+", "plus", "minus"):
+        assert name not in text, name
+    search = next(line for line in text.splitlines() if " search " in line)
+    assert " /  Ctrl+F " in search
+    kpi = next(line for line in text.splitlines() if " kpi " in line)
+    assert " ? " in kpi
+    assert keys.typed("f6") == "F6" and keys.typed("space") == "Space"
+
+
+async def test_at_80_columns_the_footer_drops_whole_hints_and_keeps_the_palette_key():
+    app = make_app([])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        shown = list(app.screen.query(FooterKey))
+        palette = [k for k in shown if k.has_class("-command-palette")]
+        assert len(palette) == 1
+        hints = [k for k in shown if k not in palette]
+        assert 3 <= len(hints) < len(list(app.screen.query_one("KeyFooter").hints()))
+        for key in hints:
+            whole = len(key.key_display) + len(key.description) + 3
+            assert key.region.width == whole, key.description
+            assert key.region.right <= palette[0].region.x, key.description
+        await pilot.resize_terminal(200, 50)
+        await settle(pilot)
+        await pilot.pause(0.1)
+        assert len(list(app.screen.query(FooterKey))) > len(shown)

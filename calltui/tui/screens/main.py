@@ -148,11 +148,12 @@ class MainScreen(Screen[None]):
         self.set_class(event.size.width < 100, "narrow")
         self.set_class(event.size.height < 20, "short")
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # R (retry failed) is out of the footer until an account fails, `a` until an alert.
+    def footer_hides(self, action: str) -> bool:
+        """R (retry failed) is out of the footer until an account fails, `a` until an alert;
+        pressed meanwhile, they say why they have nothing to do."""
         if action == "alert_pivot":
-            return bool(self.tailing.alerts)
-        return action != "retry_failed" or bool(self.feed.failed_accounts())
+            return not self.tailing.alerts
+        return action == "retry_failed" and not self.feed.failed_accounts()
 
     # --- the listing ------------------------------------------------------------------------
     def start_fetch(self, keep: Key | None = None, seek: bool = False) -> None:
@@ -211,7 +212,11 @@ class MainScreen(Screen[None]):
 
     def action_retry_failed(self) -> None:
         """R: every failed account is tried again now (a backoff under way is cut short)."""
-        self.feed.retry_failed()
+        tried = self.feed.retry_failed()
+        if tried:
+            self.notify(f"trying again: {inert(', '.join(tried), 200)}", timeout=3)
+        else:
+            self.notify("no account has failed: nothing to retry", timeout=3)
 
     def action_stop(self) -> None:
         """Esc: every load stops now (the list, retries, the detail pane); loaded rows stay.
