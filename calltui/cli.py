@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from calltui import __version__, filters
-from calltui.config import ConfigError, Settings, default_config_path, load_settings
+from calltui.config import (
+    ConfigError,
+    Settings,
+    default_config_path,
+    load_settings,
+    with_accounts,
+)
 from calltui.filters import FilterError, Kind, build_query
 from calltui.model import CallQuery
 from calltui.text import inert
@@ -165,10 +171,14 @@ def open_source(args: argparse.Namespace) -> tuple[Settings, Any]:
     config's permissions let others do (read its secrets, swap its commands) is told on every
     command."""
     if args.demo:
-        from calltui.sim.demo import demo_settings, demo_transport
+        from calltui.sim.demo import demo_accounts, demo_transport
 
         _, transport = demo_transport(seed=DEMO_SEED, now=sim_now())
-        return demo_settings(), transport
+        # The user's [display], [keys] and [alerts] hold in the demo too: it is where keys
+        # and themes are tried out.
+        return with_accounts(
+            args.config, demo_accounts(), required=args.config is not None
+        ), transport
     settings = load_settings(args.config)
     for w in settings.warnings:
         say(f"warning: {w}")

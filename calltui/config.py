@@ -431,24 +431,50 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
         raise _first_error(e, path, "") from None
 
 
-def load_settings(path: Path | None = None, *, required: bool = True) -> Settings:
-    path = path or default_config_path()
-    if not path.exists():
-        if required:
-            raise ConfigError(path, "", "no such file: run `calltui config init` to create one")
-        return Settings(path=str(path))
+NO_CONFIG = (
+    "no such file: run `calltui config init` to create one, or `calltui --demo` to try calltui "
+    "on its built-in simulator (no network, no credentials)"
+)
+
+
+def _read(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(path, "", f"not valid TOML: {e}") from None
     except UnicodeDecodeError:
         raise ConfigError(path, "", "not valid TOML: not UTF-8 text") from None
     except OSError as e:
         raise ConfigError(path, "", f"cannot read: {e.strerror}") from None
+
+
+def load_settings(path: Path | None = None, *, required: bool = True) -> Settings:
+    path = path or default_config_path()
+    if not path.exists():
+        if required:
+            raise ConfigError(path, "", NO_CONFIG)
+        return Settings(path=str(path))
+    data = _read(path)
     check_proxies()
     settings = parse_settings(data, path)
     warnings = (*settings.warnings, *permission_warnings(path))
     return settings.model_copy(update={"warnings": warnings})
+
+
+def with_accounts(
+    path: Path | None, accounts: dict[str, dict[str, Any]], *, required: bool = False
+) -> Settings:
+    """The settings of the config at `path` (the default one if None) but its accounts, which
+    `accounts` replace: `--demo` keeps the user's [display], [keys], [alerts] and [limits].
+    The config's own accounts are not read, so none of their secret commands runs. An absent
+    file (allowed unless `required`) gives the defaults."""
+    where = path or default_config_path()
+    data: dict[str, Any] = {}
+    if where.exists() or required:
+        if not where.exists():
+            raise ConfigError(where, "", NO_CONFIG)
+        data = {k: v for k, v in _read(where).items() if k != "accounts"}
+    return parse_settings({**data, "accounts": accounts}, where)
 
 
 def permission_warnings(path: Path) -> list[str]:

@@ -169,6 +169,41 @@ def test_config_init_check_path(capsys, tmp_path):
     assert run_cli(capsys, "config", "init", "--config", str(path))[0] == 2
 
 
+def test_no_config_suggests_the_demo_too(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "calls", "--config", str(tmp_path / "absent.toml"))
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "calltui config init" in err and "calltui --demo" in err
+
+
+def test_demo_keeps_the_users_display_and_alerts_and_never_reads_their_accounts(
+    capsys, tmp_path, fixed_clock
+):
+    marker = tmp_path / "secret-command-ran"
+    config = tmp_path / "mine.toml"
+    config.write_text(
+        '[display]\ntimezone = "Asia/Tokyo"\n[keys]\nfailed_only = "z"\n'
+        "[alerts]\nmin_attempts = 3\n"
+        f'[accounts.real]\nprovider = "tmedia"\nbase_url = "https://h"\nusername = "u"\n'
+        f'password_cmd = "touch {marker}"\n'
+    )
+    config.chmod(0o600)
+    code, out, _ = run_cli(
+        capsys, "--demo", "--config", str(config), "calls", "--limit", "1", "--format", "table"
+    )
+    _, utc, _ = run_cli(capsys, "--demo", "calls", "--limit", "1", "--format", "table")
+    assert code == 0 and "real" not in out and not marker.exists()
+    tokyo_hour = int(out.splitlines()[1].split()[1][:2])
+    utc_hour = int(utc.splitlines()[1].split()[1][:2])
+    assert tokyo_hour == (utc_hour + 9) % 24
+
+    from calltui.config import with_accounts
+    from calltui.sim.demo import demo_accounts
+
+    settings = with_accounts(config, demo_accounts())
+    assert settings.keys == {"failed_only": "z"} and settings.alerts.min_attempts == 3
+    assert set(settings.accounts) == set(demo_accounts()) and not marker.exists()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
