@@ -271,7 +271,7 @@ CONTEXTS: dict[str, Context] = {
         "export",
         (
             _k("export_cancel", "escape", "dismiss(None)", "Cancel"),
-            _k("export_save", "ctrl+s", "save", "Save"),
+            _k("export_save", "enter,ctrl+s", "save", "Save"),
         ),
     ),
     "filters": Context(

@@ -24,7 +24,7 @@ from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, Label, RadioSet, Static
 
 from calltui import handoff
 from calltui.export import to_csv, to_json, to_ndjson
@@ -33,6 +33,7 @@ from calltui.model import Call
 from calltui.text import inert
 from calltui.tui import keys
 from calltui.tui.screens.dialog import Dialog
+from calltui.tui.widgets.choice import Choice, Choices
 
 FORMATS = ("csv", "json", "ndjson")
 SCOPES = ("view", "marked")
@@ -94,24 +95,25 @@ class ExportScreen(Dialog[ExportChoice | None]):
     def compose(self) -> ComposeResult:
         marked = self.marked_count > 0
         with Vertical():
-            yield Static(Text("Export  (Enter or ctrl+s saves, Esc cancels)", "bold"))
+            title = "Export  (Space chooses, Enter or Ctrl+S saves, Esc cancels)"
+            yield Static(Text(title, "bold"))
             with Horizontal(id="choices"):
-                with RadioSet(id="scope", compact=True):
+                with Choices(id="scope", compact=True):
                     loaded = "" if self.complete else " loaded so far"
-                    yield RadioButton(
+                    yield Choice(
                         f"the view ({self.view_count} calls{loaded})",
                         value=not marked,
                         id="scope-view",
                     )
-                    yield RadioButton(
+                    yield Choice(
                         f"marked ({self.marked_count} calls)",
                         value=marked,
                         disabled=not marked,
                         id="scope-marked",
                     )
-                with RadioSet(id="format", compact=True):
+                with Choices(id="format", compact=True):
                     for fmt in FORMATS:
-                        yield RadioButton(fmt.upper(), value=fmt == self.fmt, id=f"fmt-{fmt}")
+                        yield Choice(fmt.upper(), value=fmt == self.fmt, id=f"fmt-{fmt}")
             yield Label(Text(inert(f"file (in {self.folder})", 60)), id="path-label")
             yield Input(self._named, id="path", compact=True)
             yield Static(id="error")

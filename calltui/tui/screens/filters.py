@@ -20,6 +20,7 @@ from calltui.filters import FilterError, FilterField, Kind, build_query
 from calltui.model import CallQuery
 from calltui.tui import keys
 from calltui.tui.screens.dialog import Dialog
+from calltui.tui.widgets.choice import Tick
 
 PRESETS = ("15m", "1h", "4h", "24h", "7d")
 EMPTY_SINCE = timedelta(hours=1)
@@ -64,7 +65,7 @@ class FilterScreen(Dialog[CallQuery | None]):
         label = f.label or ""
         if f.kind is Kind.SWITCH:
             yield Label("")
-            yield Checkbox(label, bool(value), id=f.name, compact=True)
+            yield Tick(label, bool(value), id=f.name, compact=True)
             return
         yield Label(label)
         if f.kind is Kind.TEXT:
