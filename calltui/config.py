@@ -175,6 +175,9 @@ class AccountBase(_Strict):
     verify_tls: bool = True
     ca_bundle: str | None = None
     timezone: str = "UTC"
+    secret_vars: dict[str, str] = {}
+    """The environment variable each secret given as `<name>_env` was read from (copy as curl
+    writes it); filled in by calltui, never given in the file."""
 
     @field_validator("timezone")
     @classmethod
@@ -333,7 +336,9 @@ def _check_account_keys(
     """Unknown keys and a secret given twice, named before any secret is read: `pasword_env`
     is reported as itself, not as a missing `password`, and its command is not run."""
     secrets = _secret_fields(model)
-    known = (set(model.model_fields) - {"name"}) | {s + end for s in secrets for end in SUFFIXES}
+    known = (set(model.model_fields) - {"name", "secret_vars"}) | {
+        s + end for s in secrets for end in SUFFIXES
+    }
     for key in raw:
         if key not in known:
             where = f"accounts.{name}.{key}"
@@ -350,6 +355,7 @@ def _resolve_secrets(raw: dict[str, Any], name: str, path: Path) -> dict[str, An
     """The account's keys with each `<name>_env` and `<name>_cmd` read into `<name>`: a
     SecretStr, or an UnreadableSecret saying why it could not be read."""
     out: dict[str, Any] = {}
+    read_from: dict[str, str] = {}
     for key, value in raw.items():
         where = f"accounts.{name}.{key}"
         if not key.endswith(SUFFIXES):
@@ -361,6 +367,7 @@ def _resolve_secrets(raw: dict[str, Any], name: str, path: Path) -> dict[str, An
             raise ConfigError(path, where, f"must be {what}")
         try:
             if env:
+                read_from[key[:-4]] = value
                 if not os.environ.get(value):
                     raise ConfigError(path, where, f"environment variable {value} is not set")
                 secret = os.environ[value]
@@ -369,6 +376,8 @@ def _resolve_secrets(raw: dict[str, Any], name: str, path: Path) -> dict[str, An
             out[key[:-4]] = SecretStr(_checked_secret(secret, where, path))
         except ConfigError as e:
             out[key[:-4]] = UnreadableSecret(name, e)
+    if read_from:
+        out["secret_vars"] = read_from
     return out
 
 

@@ -42,7 +42,8 @@ class Acme(Provider[AcmeAccount]):
     CONFIG_EXAMPLE = '# [accounts.acme]\n# provider = "acme"\n# api_key_env = "ACME_KEY"\n'
     FLOW_VIEW = "events"
     FLOW_TITLE = "Events"
-    CURL_AUTH = ("-H", '"Authorization: Bearer $ACME_KEY"')
+    CURL_AUTH = ("-H", "Authorization: Bearer {api_key}")
+    CURL_VARS = {"api_key": "ACME_KEY"}
     PARAMS = frozenset({"since", "page", "size"})
     DEFAULT_BASE_URL = "https://api.acme.invalid"
     DEFAULT_PAGE_SIZE = 2

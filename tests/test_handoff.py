@@ -4,6 +4,7 @@ curl command replayed against the simulator, the jambonz pcap saved and parsed."
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import stat
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 from calltui.analysis.correlate import Relation
-from calltui.config import parse_settings
+from calltui.config import ConfigError, parse_settings
 from calltui.handoff import (
     HandoffError,
     curl_for,
@@ -177,12 +178,26 @@ SECRETS = {
     "jambonz": {"account_sid": "9351f46a-678c-43f5-b8a6-d4eb58d131af", "api_key": "Jz-K3y-Z9"},
 }
 PLACEHOLDERS = {
-    "tmedia": '-u "$TMEDIA_USERNAME:$TMEDIA_PASSWORD"',
-    "plivo": '-u "$PLIVO_AUTH_ID:$PLIVO_AUTH_TOKEN"',
+    "tmedia": '-u "api:$TMEDIA_PASSWORD"',
+    "plivo": '-u "MAPLIVO0000000000001:$PLIVO_AUTH_TOKEN"',
     "bandwidth": '-u "$BANDWIDTH_API_TOKEN:$BANDWIDTH_API_SECRET"',
-    "restcomm": '-u "$RESTCOMM_ACCOUNT_SID:$RESTCOMM_AUTH_TOKEN"',
+    "restcomm": '-u "AC0000000001:$RESTCOMM_AUTH_TOKEN"',
     "jambonz": '-H "Authorization: Bearer $JAMBONZ_API_KEY"',
 }
+"""Secrets given as values: the provider's own variable names; what is no secret (a user
+name, an account id that the URL holds anyway) as itself."""
+
+
+def as_the_shell_reads(line: str, env: dict[str, str]) -> list[str]:
+    """The words curl gets from `line`, as bash expands them with `env`."""
+    assert line.startswith("curl ")
+    printed = subprocess.run(
+        ["bash", "-c", "printf '%s\\0' " + line.removeprefix("curl ")],
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
+        capture_output=True,
+        check=True,
+    ).stdout
+    return printed.decode().split("\0")[:-1]
 
 
 def record(provider: str) -> Call:
@@ -208,6 +223,39 @@ async def test_curl_names_credentials_as_variables_and_sends_only_allowed_params
     assert str(url).startswith("https://api.example.net:8443/x/")
     assert set(url.params) <= p.PARAMS
     assert " -k " not in line
+
+
+async def test_curl_uses_the_variables_the_config_reads_the_secrets_from(monkeypatch):
+    monkeypatch.setenv("SBC_MOSCOW_PASSWORD", "Tm3dia-Pa55-Z9")
+    monkeypatch.setenv("BW_TOKEN", "Bw-T0ken-Z9")
+    accounts = {
+        "sbc": {"provider": "tmedia", "base_url": "https://10.1.2.3:12358",
+                "username": 'o"p$s', "password_env": "SBC_MOSCOW_PASSWORD"},
+        "bw": {"provider": "bandwidth", "user_id": "u-1", "api_token_env": "BW_TOKEN",
+               "api_secret_cmd": "echo Bw-S3cret-Z9"},
+    }  # fmt: skip
+    settings = parse_settings({"accounts": accounts}, Path("<t>"))
+    box = open_provider(settings.accounts["sbc"])
+    bw = open_provider(settings.accounts["bw"])
+    try:
+        box_line = curl_for(box, record("tmedia"))
+        bw_line = curl_for(bw, record("bandwidth"))
+    finally:
+        await box.aclose()
+        await bw.aclose()
+    assert '-u "o\\"p\\$s:$SBC_MOSCOW_PASSWORD"' in box_line
+    words = as_the_shell_reads(box_line, {"SBC_MOSCOW_PASSWORD": "pw"})
+    assert words[words.index("-u") + 1] == 'o"p$s:pw'  # the user name as it is
+    assert '-u "$BW_TOKEN:$BANDWIDTH_API_SECRET"' in bw_line
+    for line in (box_line, bw_line):
+        assert not any(secret in line for secret in settings.secrets())
+
+
+def test_secret_vars_are_calltuis_to_fill_not_the_configs():
+    account = {"provider": "jambonz", "account_sid": "x", "api_key": "k",
+               "secret_vars": {"api_key": "$(reboot)"}}  # fmt: skip
+    with pytest.raises(ConfigError, match="unknown key"):
+        parse_settings({"accounts": {"j": account}}, Path("<t>"))
 
 
 async def test_curl_for_a_scoped_plivo_token_and_an_unverified_box():
@@ -255,25 +303,23 @@ async def test_the_curl_request_replayed_finds_the_call(name: str) -> None:
         line = curl_for(p, call)
     finally:
         await p.aclose()
-    args = shlex.split(line)
-    url = args[-1]
     acc = DEMO_ACCOUNTS[name]
     env = {
-        "TMEDIA_USERNAME": acc.get("username"), "TMEDIA_PASSWORD": acc.get("password"),
-        "PLIVO_AUTH_ID": acc.get("auth_id"), "PLIVO_AUTH_TOKEN": acc.get("auth_token"),
+        "TMEDIA_PASSWORD": acc.get("password"),
+        "PLIVO_AUTH_TOKEN": acc.get("auth_token"),
         "BANDWIDTH_API_TOKEN": acc.get("api_token"), "BANDWIDTH_API_SECRET": acc.get("api_secret"),
-        "RESTCOMM_ACCOUNT_SID": acc.get("account_sid"),
         "RESTCOMM_AUTH_TOKEN": acc.get("auth_token"),
         "JAMBONZ_API_KEY": acc.get("api_key"),
     }  # fmt: skip
+    args = as_the_shell_reads(line, {k: v for k, v in env.items() if v})
+    url = args[-1]
     headers = {"Accept": "application/json"}
     auth = None
     if "-u" in args:
         user, _, password = args[args.index("-u") + 1].partition(":")
-        auth = (env[user.strip("$")], env[password.strip("$")])
+        auth = (user, password)
     else:
-        key = args[args.index("-H") + 1].rsplit("$", 1)[1]
-        headers["Authorization"] = f"Bearer {env[key]}"
+        headers["Authorization"] = args[args.index("-H") + 1].removeprefix("Authorization: ")
     async with httpx.AsyncClient(transport=transport) as client:
         resp = await client.get(url, auth=auth, headers=headers)
     assert resp.status_code == 200 and url.startswith(SIM_HOST)

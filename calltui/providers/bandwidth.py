@@ -212,7 +212,8 @@ class Bandwidth(Provider[BandwidthAccount]):
 """
     FLOW_VIEW = "events"
     FLOW_TITLE = "Events"
-    CURL_AUTH = ("-u", '"$BANDWIDTH_API_TOKEN:$BANDWIDTH_API_SECRET"')
+    CURL_AUTH = ("-u", "{api_token}:{api_secret}")
+    CURL_VARS = {"api_token": "BANDWIDTH_API_TOKEN", "api_secret": "BANDWIDTH_API_SECRET"}
     HINTS = BandwidthHints()
     PARAMS = frozenset({"page", "size", "sortOrder"})
     DEFAULT_BASE_URL = "https://api.catapult.inetwork.com"

@@ -15,8 +15,9 @@ calltui.hints).
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, runtime_checkable
@@ -89,8 +90,11 @@ class Provider(ABC, Generic[A]):
     """Whether the adapter serves SIP captures (is a PcapSource), readable from the class."""
     HINTS: ClassVar[Hints] = NO_HINTS
     CURL_AUTH: ClassVar[tuple[str, ...]] = ()
-    """curl's auth arguments with the credentials as shell variables, double-quoted so that
-    the shell expands them (handoff.curl_for); never the values."""
+    """curl's auth arguments, each credential a `{field}` of the account (`"-u",
+    "{username}:{password}"`), written by curl_auth: never a secret's value."""
+    CURL_VARS: ClassVar[Mapping[str, str]] = {}
+    """The shell variable curl_auth writes for a credential that the config gave as a value
+    or a command; one given as `<field>_env` is written as that variable."""
     PARAMS: ClassVar[frozenset[str]]
     """Every query parameter this adapter may send; the HTTP layer refuses any other."""
     DEFAULT_BASE_URL: ClassVar[str | None] = None
@@ -116,9 +120,17 @@ class Provider(ABC, Generic[A]):
         raise NotImplementedError
 
     @classmethod
-    def curl_auth(cls, account: A) -> list[str]:
+    def curl_template(cls, account: A) -> tuple[str, ...]:
         """CURL_AUTH, or what this account's kind of credential needs instead."""
-        return list(cls.CURL_AUTH)
+        return cls.CURL_AUTH
+
+    @classmethod
+    def curl_auth(cls, account: A) -> list[str]:
+        """curl's auth arguments for this account: each credential as the shell variable the
+        config read it from (`password_env = "SBC_PASSWORD"` → `$SBC_PASSWORD`), a credential
+        that is no secret (a user name) as itself, any other as CURL_VARS names it; an
+        argument holding one is double-quoted so that the shell expands it."""
+        return [_curl_arg(arg, account, cls.CURL_VARS) for arg in cls.curl_template(account)]
 
     @abstractmethod
     def pages(self, query: CallQuery, first: int | None = None) -> AsyncIterator[Page]:
@@ -228,3 +240,24 @@ def open_provider(
         secrets=account.secrets(),
     )
     return cls(account, http)
+
+
+_FIELD = re.compile(r"\{(\w+)\}")
+_SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _curl_arg(arg: str, account: AccountBase, defaults: Mapping[str, str]) -> str:
+    fields = _FIELD.findall(arg)
+    if not fields:
+        return arg
+    values: dict[str, str] = {}
+    for field in fields:
+        var = account.secret_vars.get(field, "")
+        value = getattr(account, field, None)
+        if _SHELL_NAME.fullmatch(var):
+            values[field] = f"${var}"
+        elif isinstance(value, str):  # given in the clear: no secret
+            values[field] = re.sub(r'([\\"$`])', r"\\\1", value)
+        else:
+            values[field] = f"${defaults[field]}"
+    return '"' + arg.format(**values) + '"'

@@ -409,7 +409,8 @@ class Jambonz(Provider[JambonzAccount]):
     FLOW_VIEW = "waterfall"
     FLOW_TITLE = "Trace"
     PCAP = True
-    CURL_AUTH = ("-H", '"Authorization: Bearer $JAMBONZ_API_KEY"')
+    CURL_AUTH = ("-H", "Authorization: Bearer {api_key}")
+    CURL_VARS = {"api_key": "JAMBONZ_API_KEY"}
     HINTS = JambonzHints()
     # `days` is left out on purpose: when present the server ignores start/end (§1.2), and
     # start/end say the same more precisely. CallQuery has no trunk, so `trunk` is never sent.

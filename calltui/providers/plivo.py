@@ -157,7 +157,8 @@ class Plivo(Provider[PlivoAccount]):
 """
     FLOW_VIEW = "hangup"
     FLOW_TITLE = "Hangup & insights"
-    CURL_AUTH = ("-u", '"$PLIVO_AUTH_ID:$PLIVO_AUTH_TOKEN"')
+    CURL_AUTH = ("-u", "{auth_id}:{auth_token}")
+    CURL_VARS = {"auth_id": "PLIVO_AUTH_ID", "auth_token": "PLIVO_AUTH_TOKEN"}
     HINTS = PlivoHints()
     PARAMS = _PARAMS
     DEFAULT_BASE_URL = CURRENT_BASE_URL
@@ -183,10 +184,10 @@ class Plivo(Provider[PlivoAccount]):
         return httpx.BasicAuth(account.auth_id, token), {}
 
     @classmethod
-    def curl_auth(cls, account: PlivoAccount) -> list[str]:
+    def curl_template(cls, account: PlivoAccount) -> tuple[str, ...]:
         if account.auth_token.get_secret_value().startswith("stk_"):
-            return ["-H", '"Authorization: Bearer $PLIVO_AUTH_TOKEN"']
-        return list(cls.CURL_AUTH)
+            return ("-H", "Authorization: Bearer {auth_token}")
+        return cls.CURL_AUTH
 
     @property
     def legacy(self) -> bool:

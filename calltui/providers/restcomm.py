@@ -218,7 +218,8 @@ class RestcommProvider(Provider[RestcommAccount]):
 """
     FLOW_VIEW = "items"
     FLOW_TITLE = "Recordings & notifications"
-    CURL_AUTH = ("-u", '"$RESTCOMM_ACCOUNT_SID:$RESTCOMM_AUTH_TOKEN"')
+    CURL_AUTH = ("-u", "{account_sid}:{auth_token}")
+    CURL_VARS = {"account_sid": "RESTCOMM_ACCOUNT_SID", "auth_token": "RESTCOMM_AUTH_TOKEN"}
     HINTS = RestcommHints()
     PARAMS = frozenset({"Page", "PageSize", "SortBy", "StartTime", "EndTime", "From", "To"})
     DEFAULT_BASE_URL = None

@@ -404,7 +404,8 @@ class TmediaProvider(Provider[TmediaAccount]):
 """
     FLOW_VIEW = "ladder"
     FLOW_TITLE = "Legs & ladder"
-    CURL_AUTH = ("-u", '"$TMEDIA_USERNAME:$TMEDIA_PASSWORD"')
+    CURL_AUTH = ("-u", "{username}:{password}")
+    CURL_VARS = {"username": "TMEDIA_USERNAME", "password": "TMEDIA_PASSWORD"}
     HINTS = TmediaHints()
     PARAMS = frozenset(
         {

@@ -23,6 +23,7 @@ from calltui.http import ProviderError
 from calltui.model import Call, CallDetail
 from calltui.session import Session
 from calltui.text import inert
+from calltui.tui import clipboard
 from calltui.tui.screens.export import OpenWithScreen, open_in
 
 
@@ -51,8 +52,7 @@ class Handover:
             app.notify(f"no curl for this call: {inert(e, 120)}", severity="warning")
             return None
         line = inert(line)  # one line, no control character: it is pasted into a shell
-        app.copy_to_clipboard(line)
-        app.notify(f"copied curl for {inert(call.id, 40)} (credentials as $VARIABLES)", timeout=3)
+        clipboard.copy(app, line, f"curl for {call.id}", " (credentials as $VARIABLES)")
         return line
 
     async def bundle(self, app: App[Any], call: Call) -> Path | None:

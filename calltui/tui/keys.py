@@ -295,6 +295,7 @@ CONTEXTS: dict[str, Context] = {
             _k("pivot_fewer_digits", "minus", "digits(-1)", "Prefix -1"),
         ),
     ),
+    "copy": Context("copy dialog", (_k("copy_close", "escape,enter", "dismiss", "Close"),)),
     "help": Context("help", (_k("help_close", "escape,q,question_mark,f1", "dismiss", "Close"),)),
 }
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from calltui.tui.clipboard import osc52_known
+from calltui.tui.screens.copy import CopyScreen
 from calltui.tui.screens.export import ExportScreen
 from calltui.tui.screens.filters import FilterScreen
 from calltui.tui.widgets.choice import Choice, Tick
@@ -74,3 +76,49 @@ async def test_a_ticked_filter_box_differs_in_its_characters(ticked):
         box.value = ticked
         await pilot.pause(0.05)
         assert drawn(box).startswith("[x]" if ticked else "[ ]")
+
+
+@pytest.mark.parametrize(
+    ("environ", "known"),
+    [
+        ({"TERM": "xterm-kitty"}, True),
+        ({"TERM": "xterm-256color", "TERM_PROGRAM": "iTerm.app"}, True),
+        ({"TERM": "xterm-256color", "WT_SESSION": "1"}, True),
+        ({"TERM": "xterm-256color"}, False),  # xterm refuses it unless allowed
+        ({"TERM": "linux"}, False),
+        ({"TERM": "xterm-kitty", "TMUX": "/tmp/tmux-0/default,1,0"}, False),
+    ],
+)
+def test_osc52_is_trusted_only_where_the_terminal_is_known_to_take_it(environ, known):
+    assert osc52_known(environ) is known
+
+
+async def test_curl_where_osc52_is_unsure_also_shows_in_a_dialog(monkeypatch):
+    monkeypatch.setenv("TERM", "xterm-256color")
+    for name in ("TERM_PROGRAM", "WT_SESSION", "KITTY_WINDOW_ID", "TMUX", "STY"):
+        monkeypatch.delenv(name, raising=False)
+    app = make_app(["demo-plivo"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await pilot.pause(0.1)
+        screen = app.screen
+        assert isinstance(screen, CopyScreen)
+        shown = screen.query_one("#copy-text").text
+        assert shown == app.clipboard and shown.startswith("curl ")
+        await pilot.press("enter")
+        await pilot.pause(0.05)
+        assert not isinstance(app.screen, CopyScreen)
+
+
+async def test_curl_where_osc52_is_known_only_says_it_copied(monkeypatch):
+    monkeypatch.setenv("TERM", "xterm-kitty")
+    monkeypatch.delenv("TMUX", raising=False)
+    monkeypatch.delenv("STY", raising=False)
+    app = make_app(["demo-plivo"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, CopyScreen) and app.clipboard.startswith("curl ")
+        assert any("copied curl for" in n.message for n in app._notifications)

@@ -14,6 +14,7 @@ from calltui.model import FAILED_OUTCOMES
 from calltui.tui import keys
 from calltui.tui.app import CallTUI
 from calltui.tui.screens.compare import CompareScreen
+from calltui.tui.screens.copy import CopyScreen
 from calltui.tui.screens.detail import DetailScreen
 from calltui.tui.screens.export import ExportScreen, OpenWithScreen
 from calltui.tui.screens.filters import FilterScreen, PromptScreen
@@ -34,6 +35,7 @@ OWNERS = {
     "open_with": OpenWithScreen,
     "help": HelpScreen,
     "pivot": PivotScreen,
+    "copy": CopyScreen,
 }
 
 

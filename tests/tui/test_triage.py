@@ -540,7 +540,7 @@ async def test_curl_on_the_clipboard_has_placeholders_and_no_secret():
         await pilot.press("c")
         text = app.clipboard
         assert text.startswith("curl ") and call.id in text
-        assert "$PLIVO_AUTH_ID:$PLIVO_AUTH_TOKEN" in text
+        assert f"{DEMO_ACCOUNTS['demo-plivo']['auth_id']}:$PLIVO_AUTH_TOKEN" in text
         assert DEMO_ACCOUNTS["demo-plivo"]["auth_token"] not in text
         assert "\n" not in text and "\x1b" not in text
 
