@@ -3,9 +3,10 @@ page; new calls go on top while the cursor is there, and are held back ("N new",
 them) while it is not; calls shown in progress that have ended change in place.
 
 After each poll the loaded calls of the last two alert windows (and of the same window a day
-earlier, when loaded) are checked for alerts (calltui.alerts): the newest shows as a banner in
-the status line, a new one rings the terminal bell (unless `[alerts] bell = false`), and `a`
-opens the pivot of that group."""
+earlier, when loaded) are checked for alerts (calltui.alerts) in a thread, a scan of the whole
+store that would hold up keys on the UI thread: the newest alert shows as a banner in the
+status line, a new one rings the terminal bell (unless `[alerts] bell = false`), and `a` opens
+the pivot of that group. Polls that come while a check runs make one more check after it."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from textual.css.query import NoMatches
 from calltui.alerts import WINDOW_S, Alert, AlertPolicy, check
 from calltui.model import Call, CallQuery, Outcome
 from calltui.session import Session
-from calltui.store import CallStore, Sort
+from calltui.store import CallStore, Cancelled, NotHeld, Sort
 from calltui.tail import TailBatch, TailPolicy, TailPoller
 from calltui.tui.widgets.call_table import CallTable
 from calltui.tui.widgets.status import TailInfo
@@ -45,6 +46,7 @@ class TailHost(Protocol):
     def rebuild_view(self, keep_row: int | None = None) -> None: ...
     def show_pane(self, row: int | None) -> None: ...
     def update_status(self) -> None: ...
+    def refresh_bindings(self) -> None: ...
     def notify(self, message: str, *, severity: Any = ..., timeout: float | None = ...) -> None: ...
     def run_worker(
         self, work: Any, *, name: str, group: str, exclusive: bool, exit_on_error: bool
@@ -68,6 +70,10 @@ class Tailing:
         self.pending: list[Call] = []
         """New calls held back while the cursor is away from the top."""
         self._worker: Any = None
+        self._checking = False
+        """An alert check runs in a thread."""
+        self._again = False
+        """A poll came while it ran: check once more after it."""
 
     @property
     def on(self) -> bool:
@@ -223,17 +229,41 @@ class Tailing:
         self.host.update_status()
 
     def watch(self) -> None:
-        """The alerts of the loaded calls now; a bell for each new one."""
-        now = self.host.session.now()
-        window = timedelta(seconds=WINDOW_S)
-        store = self.host.session.store
-        recent = _held(store, now - 2 * window, now)
-        day = _held(store, now - timedelta(days=1) - window, now - timedelta(days=1))
-        self.alerts = check(recent, now, self.alerting, day_before=day)
-        new = {a.key for a in self.alerts} - self._rung
+        """Check the loaded calls for alerts, in a thread; the result shows when it is done."""
+        if self._checking:
+            self._again = True
+            return
+        self._checking = True
+        self.host.run_worker(
+            self._check(), name="alerts", group="alerts", exclusive=True, exit_on_error=False
+        )
+
+    async def _check(self) -> None:
+        session = self.host.session
+        try:
+            again = True
+            while again:
+                self._again = False
+                store, now = session.store, session.now()
+                epoch = store.epoch
+                alerts = await asyncio.to_thread(alerts_of, store, epoch, now, self.alerting)
+                if alerts is not None and self.poller is not None and store.epoch == epoch:
+                    self._alerted(alerts)
+                again = self._again
+        finally:
+            self._checking = False
+
+    def _alerted(self, alerts: list[Alert]) -> None:
+        """The alerts now (the banner); a bell for each new one."""
+        changed = alerts != self.alerts
+        self.alerts = alerts
+        new = {a.key for a in alerts} - self._rung
         if new and self.alerting.bell:
             self.host.app.bell()
         self._rung |= new
+        if changed:
+            self.host.update_status()
+            self.host.refresh_bindings()  # `a` is in the footer while there is an alert
 
     def flush(self) -> None:
         """The held calls into the store and on top of the table."""
@@ -255,14 +285,39 @@ class Tailing:
         host.update_status()
 
 
-def _held(store: CallStore, since: datetime, until: datetime) -> list[Call]:
-    """The held calls of `store` that started in [since, until]."""
+def alerts_of(
+    store: CallStore, epoch: int, now: datetime, policy: AlertPolicy
+) -> list[Alert] | None:
+    """The alerts of the calls `store` holds at `now` (run in a thread); None if the store was
+    refilled meanwhile (its rows are another listing's)."""
+    window = timedelta(seconds=WINDOW_S)
+    try:
+        recent = _held(store, epoch, now - 2 * window, now)
+        day = _held(store, epoch, now - timedelta(days=1) - window, now - timedelta(days=1))
+    except Cancelled:
+        return None
+    return check(recent, now, policy, day_before=day)
+
+
+def _held(store: CallStore, epoch: int, since: datetime, until: datetime) -> list[Call]:
+    """The held calls of `store` that started in [since, until], read while the UI thread adds,
+    evicts and clears: a row evicted meanwhile is left out; a clear raises Cancelled."""
     lo, hi = since.timestamp(), until.timestamp()
     started = store.started
     out = []
-    for row in range(len(store.state)):
-        if lo <= started[row] <= hi and store.is_held(row):
+    for row in range(len(started)):
+        if not lo <= started[row] <= hi:
+            continue
+        try:
             out.append(store.call(row))
+        except NotHeld:
+            continue
+        except IndexError:
+            if store.epoch != epoch:
+                raise Cancelled from None
+            raise
+    if store.epoch != epoch:
+        raise Cancelled
     return out
 
 

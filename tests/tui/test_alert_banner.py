@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from textual.widgets import Static
+from textual.widgets._footer import FooterKey
 
 from calltui.analysis.groups import reader
 from calltui.config import parse_settings
@@ -69,6 +70,7 @@ async def test_the_incident_trunk_alerts_with_a_banner_a_bell_and_a_key_to_its_p
     async with app.run_test(size=(200, 50)) as pilot:
         await settle(pilot)
         assert "⚠" not in status(app) and not bells  # alerts belong to the live tail
+        assert "alert_pivot" not in {k.action for k in app.screen.query(FooterKey)}
         await pilot.press("t")
         banner = await banner_of(app, pilot)
         alerts = app.main.tailing.alerts
@@ -76,6 +78,8 @@ async def test_the_incident_trunk_alerts_with_a_banner_a_bell_and_a_key_to_its_p
         assert {a.value for a in alerts} & LONDON
         first = alerts[0]
         assert f"trunk {first.value}" in banner and "ASR" in banner and "a: pivot" in banner
+        await pilot.pause(0.1)
+        assert "alert_pivot" in {k.action for k in app.screen.query(FooterKey)}
         assert first.after < first.before
         assert len(bells) == 1
         keys = {a.key for a in alerts}

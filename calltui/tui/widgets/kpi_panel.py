@@ -276,6 +276,8 @@ class KpiPanel(VerticalScroll):
         self._since = 0.0
         self.computed = 0
         """How many results were shown (tests wait on it)."""
+        self._shown: dict[str, object] = {}
+        """What each part shows: a part whose text is the same is not drawn again."""
 
     def compose(self) -> ComposeResult:
         yield Static(Text(" KPIs of the view", "bold"), id="kpi-title")
@@ -336,7 +338,7 @@ class KpiPanel(VerticalScroll):
     def _failed(self, why: str) -> None:
         self.computing = self._pending is not None
         self._title()
-        self.query_one("#kpi-head", Static).update(Text(" KPIs failed: " + inert(why, 200), "red"))
+        self._put("#kpi-head", Text(" KPIs failed: " + inert(why, 200), "red"))
 
     def _done(self, job: KpiJob, result: KpiResult) -> None:
         if job.store.epoch != job.epoch:
@@ -365,7 +367,12 @@ class KpiPanel(VerticalScroll):
             title.append(" · computing…", "italic")
         if self.note:
             title.append(" · " + self.note, "italic yellow")
-        self.query_one("#kpi-title", Static).update(title)
+        self._put("#kpi-title", title)
+
+    def _put(self, selector: str, text: Text) -> None:
+        if self._shown.get(selector) != text:
+            self._shown[selector] = text
+            self.query_one(selector, Static).update(text)
 
     def redraw(self) -> None:
         self._title()
@@ -375,15 +382,18 @@ class KpiPanel(VerticalScroll):
         width = max(40, self.scrollable_content_region.width - 1)
         half = width if self.has_class("stacked") else width // 2
         top = 5 if self.size.height >= 16 else 3
-        self.query_one("#kpi-head", Static).update(head_text(r, width))
-        self.query_one("#kpi-timeline", Static).update(timeline_text(r, self.zone, width))
-        self.query_one("#kpi-causes-head", Static).update(causes_head(r.merged))
+        self._put("#kpi-head", head_text(r, width))
+        self._put("#kpi-timeline", timeline_text(r, self.zone, width))
+        self._put("#kpi-causes-head", causes_head(r.merged))
         self._options("#kpi-causes", cause_lines(r.merged, half - 2, top), "cause")
         head, spark_w = accounts_head(half)
-        self.query_one("#kpi-accounts-head", Static).update(head)
+        self._put("#kpi-accounts-head", head)
         self._options("#kpi-accounts", account_lines(r.per_account, spark_w), "account")
 
     def _options(self, selector: str, lines: list[tuple[str, Text]], kind: str) -> None:
+        if self._shown.get(selector) == lines:
+            return  # the same numbers: the list, and where its highlight is, stay as they are
+        self._shown[selector] = lines
         ol = self.query_one(selector, OptionList)
         keep = ol.highlighted
         ol.clear_options()

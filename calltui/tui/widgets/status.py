@@ -48,7 +48,11 @@ def table_status(feed: Feed) -> str:
 
 
 class StatusLine(Static):
+    _shown: Text | None = None
+
     def show(self, feed: Feed, marks: int, tail: TailInfo | None) -> None:
+        """Say `feed`'s state; the same line as before is not drawn again (it is asked for on
+        every poll of a live tail and every move of the cursor)."""
         states = list(feed.engine.states.values())
         loading = [s.account for s in states if s.status == "loading"]
         pages = sum(s.pages for s in states)
@@ -64,7 +68,9 @@ class StatusLine(Static):
             text.append(f" · {marks} marked", "bold")
         if tail is not None:
             _tail(text, tail)
-        self.update(text)
+        if text != self._shown:
+            self._shown = text
+            self.update(text)
 
 
 def _failures(text: Text, feed: Feed) -> None:
