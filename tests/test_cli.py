@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -210,7 +211,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_simulate_on_a_socket_serves_what_demo_serves(tmp_path, capsys):
+def test_the_readmes_config_for_calltui_simulate_serves_what_demo_serves(tmp_path, capsys):
     port = _free_port()
     env = {**os.environ, "CALLTUI_SIM_NOW": SIM_NOW}
     server = subprocess.Popen(
@@ -222,12 +223,12 @@ def test_simulate_on_a_socket_serves_what_demo_serves(tmp_path, capsys):
     try:
         assert server.stdout is not None
         assert "serving" in server.stdout.readline()
-        lines = ["[display]", 'timezone = "UTC"']
-        for name, acc in demo_accounts(f"http://127.0.0.1:{port}").items():
-            lines.append(f"[accounts.{name}]")
-            lines += [f"{k} = {json.dumps(v)}" for k, v in acc.items()]
+        # The README's own config for the simulator: what it tells a newcomer works.
+        readme = (Path(__file__).parents[1] / "README.md").read_text()
+        block = next(b for b in readme.split("```toml")[1:] if "[accounts.sim-tmedia]" in b)
+        accounts = block.split("```")[0].replace("127.0.0.1:8080", f"127.0.0.1:{port}")
         config = tmp_path / "config.toml"
-        config.write_text("\n".join(lines) + "\n")
+        config.write_text('[display]\ntimezone = "UTC"\n' + accounts)
         config.chmod(0o600)
         window = ["--since", "2026-11-20T12:30:00+00:00", "--until", SIM_NOW]
         args = ["calls", *window, "--all", "--format", "ndjson"]
@@ -237,6 +238,7 @@ def test_simulate_on_a_socket_serves_what_demo_serves(tmp_path, capsys):
         assert code == 0
         # Records that carry resource URLs name the host they were fetched from.
         over_socket = over_socket.replace(f"http://127.0.0.1:{port}", SIM_HOST)
+        over_socket = over_socket.replace('"account":"sim-', '"account":"demo-')
         assert over_socket == in_process and over_socket.count("\n") > 100
     finally:
         server.terminate()
