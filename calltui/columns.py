@@ -10,7 +10,7 @@ is left-aligned: a cell is its text cut or padded to the width (calltui.text.fit
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Protocol
@@ -232,6 +232,50 @@ CLI_TABLE = _pick(
 TUI_TABLE = _pick(
     "started", "account", "from", "to", "trunk", "direction", "duration", "outcome", "mos", "code"
 )
-"""Its last column takes the width the others leave."""
+"""Its last column takes the width the others leave; the default of `[display] columns`."""
+DISPLAY_NAMES = {
+    "time": "started",
+    "account": "account",
+    "from": "from",
+    "to": "to",
+    "trunk": "trunk",
+    "dir": "direction",
+    "dur": "duration",
+    "outcome": "outcome",
+    "cause": "code",
+    "mos": "mos",
+    "id": "id",
+}
+"""The names `[display] columns` gives the TUI's columns, as their titles read."""
+DEFAULT_DISPLAY = (
+    "time",
+    "account",
+    "from",
+    "to",
+    "trunk",
+    "dir",
+    "dur",
+    "outcome",
+    "cause",
+    "mos",
+)
+
+
+def tui_columns(names: Iterable[str]) -> tuple[Column, ...]:
+    """The TUI's columns by their display names, in that order; ValueError names an unknown or
+    repeated one."""
+    keys: list[str] = []
+    for name in names:
+        key = DISPLAY_NAMES.get(name.strip().lower())
+        if key is None:
+            raise ValueError(f"unknown column {name!r} (one of {', '.join(DISPLAY_NAMES)})")
+        if key in keys:
+            raise ValueError(f"column {name!r} given twice")
+        keys.append(key)
+    if not keys:
+        raise ValueError("no column given")
+    return _pick(*keys)
+
+
 CSV_FIELDS = tuple(k for k in RECORD_KEYS if k != "raw")
 """`--format csv`: every field of the record (model.RECORD_KEYS) in its order, but raw."""

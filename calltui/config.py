@@ -17,7 +17,7 @@ import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
 from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,6 +31,7 @@ from pydantic import (
     field_validator,
 )
 
+from calltui.columns import DEFAULT_DISPLAY, tui_columns
 from calltui.files import create_private
 from calltui.http import AuthError
 from calltui.providers import registry
@@ -231,6 +232,14 @@ class AccountBase(_Strict):
 class Display(_Strict):
     timezone: str = "local"
     theme: str = "calltui-dark"
+    glyphs: Literal["auto", "unicode", "ascii"] = "auto"
+    columns: tuple[str, ...] = DEFAULT_DISPLAY
+
+    @field_validator("columns")
+    @classmethod
+    def _check_columns(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        tui_columns(v)
+        return tuple(name.strip().lower() for name in v)
 
     @field_validator("timezone")
     @classmethod
@@ -549,6 +558,9 @@ TEMPLATE_HEAD = """\
 [display]
 timezone = "local"              # or "UTC", or an IANA name; how times are shown
 theme = "calltui-dark"
+# glyphs = "auto"               # or "unicode", "ascii" (auto: ascii on TERM=linux/vt100/vt220
+#                               # or a locale that is not UTF-8)
+# columns = ["time", "account", "from", "to", "trunk", "dir", "dur", "outcome", "cause", "mos"]
 
 # [alerts]                      # live tail: a banner (and a bell unless bell = false) when a
 # asr_drop_points = 15          # group's ASR falls this far below its baseline, or

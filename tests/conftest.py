@@ -50,9 +50,14 @@ def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No user config or theme leaks into a test."""
+    """No user config or theme leaks into a test, nor the terminal the tests run in: a UTF-8
+    terminal unless a test says otherwise (`[display] glyphs = "auto"` reads TERM and LANG)."""
     monkeypatch.setenv("CALLTUI_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_CTYPE", raising=False)
 
 
 @pytest.fixture

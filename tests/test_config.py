@@ -132,6 +132,10 @@ def test_config_readable_by_others_draws_a_warning(tmp_path, monkeypatch):
         ("[alerts]\nmin_attempts = 0\n", "alerts.min_attempts", "greater than or equal to 1"),
         ('[alerts]\nby = ["acount"]\n', "alerts.by", "unknown group field 'acount'"),
         ("[alerts]\nbel = false\n", "alerts.bel", "unknown key (did you mean bell?)"),
+        ('[display]\nglyphs = "emoji"\n', "display.glyphs", "'auto', 'unicode' or 'ascii'"),
+        ('[display]\ncolumns = ["time", "sip"]\n', "display.columns", "unknown column 'sip'"),
+        ('[display]\ncolumns = ["to", "To"]\n', "display.columns", "column 'To' given twice"),
+        ("[display]\ncolumns = []\n", "display.columns", "no column given"),
     ],
 )
 def test_errors_name_the_file_the_account_and_the_key(tmp_path, snippet, where, message):
@@ -178,6 +182,15 @@ def test_alerts_come_from_the_config_with_the_documented_defaults(tmp_path):
     policy = load_settings(path).alerts.policy()
     assert policy.asr_drop_points == 25 and policy.min_attempts == 20
     assert policy.by == ("trunk", "prefix:4") and not policy.bell
+
+
+def test_display_columns_and_glyphs(tmp_path):
+    display = load_settings(write(tmp_path, "")).display
+    assert display.glyphs == "auto"
+    assert display.columns[:5] == ("time", "account", "from", "to", "trunk")
+    path = write(tmp_path, '[display]\nglyphs = "ascii"\ncolumns = ["Time", "outcome", "cause"]\n')
+    display = load_settings(path).display
+    assert display.glyphs == "ascii" and display.columns == ("time", "outcome", "cause")
 
 
 def test_bad_toml_and_missing_file(tmp_path):

@@ -23,14 +23,17 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from calltui import glyphs
 from calltui.config import Settings, config_dir
 from calltui.engine import Recovery
 from calltui.http import RetryPolicy
 from calltui.model import CallQuery
+from calltui.pacing import lag_probe
 from calltui.session import Session
 from calltui.tail import TailPolicy
 from calltui.text import inert
 from calltui.tui import keys
+from calltui.tui.ascii import AsciiFilter
 from calltui.tui.commands import system_commands
 from calltui.tui.screens.main import MainScreen
 from calltui.tui.themes import NO_COLOR_THEME, SHIPPED, load_themes
@@ -107,6 +110,8 @@ class CallTUI(App[None]):
         the wall clock by default. `recovery`: how failed accounts are tried again; `tail`:
         how often the live tail polls."""
         super().__init__()
+        if glyphs.wanted(settings.display.glyphs):
+            self._filters.append(AsciiFilter())
         self.settings = settings
         self.session = Session(settings, transport=transport, retry=retry, now=now)
         self._start = (query, accounts, recovery, tail)
@@ -176,6 +181,7 @@ class CallTUI(App[None]):
         self.theme = wanted
 
     def on_mount(self) -> None:
+        self._lag_probe = lag_probe()  # CALLTUI_LAG_LOG: how late the loop runs (benchmarks)
         self.idle_gc.start(self)
         for problem in self._theme_problems:
             self.notify(problem, severity="warning", timeout=8)

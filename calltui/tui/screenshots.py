@@ -52,7 +52,7 @@ def demo_app(
 ) -> CallTUI:
     """The demo on the fixed clock, listing `accounts` (none: all) with `query` (by default,
     the last hour)."""
-    settings = demo_settings(timezone="UTC", theme=theme)
+    settings = demo_settings(timezone="UTC", theme=theme, glyphs="unicode")
     _, transport = demo_transport(seed=seed, now=FIXED_NOW)
     query = query or CallQuery(since=FIXED_NOW - timedelta(hours=1))
     return CallTUI(settings, transport=transport, query=query, accounts=accounts, now=FIXED_NOW)

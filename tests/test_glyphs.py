@@ -1,0 +1,48 @@
+"""ASCII mode (`[display] glyphs`): when it is chosen, and what it makes of every character a
+terminal without Unicode cannot draw, one cell for one cell."""
+
+from __future__ import annotations
+
+import pytest
+from rich.cells import cell_len
+
+from calltui.glyphs import to_ascii, wanted
+
+
+@pytest.mark.parametrize(
+    ("setting", "environ", "ascii"),
+    [
+        ("auto", {"TERM": "xterm-256color", "LANG": "en_US.UTF-8"}, False),
+        ("auto", {"TERM": "linux", "LANG": "en_US.UTF-8"}, True),
+        ("auto", {"TERM": "vt100", "LANG": "C.UTF-8"}, True),
+        ("auto", {"TERM": "vt220"}, True),
+        ("auto", {"TERM": "xterm", "LANG": "C"}, True),
+        ("auto", {"TERM": "xterm"}, True),  # no locale at all: POSIX, not UTF-8
+        ("auto", {"TERM": "xterm", "LANG": "C", "LC_ALL": "en_GB.utf8"}, False),
+        ("auto", {"TERM": "xterm", "LC_CTYPE": "de_DE.ISO-8859-1", "LANG": "de_DE.UTF-8"}, True),
+        ("unicode", {"TERM": "vt100"}, False),
+        ("ascii", {"TERM": "xterm-256color", "LANG": "C.UTF-8"}, True),
+    ],
+)
+def test_when_ascii_is_used(setting, environ, ascii):
+    assert wanted(setting, environ) is ascii
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("╭──┤ a ├──╮", "+--+ a +--+"),
+        ("▁▂▃▄▅▆▇█", "_.,-=+*#"),
+        ("● demo ✖ fail ⚠ 3 → 4 … ·", "* demo x fail ! 3 > 4 ~ ."),
+        ("TIME▼ São Paulo Zürich", "TIMEv Sao Paulo Zurich"),
+        ("plain ascii stays", "plain ascii stays"),
+    ],
+)
+def test_what_each_glyph_becomes(text, expected):
+    assert to_ascii(text) == expected
+
+
+@pytest.mark.parametrize("text", ["東京 call", "e\u0301t\u00e9", "a\u200bb", "🔥 fire", "Ω≈µ"])
+def test_every_character_becomes_ascii_of_the_same_width(text):
+    out = to_ascii(text)
+    assert out.isascii() and cell_len(out) == cell_len(text)

@@ -1,0 +1,65 @@
+"""Fit for the terminals jump hosts have: in ASCII mode (`[display] glyphs = "ascii"`, or `auto`
+on TERM=linux, vt100, vt220 or a locale that is not UTF-8) no character above 127 reaches the
+screen, on the main screen, the KPI panel, a drill-down's ladder and help."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+
+import pytest
+
+from calltui.model import CallQuery
+from calltui.sim.demo import demo_settings, demo_transport
+from calltui.tui.app import CallTUI
+from tests.conftest import FIXED_NOW
+from tests.tui.harness import settle
+
+
+def screen_text(app: CallTUI) -> str:
+    svg = app.export_screenshot()
+    return html.unescape("".join(re.findall(r">([^<]*)</text>", svg))).replace("\xa0", " ")
+
+
+def ascii_app(glyphs: str = "ascii") -> CallTUI:
+    _, transport = demo_transport(seed=1, now=FIXED_NOW)
+    return CallTUI(
+        demo_settings(timezone="UTC", glyphs=glyphs),
+        transport=transport,
+        query=CallQuery(since=FIXED_NOW - timedelta(hours=1)),
+        accounts=["demo-tmedia", "demo-jambonz"],
+        now=FIXED_NOW,
+    )
+
+
+def above_127(text: str) -> set[str]:
+    return {c for c in text if ord(c) > 127}
+
+
+@pytest.mark.parametrize("keys", [(), ("i",), ("enter", "2"), ("question_mark",)])
+async def test_ascii_mode_draws_nothing_above_127(keys):
+    app = ascii_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+        text = screen_text(app)
+        assert above_127(text) == set(), keys
+        assert "demo-" in text or "calltui keys" in text
+
+
+async def test_unicode_mode_keeps_its_glyphs():
+    app = ascii_app("unicode")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert above_127(screen_text(app))  # the sort arrow, marks and borders
+
+
+async def test_auto_is_ascii_on_a_vt100(monkeypatch):
+    monkeypatch.setenv("TERM", "vt100")
+    app = ascii_app("auto")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert above_127(screen_text(app)) == set()
