@@ -15,9 +15,10 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from calltui import __version__, filters
+from calltui.columns import sorted_by
 from calltui.config import (
     ConfigError,
     Settings,
@@ -28,6 +29,9 @@ from calltui.config import (
 from calltui.filters import FilterError, Kind, build_query
 from calltui.model import CallQuery
 from calltui.text import inert
+
+if TYPE_CHECKING:
+    from calltui.viewspec import ViewSpec
 
 SUBCOMMANDS = ("calls", "show", "stats", "simulate", "config")
 EXIT_OK, EXIT_PROVIDER, EXIT_USAGE = 0, 1, 2
@@ -66,6 +70,12 @@ def _source_args(p: argparse.ArgumentParser, accounts: str = "*") -> None:
     p.add_argument("--demo", action="store_true", help="use the built-in simulator")
     if accounts == "*":
         p.add_argument("--account", action="append", default=[], metavar="NAME", help="repeatable")
+        p.add_argument(
+            "--view",
+            metavar="SPEC",
+            help="a view: calltui://view?... or the NAME of a [views.NAME] (flags beside it "
+            "override its parts)",
+        )
     else:
         p.add_argument("--account", required=True, metavar="NAME")
 
@@ -207,6 +217,30 @@ def pick_accounts(settings: Settings, wanted: Sequence[str]) -> tuple[list[str],
     return [name for name in names if not errors[name]], len(unreadable)
 
 
+def apply_view(args: argparse.Namespace, settings: Settings) -> ViewSpec | None:
+    """The view `--view` names, its parts put into `args` where the flags beside it leave them
+    unset (accounts, since, until, query): so the command lists what the view shows."""
+    from calltui.viewspec import ViewSpecError, parse
+
+    given = getattr(args, "view", None)
+    if not given:
+        return None
+    saved = settings.views.get(given)
+    try:
+        spec = parse(saved.spec if saved is not None else given)
+    except ViewSpecError as e:
+        known = f" (saved views: {', '.join(settings.views)})" if settings.views else ""
+        if not given.startswith("calltui:") and saved is None:
+            raise UsageError(f"--view: no view named {given!r}{known}") from None
+        raise UsageError(f"--view: {e}") from None
+    if not args.account:
+        args.account = list(spec.accounts)
+    for name, value in (("since", spec.since), ("until", spec.until), ("query", spec.q)):
+        if getattr(args, name, None) in (None, "") and value:
+            setattr(args, name, value)
+    return spec
+
+
 def query_from(args: argparse.Namespace, default_since: timedelta) -> CallQuery:
     return build_query(
         {f.name: getattr(args, f.name) for f in filters.FILTER_FIELDS if f.flags},
@@ -231,6 +265,7 @@ async def _calls(args: argparse.Namespace) -> int:
     from calltui.engine import Engine
 
     settings, transport = open_source(args)
+    view = apply_view(args, settings)
     names, unreadable = pick_accounts(settings, args.account)
     query = query_from(args, timedelta(hours=24))
     engine = Engine(settings, transport=transport)
@@ -238,6 +273,8 @@ async def _calls(args: argparse.Namespace) -> int:
         records = await engine.collect(names, query, None if args.all else args.limit)
     finally:
         await engine.aclose()
+    if view is not None and view.sort:
+        records = sorted_by(records, view.sort, view.descending)
     out = sys.stdout
     if args.format == "json":
         export.to_json(records, out)
@@ -309,6 +346,7 @@ async def _stats(args: argparse.Namespace) -> int:
     from calltui.engine import Engine
 
     settings, transport = open_source(args)
+    apply_view(args, settings)
     names, unreadable = pick_accounts(settings, args.account)
     query = query_from(args, timedelta(hours=24))
     until = query.until or (sim_now() if args.demo else None) or datetime.now(timezone.utc)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from calltui.model import RECORD_KEYS, Outcome
 
@@ -47,6 +47,9 @@ class Row(Protocol):
     def mos(self) -> float | None: ...
     @property
     def trunk(self) -> str | None: ...
+
+
+R = TypeVar("R", bound=Row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +262,31 @@ DEFAULT_DISPLAY = (
     "cause",
     "mos",
 )
+
+
+def sort_value(key: str) -> Callable[[Row], str | float]:
+    """A row's value under the column `key`'s SortKey: the first of its fields that is not
+    None (a name by its text, a time by its timestamp), else the key's `missing`."""
+    sort = sort_key(key)
+
+    def value(r: Row) -> str | float:
+        for name in sort.fields:
+            v = getattr(r, name, None)
+            if v is None:
+                continue
+            if isinstance(v, datetime):
+                return v.timestamp()
+            if isinstance(v, (int, float)):
+                return float(v)
+            return str(getattr(v, "value", v))
+        return sort.missing
+
+    return value
+
+
+def sorted_by(rows: Iterable[R], name: str, descending: bool = False) -> list[R]:
+    """`rows` sorted by the column named `name` in `[display] columns` (a view's sort)."""
+    return sorted(rows, key=sort_value(DISPLAY_NAMES[name]), reverse=descending)
 
 
 def tui_columns(names: Iterable[str]) -> tuple[Column, ...]:

@@ -283,10 +283,25 @@ class Alerts(_Strict):
         )
 
 
+class SavedView(_Strict):
+    """`[views.NAME]`: a view spec kept under a name (`--view NAME`, the palette)."""
+
+    spec: str
+
+    @field_validator("spec")
+    @classmethod
+    def _check_spec(cls, v: str) -> str:
+        from calltui.viewspec import parse
+
+        parse(v)
+        return v.strip()
+
+
 class Settings(_Strict):
     display: Display = Field(default_factory=Display)
     limits: Limits = Field(default_factory=Limits)
     alerts: Alerts = Field(default_factory=Alerts)
+    views: dict[str, SavedView] = {}
     keys: dict[str, str] = {}
     accounts: dict[str, SerializeAsAny[AccountBase]] = {}
     """Each of its provider's model (Provider.ACCOUNT), validated by parse_settings."""

@@ -17,7 +17,7 @@ from enum import Enum
 from typing import Any
 
 from calltui.model import FAILED_OUTCOMES, CallQuery, Outcome
-from calltui.query import QueryError
+from calltui.query import QueryError, bare, term
 from calltui.query import parse as parse_terms
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
@@ -95,6 +95,9 @@ class FilterField:
     metavar: str | None = None
     help: str | None = None
     choices: tuple[str, ...] = ()
+    term: Callable[[CallQuery], str | None] | None = None
+    """The field's value in a query as the query language writes it (None: not given); the
+    window (since, until) has none: a view spec gives it apart."""
 
 
 DIRECTIONS = ("inbound", "outbound")
@@ -185,6 +188,12 @@ def _single_outcome(q: CallQuery) -> str | None:
     return next(iter(q.outcomes)).value if len(q.outcomes) == 1 else None
 
 
+def _outcome_term(q: CallQuery) -> str | None:
+    if not q.outcomes:
+        return None
+    return term("outcome", *sorted(o.value for o in q.outcomes))
+
+
 FILTER_FIELDS: tuple[FilterField, ...] = (
     FilterField(
         "since",
@@ -217,6 +226,7 @@ FILTER_FIELDS: tuple[FilterField, ...] = (
         placeholder="number prefix",
         metavar="NUM",
         help="number prefix",
+        term=lambda q: None if not q.from_ else term("from", q.from_),
     ),
     FilterField(
         "to",
@@ -228,6 +238,7 @@ FILTER_FIELDS: tuple[FilterField, ...] = (
         placeholder="number prefix",
         metavar="NUM",
         help="number prefix",
+        term=lambda q: None if not q.to else term("to", q.to),
     ),
     FilterField(
         "direction",
@@ -237,6 +248,7 @@ FILTER_FIELDS: tuple[FilterField, ...] = (
         lambda q: q.direction,
         label="direction",
         choices=DIRECTIONS,
+        term=lambda q: None if not q.direction else term("dir", q.direction),
     ),
     FilterField(
         "outcome",
@@ -247,6 +259,7 @@ FILTER_FIELDS: tuple[FilterField, ...] = (
         label="outcome",
         metavar="OUTCOME",
         choices=tuple(o.value for o in Outcome),
+        term=_outcome_term,
     ),
     FilterField(
         "failed",
@@ -266,6 +279,7 @@ FILTER_FIELDS: tuple[FilterField, ...] = (
         label="min dur",
         placeholder="seconds",
         metavar="S",
+        term=lambda q: None if q.min_duration is None else term("dur", f">={q.min_duration}"),
     ),
     FilterField(
         "max_duration",
@@ -276,6 +290,7 @@ FILTER_FIELDS: tuple[FilterField, ...] = (
         label="max dur",
         placeholder="seconds",
         metavar="S",
+        term=lambda q: None if q.max_duration is None else term("dur", f"<={q.max_duration}"),
     ),
     FilterField(
         "query",
@@ -288,6 +303,7 @@ FILTER_FIELDS: tuple[FilterField, ...] = (
         metavar="Q",
         help="query terms, all must hold: field:value (account provider from to trunk sip "
         "cause outcome dir id country dur mos pdd), a bare word, -term",
+        term=lambda q: None if q.terms is None else str(q.terms) or None,
     ),
     FilterField(
         "text",
@@ -299,11 +315,18 @@ FILTER_FIELDS: tuple[FilterField, ...] = (
         placeholder="id or number",
         metavar="STR",
         help="substring of ids and numbers",
+        term=lambda q: None if not q.text else bare(q.text),
     ),
 )
 """In the order they are read (since before until, outcome before failed, min before max: each
 is checked against the one before) and listed in --help. Each surface reads it as it is built,
 so that a filter added here is on all of them."""
+
+
+def as_terms(q: CallQuery) -> str:
+    """Every filter of `q` but its window, in the query language: `from:+44 outcome:failed
+    sip:503`, which parse back (with the window) to the same calls."""
+    return " ".join(t for f in FILTER_FIELDS if f.term and (t := f.term(q)))
 
 
 def build_query(

@@ -461,6 +461,17 @@ def quote_term(value: str) -> str:
     return _quote(value, bare=False)
 
 
+def term(field: str, *values: object) -> str:
+    """The term `field:v1,v2` that keeps calls whose `field` is any of `values`, quoted where
+    need be (`field` one of the language's, an operator such as `>=` leading a value)."""
+    return f"{field}:" + ",".join(_quote(str(v), bare=False) for v in values)
+
+
+def bare(word: str) -> str:
+    """A bare word term, quoted where it would read as a field or a negation."""
+    return _quote(word, bare=True)
+
+
 def group_term(field: str, value: object, calls: list[Call]) -> str | None:
     """The query term that keeps the calls of a group of calltui.analysis.groups (`field` its
     group field, `value` its value, `calls` its calls); None where the value is empty (no term
