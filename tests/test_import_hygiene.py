@@ -11,6 +11,11 @@ from pathlib import Path
 
 import grimp
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
 import calltui
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +44,17 @@ def test_headless_core_imports_no_textual():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"textual imported by the core: {out.stdout}"
+
+
+def test_the_no_textual_contract_names_every_core_module():
+    """The CLI alone may import the TUI (to start it, inside a function); every other module
+    outside calltui.tui is under the contract, so a new one cannot slip past it."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contract = config["tool"]["importlinter"]["contracts"][0]
+    assert contract["forbidden_modules"] == ["textual"]
+    tops = {".".join(m.split(".")[:2]) for m in core_modules()}
+    tops -= {"calltui.cli", "calltui.__main__"}
+    assert set(contract["source_modules"]) == tops
 
 
 def test_the_import_contracts_hold():
