@@ -109,7 +109,10 @@ class CallTUI(App[None]):
         """`now`: a fixed clock, or a function of one (tests move it with the simulator's);
         the wall clock by default. `recovery`: how failed accounts are tried again; `tail`:
         how often the live tail polls."""
-        super().__init__()
+        # NO_COLOR: the terminal's own colours for everything (Textual's NoColor filter, which
+        # it picks when ANSI colour is allowed); its other choice turns every colour to grey,
+        # and the error red to a grey that is barely there.
+        super().__init__(ansi_color=True if os.environ.get("NO_COLOR") else None)
         if glyphs.wanted(settings.display.glyphs):
             self._filters.append(AsciiFilter())
         self.settings = settings

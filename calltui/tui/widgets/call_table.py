@@ -53,9 +53,9 @@ OUTCOME_STYLE = {
     Outcome.IN_PROGRESS: "$accent",
     Outcome.BUSY: "$warning",
     Outcome.NO_ANSWER: "$warning",
-    Outcome.CANCELLED: "$foreground-muted",
+    Outcome.CANCELLED: "$foreground",
     Outcome.FAILED: "$error",
-    Outcome.UNKNOWN: "$foreground-muted",
+    Outcome.UNKNOWN: "$foreground",
 }
 CACHE_ROWS = 1024
 FRESH_S = 4.0
@@ -360,7 +360,9 @@ class CallTable(ScrollView, can_focus=True):
             base = self._base_style() + self._component_style("call-table--placeholder")
         if fresh and not selected:
             base = base + self._component_style("call-table--fresh")
-        outcome_style = base + self._outcome_style(b.outcome)
+        # On the cursor row the outcome takes the cursor's colours: a red or cyan word on the
+        # cursor's own background can fall far below a readable contrast.
+        outcome_style = base if selected else base + self._outcome_style(b.outcome)
         # A placeholder's cells that its skeleton lacks say so; the last column, the widest,
         # says why.
         lost, why = (
