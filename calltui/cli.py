@@ -298,30 +298,44 @@ def _report(errors: Sequence[Exception], settings: Settings, unreadable: int = 0
 
 async def _show(args: argparse.Namespace) -> int:
     from calltui import render
+    from calltui.analysis import twin as twins
     from calltui.http import ProviderError
     from calltui.session import Session
 
     settings, transport = open_source(args)
     pick_accounts(settings, [args.account])
     session = Session(settings, transport=transport)
+    redact = _redactor(settings)
     try:
         try:
             detail = await session.engine.detail(args.account, args.call_id)
         except ProviderError as e:
             return _report([e], settings)
-        if args.format != "json":
-            zone = render.display_zone(settings.display.timezone)
-            sys.stdout.write(render.detail_text(detail, zone))
-            return EXIT_OK
-        from calltui.analysis.verdict import verdict
-        from calltui.export import json_text
-
-        # Related calls among the accounts asked for: the call's legs and the account's calls
-        # around it, by the session's one rule (the TUI's Related tab).
         session.details[(detail.call.account, detail.call.id)] = detail
-        found = await session.related(detail.call, [], scope=[args.account])
+        # The end-to-end call crosses platforms: every account that can run is asked for its
+        # calls around this one. `related` keeps to the account asked for, as it always has;
+        # it is the same set of relations, read for that account only.
+        runnable = [n for n, a in settings.accounts.items() if not a.secret_errors()]
+        chain, found = await session.chain(
+            detail.call, [], scope=runnable, steps=args.format == "text"
+        )
+        for failure in found.errors.values():
+            say(redact(f"chain: {failure}"))
+        twin = None
+        try:
+            twin = await session.twin(detail.call)
+        except ProviderError as e:
+            say(redact(f"twin: {e}"))
     finally:
         await session.aclose()
+    if args.format != "json":
+        zone = render.display_zone(settings.display.timezone)
+        text = render.detail_text(detail, zone, chain, twin, twins.wanted(detail.call))
+        sys.stdout.write(text)
+        return EXIT_OK
+    from calltui.analysis.verdict import verdict
+    from calltui.export import json_text
+
     doc = detail.to_dict()
     doc["verdict"] = verdict(detail).line
     doc["related"] = [
@@ -332,7 +346,10 @@ async def _show(args: argparse.Namespace) -> int:
             "confidence": round(r.confidence, 3),
         }
         for r in found.relations
+        if r.call.account == args.account
     ]
+    doc["chain"] = chain.to_dict()
+    doc["twin"] = None if twin is None else twin.to_dict()
     sys.stdout.write(json_text(doc, indent=2))
     sys.stdout.write("\n")
     return EXIT_OK

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
+from rich.cells import cell_len
+
+from calltui.analysis import cause
+from calltui.analysis.chain import Chain
+from calltui.analysis.twin import Twin
 from calltui.analysis.verdict import verdict
 from calltui.columns import CLI_TABLE, fmt_duration, fmt_time
 from calltui.model import Call, CallDetail, Span
@@ -76,8 +81,15 @@ def _record_lines(c: Call, zone: tzinfo | None, indent: str = "") -> list[str]:
     return [f"{indent}{k:<12} {inert(v, 200)}" for k, v in fields if v not in (None, "")]
 
 
-def detail_text(d: CallDetail, zone: tzinfo | None) -> str:
-    """`show --format text`: the verdict line first, then the record and its drill-down."""
+def detail_text(
+    d: CallDetail,
+    zone: tzinfo | None,
+    chain: Chain | None = None,
+    twin: Twin | None = None,
+    sought_twin: bool = False,
+) -> str:
+    """`show --format text`: the verdict line first, then the record and its drill-down, then
+    the end-to-end call as a ladder (with `chain`) and the good twin (where `sought_twin`)."""
     out = [inert(verdict(d).line, 600), "", "CALL", *_record_lines(d.call, zone, "  ")]
     if d.explanation:
         out += ["", "WHY", "  " + inert(d.explanation, 400)]
@@ -104,6 +116,10 @@ def detail_text(d: CallDetail, zone: tzinfo | None) -> str:
     if d.extra:
         out += ["", "MORE"]
         out += ["  " + line for line in inert_block(json.dumps(d.extra, indent=2)).split("\n")]
+    if chain is not None:
+        out += ["", *chain_text(chain, zone)]
+    if sought_twin:
+        out += ["", *twin_text(twin, zone)]
     return "\n".join(out) + "\n"
 
 
@@ -111,3 +127,105 @@ def _compact(v: object) -> str:
     if isinstance(v, str):
         return v
     return json.dumps(v, ensure_ascii=False, separators=(", ", ": "), default=str)
+
+
+# --- the end-to-end call and the good twin ------------------------------------------------------
+
+MAX_STEPS = 30
+"""Steps shown of one hop in the ladder (a jambonz trace can hold hundreds of spans); the rest
+are counted."""
+_CELL = 4
+
+
+def chain_text(chain: Chain, zone: tzinfo | None) -> list[str]:
+    """The CHAIN section: the hops caller's side first with each stitch's reason and confidence
+    and the hop where the failure began, then the LADDER: a lane per hop, time going down,
+    each hop's own steps on its lane and each stitch as an arrow from lane to lane."""
+    hops = chain.hops
+    n = len(hops)
+    head = f"CHAIN  {n} hop{'s' if n != 1 else ''}, caller's side first"
+    out = [head]
+    line = chain.failure_line()
+    if line is not None:
+        out.append("  " + inert(line, 300))
+    for i, h in enumerate(hops):
+        c = h.call
+        if h.stitch is not None:
+            s = h.stitch
+            out.append(f"       {i}->{i + 1}  {inert(s.reason, 160)} ({s.confidence:.2f})")
+        elif i:
+            out.append(f"       {i}->{i + 1}  (no tie to the hop before: by start time)")
+        sip = cause.final_sip(c)
+        cells = [
+            f"  [{i + 1}]",
+            inert(c.provider, 12),
+            inert(c.account, 24),
+            inert(c.id, 48),
+            inert(c.trunk, 40) if c.trunk else "-",
+            c.outcome.value + (f" {sip}" if sip is not None else ""),
+            "this call" if h.reason is None else f"{h.confidence:.2f}",
+        ]
+        if chain.failed_hop == i:
+            cells.append("<< the failure began here")
+        out.append(" ".join(cells))
+    out += ["", *_ladder(chain, zone)]
+    return out
+
+
+def _ladder(chain: Chain, zone: tzinfo | None) -> list[str]:
+    hops = chain.hops
+    rows: list[tuple[datetime, int, int, str, str]] = []  # time, order, lane, kind, text
+    more: list[str] = []
+    for lane, h in enumerate(hops):
+        steps = h.steps
+        if len(steps) > MAX_STEPS:
+            more.append(f"  [{lane + 1}] {len(steps) - MAX_STEPS} more steps not shown")
+            steps = [*steps[: MAX_STEPS - 1], steps[-1]]
+        last = len(steps) - 1
+        for k, st in enumerate(steps):
+            mark = "!" if chain.failed_hop == lane and k == last else "*"
+            rows.append((st.time, 1, lane, mark, inert(st.text, 100)))
+        if lane and h.stitch is not None and h.call.started_at is not None:
+            text = f"{inert(h.stitch.reason, 120)} ({h.stitch.confidence:.2f})"
+            rows.append((h.call.started_at, 0, lane, ">", text))
+    rows.sort(key=lambda r: (r[0], r[1], r[2]))
+    first = rows[0][0].astimezone(zone) if rows else None
+    when = f"{first:%Y-%m-%d}, times in {first.tzname()}" if first is not None else "no steps"
+    lanes = "".join(
+        f"{i + 1}{'!' if chain.failed_hop == i else ''}".ljust(_CELL) for i in range(len(hops))
+    )
+    out = [f"LADDER  {when}", f"  {'time':<12}  {lanes}"]
+    for t, _, lane, mark, text in rows:
+        cells = ["|".ljust(_CELL)] * len(hops)
+        if mark == ">":
+            cells[lane - 1] = "o" + "-" * (_CELL - 1)
+            cells[lane] = ">".ljust(_CELL)
+            label = f"[{lane}->{lane + 1}] {text}"
+        else:
+            cells[lane] = mark.ljust(_CELL)
+            label = f"[{lane + 1}] {text}"
+        stamp = t.astimezone(zone).strftime("%H:%M:%S.%f")[:-3]
+        out.append(f"  {stamp}  {''.join(cells)}{label}")
+    return out + more
+
+
+def twin_text(twin: Twin | None, zone: tzinfo | None) -> list[str]:
+    """The TWIN section: the answered call most like this one and the fields that differ."""
+    if twin is None:
+        return ["TWIN", "  none: no answered call of the account to the same prefix in the hour"]
+    c = twin.call
+    out = [
+        "TWIN",
+        f"  {inert(c.account, 24)} {inert(c.id, 60)}  started {fmt_time(c.started_at, zone)}",
+    ]
+    if not twin.differences:
+        return [*out, "  no field differs"]
+    shown = [
+        (inert(k, 24), "-" if a is None else inert(a, 40), "-" if b is None else inert(b, 80))
+        for k, (a, b) in twin.differences.items()
+    ]
+    width = max(cell_len(k) for k, _, _ in shown)
+    this_w = max(9, *(cell_len(a) for _, a, _ in shown))
+    out.append(f"  {fit('field', width)}  {fit('this call', this_w)}  twin")
+    out += [f"  {fit(k, width)}  {fit(a, this_w)}  {b}" for k, a, b in shown]
+    return out

@@ -10,6 +10,9 @@ the detail) shows the same set:
 - the legs its drill-down gives,
 - and, for accounts the table does not list, their calls around the call's start
   (calltui.tail.around), asked for once per call and remembered.
+Its `chain(call)` orders that set into the end-to-end call (calltui.analysis.chain), and
+`twin(call)` finds the answered call most like one that did not answer among the account's
+calls around it (calltui.analysis.twin).
 """
 
 from __future__ import annotations
@@ -21,11 +24,13 @@ from datetime import datetime, timedelta, timezone, tzinfo
 
 import httpx
 
+from calltui.analysis import chain as chains
+from calltui.analysis import twin as twins
 from calltui.analysis.correlate import Relation, related
 from calltui.config import Settings
 from calltui.engine import Engine
 from calltui.http import ProviderError, RetryPolicy
-from calltui.model import Call, CallDetail, CallQuery
+from calltui.model import Call, CallDetail, CallQuery, Outcome
 from calltui.render import display_zone
 from calltui.store import CallStore
 from calltui.tail import around
@@ -38,6 +43,10 @@ NEAR_S = 600.0
 that share one of its ids, whenever they started)."""
 AROUND_S = 30.0
 """The window asked of accounts the table does not show."""
+TWIN_SPANS = (timedelta(minutes=2), timedelta(minutes=10), twins.WINDOW)
+"""The windows either side of a call asked for its twin, narrowest first: the nearest calls
+come first, and a busy account's hour is not read when its next minutes hold one."""
+TWIN_PAGES = 3
 
 
 @dataclass(slots=True)
@@ -197,3 +206,75 @@ class Session:
             others = []
         relations = await asyncio.to_thread(related, call, candidates)
         return Related(relations, dict(errors), others)
+
+    # --- the end-to-end call and the good twin ----------------------------------------------
+    async def chain(
+        self,
+        call: Call,
+        listed: Iterable[str] | None = None,
+        scope: Iterable[str] | None = None,
+        steps: bool = False,
+    ) -> tuple[chains.Chain, Related]:
+        """The end-to-end call `call` belongs to, from its related calls (asked as `related`
+        asks), and those calls. With `steps`, each hop's drill-down is fetched where no
+        drill-down already covers it (a Tmedia leg's holds its other leg), for its own steps;
+        a hop whose drill-down fails keeps the record's start and end."""
+        found = await self.related(call, listed, scope=scope)
+        chain = chains.build(call, found.relations)
+        if steps:
+            missing = [h.call for h in chain.hops if not self._covered(h.call, chain)]
+            fetched = await asyncio.gather(
+                *(self.detail(c) for c in missing), return_exceptions=True
+            )
+            for result in fetched:
+                if isinstance(result, BaseException) and not isinstance(result, ProviderError):
+                    raise result
+            details = [d for h in chain.hops if (d := self.cached(h.call)) is not None]
+            chain = chains.build(call, found.relations, details)
+        return chain, found
+
+    def _covered(self, call: Call, chain: chains.Chain) -> bool:
+        if self.cached(call) is not None:
+            return True
+        for h in chain.hops:
+            d = self.cached(h.call)
+            if d is not None and any(leg.id == call.id for leg in d.legs):
+                return True
+        return False
+
+    async def twin(self, call: Call) -> twins.Twin | None:
+        """The good twin of `call` (calltui.analysis.twin) among the held calls of its account
+        and its account's answered calls to the same prefix around it, asked window by window
+        (TWIN_SPANS) until one on its trunk turns up; None for a call that answered, or where
+        none is found. The twin's drill-down is fetched for the comparison (its records alone
+        where that fails); raises ProviderError when the account could not be listed."""
+        if not twins.wanted(call) or call.started_at is None:
+            return None
+        prefix = twins.digits(call.to)[: twins.MIN_PREFIX]
+        if len(prefix) < twins.MIN_PREFIX:
+            return None
+        widest = twins.WINDOW.total_seconds()
+        held = await asyncio.to_thread(loaded_candidates, self.store, call, widest)
+        found = [c for c in held if c.account == call.account]
+        best = None
+        for span in TWIN_SPANS:
+            query = CallQuery(
+                since=call.started_at - span,
+                until=call.started_at + span,
+                to=prefix,
+                outcomes=frozenset({Outcome.ANSWERED}),
+            )
+            more, errors = await around(self.engine.provider, [call.account], query, TWIN_PAGES)
+            if errors:
+                raise errors[call.account]
+            found += more
+            best = twins.pick(call, found)
+            if best is not None and best.trunk == call.trunk:
+                break
+        if best is None:
+            return None
+        try:
+            twin_detail: CallDetail | Call = await self.detail(best)
+        except ProviderError:
+            twin_detail = best
+        return twins.compare(self.cached(call) or call, twin_detail)

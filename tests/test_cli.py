@@ -111,6 +111,8 @@ def test_show_json_and_text(capsys):
         "explanation",
         "verdict",
         "related",
+        "chain",
+        "twin",
     }
     assert doc["call"]["id"] == leg["id"]
     assert len(doc["legs"]) == 2 and doc["events"]
@@ -118,6 +120,53 @@ def test_show_json_and_text(capsys):
         capsys, "show", "--demo", "--account", "demo-tmedia", leg["id"], "--format", "text"
     )
     assert code == 0 and "EVENTS" in out
+
+
+def _incident_plivo_call() -> str:
+    """A Plivo call of the demo's incident that was handed on to jambonz and the Tmedia box."""
+    from calltui.cli import DEMO_SEED
+    from calltui.sim import plivo as sim_plivo
+    from calltui.sim.app import SimApp
+    from calltui.sim.world import INCIDENT_LEAD
+
+    world = SimApp(seed=DEMO_SEED, now=FIXED_NOW).world
+    since = FIXED_NOW - INCIDENT_LEAD
+    first = next(c for c in world.calls("plivo", since)
+                 if c.link and c.sip_code == 503 and c.end < FIXED_NOW)  # fmt: skip
+    return sim_plivo.call_uuid(first)
+
+
+def test_show_json_has_the_chain_and_the_twin(capsys):
+    cid = _incident_plivo_call()
+    code, out, err = run_cli(capsys, "show", "--demo", "--account", "demo-plivo", cid)
+    assert code == 0, err
+    doc = json.loads(out)
+    chain = doc["chain"]
+    assert set(chain) == {"hops", "failed_hop"}
+    hop_keys = {"account", "id", "provider", "started_at", "ended_at", "outcome", "sip_code",
+                "confidence"}  # fmt: skip
+    assert all(set(h) == hop_keys for h in chain["hops"])
+    assert [h["provider"] for h in chain["hops"]] == ["plivo", "jambonz", "tmedia", "tmedia"]
+    assert chain["hops"][0] == {**chain["hops"][0], "id": cid, "confidence": 1.0}
+    assert chain["failed_hop"] == 3 and chain["hops"][3]["sip_code"] == 503
+    # `related` keeps to the account asked for.
+    assert {r["account"] for r in doc["related"]} <= {"demo-plivo"}
+    twin = doc["twin"]
+    assert set(twin) == {"account", "id", "differences"} and twin["account"] == "demo-plivo"
+    assert twin["id"] != cid and twin["differences"]
+    assert all(isinstance(v, list) and len(v) == 2 for v in twin["differences"].values())
+
+
+def test_show_text_prints_the_ladder_after_the_verdict_and_detail(capsys):
+    cid = _incident_plivo_call()
+    code, out, err = run_cli(
+        capsys, "show", "--demo", "--account", "demo-plivo", cid, "--format", "text"
+    )
+    assert code == 0, err
+    assert out.index("CALL") < out.index("CHAIN") < out.index("LADDER") < out.index("TWIN")
+    assert "the 503 came from NAP_PEER_LON; jambonz and plivo passed it on" in out
+    assert "<< the failure began here" in out
+    assert "same SIP Call-ID" in out and "Routing: " in out
 
 
 def test_show_jambonz_prints_the_span_tree(capsys):
