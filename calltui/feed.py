@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections.abc import AsyncGenerator, Callable, Coroutine
 from typing import Any, Protocol
 
@@ -46,7 +47,19 @@ ALL_ROWS = 2**62
 SEEK_MAX = 50_000
 """Rows fetched past the target while looking for a call to jump to."""
 CHUNK = 50
-"""Rows handed over at once (the first screen does not wait for more)."""
+"""Rows handed over at once while the first BATCH fill (the first screen does not wait for
+more)."""
+BULK_CHUNK = 2000
+HANDOVER_S = 0.25
+"""Past the first BATCH, rows are handed over BULK_CHUNK at once, or when the oldest has waited
+HANDOVER_S: every hand-over lays the table out again (its height, the scrollbar, the status
+line: ~20 ms), and 50 at a time made that most of a long load's work."""
+PROGRESS_S = 0.25
+"""After an account's first state, its changes while it loads (a page more; waiting on a full
+queue and loading again) are told at most this often, all accounts together, the last of each
+one always: the status line says the pages fetched, and redrawn for each page of each of many
+accounts it laid the screen out again hundreds of times a second. The end (done, or an error)
+is told at once."""
 
 
 class Handle(Protocol):
@@ -121,6 +134,12 @@ class Feed:
         """Set when the frontier moves, more rows are wanted or the main listing ends."""
         self._keep: Key | None = None
         self._seek = False
+        self._told: set[str] = set()
+        """The accounts whose first state was told."""
+        self._due: dict[str, StreamState] = {}
+        """States not told yet (PROGRESS_S), told when _progress fires."""
+        self._progress: asyncio.TimerHandle | None = None
+        self._progress_at = 0.0
 
     # --- the listing --------------------------------------------------------------------------
     def start(
@@ -142,6 +161,7 @@ class Feed:
         self.target = ALL_ROWS if want_all else BATCH
         self._frontier = math.inf
         self._failures.clear()
+        self._told = set()
         self._keep = keep
         self._seek = seek and keep is not None
         self._more = asyncio.Event()
@@ -175,6 +195,10 @@ class Feed:
         await asyncio.sleep(0)
 
     def _cancel_all(self) -> None:
+        if self._progress is not None:
+            self._progress.cancel()
+            self._progress = None
+        self._due = {}
         for handle in [self._main, *self._rejoining.values()]:
             if handle is not None:
                 handle.cancel()
@@ -193,10 +217,20 @@ class Feed:
             first_page=self.first_page,
         )
         batch: list[Call] = []
+        since = 0.0
         try:
             async for call in gen:
+                if not batch:
+                    since = time.monotonic()
                 batch.append(call)
-                if len(batch) >= CHUNK or len(self.store) + len(batch) >= self.target:
+                if len(self.store) + len(batch) >= self.target or (
+                    len(batch) >= CHUNK
+                    and (
+                        len(self.store) < BATCH
+                        or len(batch) >= BULK_CHUNK
+                        or time.monotonic() - since >= HANDOVER_S
+                    )
+                ):
                     self._append(batch)
                     batch = []
                 while len(self.store) >= self.target and not self._seeking():
@@ -236,6 +270,17 @@ class Feed:
     def _on_state(self, state: StreamState, generation: int) -> None:
         if generation != self._generation:
             return  # a stream of a listing that was replaced, winding down
+        if not state.done and state.account in self._told:
+            wait = self._progress_at + PROGRESS_S - time.monotonic()
+            if wait > 0:
+                self._due[state.account] = state
+                if self._progress is None:
+                    loop = asyncio.get_running_loop()
+                    self._progress = loop.call_later(wait, self._tell_due, generation)
+                return
+            self._progress_at = time.monotonic()
+        self._told.add(state.account)
+        self._due.pop(state.account, None)
         self.events.account_changed(state)
         account, error = state.account, state.error
         if state.done and error is not None and self.engine.states.get(account) is state:
@@ -243,6 +288,15 @@ class Feed:
             failures = self._failures[account] = self._failures.get(account, 0) + 1
             if self.recovery.retries(error):
                 self._start_rejoin(account, self.recovery.delay(failures))
+
+    def _tell_due(self, generation: int) -> None:
+        self._progress = None
+        due, self._due = self._due, {}
+        if generation != self._generation:
+            return
+        self._progress_at = time.monotonic()
+        for state in due.values():
+            self.events.account_changed(state)
 
     # --- failed accounts: backoff, retry, rejoin ------------------------------------------------
     def failed_accounts(self) -> list[str]:

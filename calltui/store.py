@@ -2,11 +2,11 @@
 
 A million records must fit in well under a kilobyte each, so nothing per row is a Python object
 unless it has to be: times, durations, codes and MOS live in typed arrays (a sentinel stands for
-None), provider/account/direction/outcome are small codes into tables, the strings (ids, numbers,
-cause) are plain str in blocks of tuples (see store_columns.Strings) with repeated values
-interned, and the provider's raw records are kept pickled and zlib-compressed per page, decoded
-on demand (a small LRU of decoded chunks). `call(row)` materializes a full Call; the table reads
-`brief(row)` and never touches the raw.
+None), provider/account/direction/outcome are small codes into tables, ids and causes are str in
+tuples of a block of rows (causes interned), numbers, SIP Call-IDs and parents are packed a block
+into one str (see store_columns.Strings), and the provider's raw records are kept pickled and
+zlib-compressed per page, decoded on demand (a small LRU of decoded chunks). `call(row)`
+materializes a full Call; the table reads `brief(row)` and never touches the raw.
 
 Rows never move: a view is an array of row indices. Past `max_records` rows held, the pages used
 least recently lose their heavy parts (phone numbers, SIP Call-ID, parent, cause text and raw)
@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import pickle
 import sys
+import threading
 import zlib
 from array import array
 from collections import OrderedDict
@@ -156,19 +157,20 @@ class CallStore:
         self.direction = array("B")
         self.outcome = array("B")
         self.state = array("B")
-        self.page = array("l")
-        self.ids = Strings()
-        self.parent_id = Strings()
-        self.sip_call_id = Strings()
-        self.from_ = Strings()
-        self.to = Strings()
-        self.cause = Strings()
+        # 4-byte ints where no value can pass 2**31: page and chunk numbers, places in a chunk.
+        self.page = array("i")
+        self.ids = Strings()  # the same str objects as _by_id's keys: packing saves nothing
+        self.parent_id = Strings(packed=True)
+        self.sip_call_id = Strings(packed=True)
+        self.from_ = Strings(packed=True)
+        self.to = Strings(packed=True)
+        self.cause = Strings()  # a few distinct causes, interned
         self._providers = Codes()
         self._accounts = Codes()
         self._directions = Codes()
         self._trunks = Codes()
-        self._chunk_of = array("l")
-        self._chunk_pos = array("L")
+        self._chunk_of = array("i")
+        self._chunk_pos = array("I")
         self._chunks: list[bytes | None] = []
         self._pending: dict[int, dict[str, Any]] = {}
         self._decoded: OrderedDict[int, list[dict[str, Any]]] = OrderedDict()
@@ -192,50 +194,71 @@ class CallStore:
 
     def clear(self) -> None:
         self.epoch += 1
+        old = list(vars(self).values())
         self._reset()
+        threading.Thread(target=_release, args=(old,), name="store-release", daemon=True).start()
 
     # --- adding -------------------------------------------------------------------------------
     def extend(self, calls: Iterable[Call]) -> range:
         """Append calls not already held (same account and id); the new rows' indices."""
         first = len(self)
+        # Bound methods and locals: this loop runs once per record loaded, and attribute
+        # look-ups were most of its cost.
+        by_id, find, page_for = self._by_id, self.find, self._page_for
+        started_col, pages, pending = self.started, self._pages, self._pending
+        answered, ended = self.answered.append, self.ended.append
+        duration, billed = self.duration.append, self.billed.append
+        sip, cause_code, mos = self.sip.append, self.cause_code.append, self.mos.append
+        provider, account = self.provider.append, self.account.append
+        trunk, direction = self.trunk.append, self.direction.append
+        outcome, page, state = self.outcome.append, self.page.append, self.state.append
+        ids, parent_id = self.ids.append, self.parent_id.append
+        sip_call_id, from_, to = self.sip_call_id.append, self.from_.append, self.to.append
+        cause = self.cause.append
+        chunk_of, chunk_pos = self._chunk_of.append, self._chunk_pos.append
+        providers, accounts = self._providers.code, self._accounts.code
+        trunks, directions = self._trunks.code, self._directions.code
+        row = first
+        last = started_col[row - 1] if row else NO_TIME
         for c in calls:
-            if self.find(c.account, c.id) is not None:
+            if c.id in by_id and find(c.account, c.id) is not None:
                 continue
-            row = len(self)
-            pid = self._page_for(c.page)
+            pid = page_for(c.page)
             started = _ts(c.started_at)
-            if row and started > self.started[row - 1]:
+            if row and started > last:
                 self.newest_first = False
-            self.started.append(started)
-            self.answered.append(_ts(c.answered_at))
-            self.ended.append(_ts(c.ended_at))
-            self.duration.append(_int(c.duration_s))
-            self.billed.append(_int(c.billed_s))
-            self.sip.append(_int(c.sip_code))
-            self.cause_code.append(_int(c.cause_code))
-            self.mos.append(math.nan if c.mos is None else c.mos)
-            self.provider.append(self._providers.code(c.provider))
-            self.account.append(self._accounts.code(c.account))
-            self.trunk.append(self._trunks.code(c.trunk))
-            self.direction.append(self._directions.code(c.direction))
-            self.outcome.append(_OUTCOME_CODE[c.outcome])
-            self.page.append(pid)
-            self.ids.append(c.id)
-            self.parent_id.append(c.parent_id)
-            self.sip_call_id.append(c.sip_call_id)
-            self.from_.append(_intern(c.from_))
-            self.to.append(_intern(c.to))
-            self.cause.append(_intern(c.cause))
-            self._chunk_of.append(-1)
-            self._chunk_pos.append(0)
-            self.state.append(HELD)  # last: len(self) counts only rows with every column
-            self._pending[row] = c.raw
-            self._pages[pid].rows.append(row)
+            last = started
+            started_col.append(started)
+            answered(_ts(c.answered_at))
+            ended(_ts(c.ended_at))
+            duration(_int(c.duration_s))
+            billed(_int(c.billed_s))
+            sip(_int(c.sip_code))
+            cause_code(_int(c.cause_code))
+            mos(math.nan if c.mos is None else c.mos)
+            provider(providers(c.provider))
+            account(accounts(c.account))
+            trunk(trunks(c.trunk))
+            direction(directions(c.direction))
+            outcome(_OUTCOME_CODE[c.outcome])
+            page(pid)
+            ids(c.id)
+            parent_id(c.parent_id)
+            sip_call_id(c.sip_call_id)
+            from_(c.from_)
+            to(c.to)
+            cause(_intern(c.cause))
+            chunk_of(-1)
+            chunk_pos(0)
+            state(HELD)  # last: len(self) counts only rows with every column
+            pending[row] = c.raw
+            pages[pid].rows.append(row)
             self._add_key(c.account, c.id, row)
             if pid != self._last_page:
                 self._last_page = pid
                 if pid in self._lru:
                     self._lru.move_to_end(pid)
+            row += 1
         added = len(self) - first
         self.held += added
         if len(self._pending) >= FLUSH_ROWS:
@@ -491,8 +514,8 @@ class CallStore:
     def _fill_strings(self, rows: list[int], calls: list[Call]) -> None:
         self.parent_id.set_rows(rows, [c.parent_id for c in calls])
         self.sip_call_id.set_rows(rows, [c.sip_call_id for c in calls])
-        self.from_.set_rows(rows, [_intern(c.from_) for c in calls])
-        self.to.set_rows(rows, [_intern(c.to) for c in calls])
+        self.from_.set_rows(rows, [c.from_ for c in calls])
+        self.to.set_rows(rows, [c.to for c in calls])
         self.cause.set_rows(rows, [_intern(c.cause) for c in calls])
 
     def _fill(self, row: int, c: Call) -> None:
@@ -557,6 +580,29 @@ class CallStore:
         return view_positions(view, check)
 
 
+def _release(parts: list[Any]) -> None:
+    """Free the containers of a cleared store in small steps, in a thread: dropped at once, the
+    objects of a million rows held the UI thread for ~0.5 s. Each container's items are first
+    taken into one list, so the container goes without freeing them, then they are dropped one
+    by one (a block of a string column, 4096 str, is the biggest), and the GIL passes to the UI
+    thread in between. A view thread still reading an old column keeps what it reads alive:
+    that goes when it ends."""
+    items: list[Any] = []
+    while parts:
+        part = parts.pop()
+        if isinstance(part, Strings):
+            items += part.blocks
+            items.append(part.tail)
+        elif isinstance(part, dict):
+            items += part.values()
+            items += part.keys()
+        elif isinstance(part, list):
+            items += part
+        del part
+        while items:
+            items.pop()
+
+
 def _ts(t: datetime | None) -> float:
     return NO_TIME if t is None else t.timestamp()
 
@@ -577,5 +623,5 @@ def _none(v: int) -> int | None:
 
 
 def _intern(s: str | None) -> str | None:
-    # Numbers and causes repeat across calls: one str object for each distinct value.
+    # Causes repeat across calls: one str object for each distinct value.
     return sys.intern(s) if type(s) is str else s

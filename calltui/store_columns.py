@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from array import array
-from collections.abc import Callable, Iterable, Mapping, MutableSequence, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,17 +43,60 @@ class Codes:
         return c
 
 
+class Packed:
+    """A full block of a packed Strings column: its values joined into one str, where each one
+    ends in it, and which are None (empty when none is)."""
+
+    __slots__ = ("ends", "nones", "text")
+
+    def __init__(self, values: Sequence[str | None]) -> None:
+        ends = array("i")
+        total = 0
+        for v in values:
+            total += 0 if v is None else len(v)
+            ends.append(total)
+        self.text = "".join([v for v in values if v is not None])
+        self.ends = ends
+        self.nones = bytes(v is None for v in values) if None in values else b""
+
+    def __getitem__(self, i: int) -> str | None:
+        if self.nones and self.nones[i]:
+            return None
+        ends = self.ends
+        return self.text[ends[i - 1] if i else 0 : ends[i]]
+
+    def values(self) -> list[str | None]:
+        text, ends = self.text, self.ends
+        out: list[str | None] = [
+            text[a:b] for a, b in zip(_starts(ends), ends, strict=False)
+        ]  # one start more
+        if self.nones:
+            out = [None if none else v for v, none in zip(out, self.nones, strict=True)]
+        return out
+
+
+def _starts(ends: array[int]) -> Iterator[int]:
+    yield 0
+    yield from ends
+
+
 class Strings:
-    """A column of optional str. Full blocks are tuples: the cyclic GC stops walking a tuple of
-    str after its first look, while it walks every item of a list on each full collection: six
-    1M-item lists add 30 ms or more to every full collection (measured: 6 ms with blocks). The
-    last, growing block is a list."""
+    """A column of optional str, in blocks of BLOCK rows; the last, growing block is a list.
 
-    __slots__ = ("blocks", "tail")
+    A full block is sealed. Packed (`packed=True`, for values mostly distinct: numbers, SIP
+    Call-IDs): one str of all its values and an array of where each ends, so a row costs its
+    characters and 4 bytes, not a pointer and a str object (~50 bytes of header), and a block
+    is two objects for the cyclic GC to scan, not thousands. Otherwise a tuple of the
+    values (for values repeated and interned, or held elsewhere anyway, like ids): the GC stops
+    walking a tuple of str after its first look, while it walks every item of a list on each
+    full collection."""
 
-    def __init__(self) -> None:
-        self.blocks: list[tuple[str | None, ...]] = []
+    __slots__ = ("blocks", "packed", "tail")
+
+    def __init__(self, packed: bool = False) -> None:
+        self.blocks: list[Packed | tuple[str | None, ...]] = []
         self.tail: list[str | None] = []
+        self.packed = packed
 
     def __len__(self) -> int:
         return len(self.blocks) * BLOCK + len(self.tail)
@@ -70,8 +113,11 @@ class Strings:
     def append(self, value: str | None) -> None:
         self.tail.append(value)
         if len(self.tail) == BLOCK:
-            self.blocks.append(tuple(self.tail))
+            self.blocks.append(self._seal(self.tail))
             self.tail = []
+
+    def _seal(self, values: list[str | None]) -> Packed | tuple[str | None, ...]:
+        return Packed(values) if self.packed else tuple(values)
 
     def set_rows(self, rows: Sequence[int], values: Sequence[str | None]) -> None:
         """Many rows at once: each block they touch is copied once."""
@@ -80,10 +126,10 @@ class Strings:
             by_block.setdefault(row >> BLOCK_BITS, []).append((row & BLOCK_MASK, value))
         for b, changes in by_block.items():
             if b < len(self.blocks):
-                block = list(self.blocks[b])
+                block = _unsealed(self.blocks[b])
                 for i, value in changes:
                     block[i] = value
-                self.blocks[b] = tuple(block)
+                self.blocks[b] = self._seal(block)
             else:
                 for i, value in changes:
                     self.tail[i] = value
@@ -95,11 +141,15 @@ class Strings:
         for block in self.blocks:
             if len(out) >= n:
                 break
-            out.extend(block)
+            out.extend(_unsealed(block))
         if len(out) < n:
             out.extend(tail)
         del out[n:]
         return out
+
+
+def _unsealed(block: Packed | tuple[str | None, ...]) -> list[str | None]:
+    return block.values() if isinstance(block, Packed) else list(block)
 
 
 @dataclass(slots=True, frozen=True)

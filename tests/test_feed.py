@@ -7,6 +7,7 @@ again."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from calltui.config import parse_settings
 from calltui.engine import Engine, StreamState
-from calltui.feed import BATCH, Feed, FeedEvents
+from calltui.feed import BATCH, BULK_CHUNK, CHUNK, PROGRESS_S, Feed, FeedEvents
 from calltui.model import CallQuery
 from calltui.session import Session
 from calltui.sim.app import SimApp
@@ -130,6 +131,40 @@ async def test_ends_with_the_window_holding_every_call_in_order(sim: SimApp) -> 
     await feed.session.aclose()
 
 
+async def test_a_long_load_hands_rows_over_in_few_big_batches(sim: SimApp) -> None:
+    # Each hand-over lays the table out again: past the first screens, rows come in bulk.
+    # (Hand-overs also go when the oldest row has waited HANDOVER_S: on average they are far
+    # bigger than CHUNK unless the simulator gives fewer than 800 rows a second.)
+    feed, seen = feed_on(sim)
+    feed.start(TWO, CallQuery(since=FIXED_NOW - timedelta(hours=36)), want_all=True)
+    await until(lambda: feed.exhausted, "the end of the window", tries=3000)
+    sizes = [len(rows) for rows, _ in seen.added]
+    assert sum(sizes) == len(feed.store) > 2 * BULK_CHUNK
+    first = BATCH // CHUNK
+    assert sizes[:first] == [CHUNK] * first  # the first screens do not wait
+    later = sizes[first:-1]
+    assert later and max(later) <= BULK_CHUNK and sum(later) / len(later) > 4 * CHUNK
+    await feed.session.aclose()
+
+
+async def test_states_are_told_at_most_every_progress_s_and_every_end_at_once(
+    sim: SimApp,
+) -> None:
+    # The status line is redrawn on each account_changed: not once per page of each account.
+    feed, seen = feed_on(sim)
+    began = time.monotonic()
+    feed.start(TWO, CallQuery(since=FIXED_NOW - timedelta(hours=36)), want_all=True)
+    await until(lambda: feed.exhausted, "the end of the window", tries=3000)
+    took = time.monotonic() - began
+    pages = sum(feed.engine.states[a].pages for a in TWO)
+    assert pages > 100  # Plivo's pages hold 20 calls
+    told = len(seen.states) - len(TWO)  # the end of each account is told as well
+    assert told <= len(TWO) * (took / PROGRESS_S + 2) < pages
+    for account in TWO:
+        assert [st for a, st in seen.states if a == account][-1] == "ok"
+    await feed.session.aclose()
+
+
 async def test_a_failed_account_waits_longer_each_time_then_rejoins_in_time_order(
     sim: SimApp,
 ) -> None:
@@ -167,7 +202,7 @@ async def test_rows_of_a_rejoining_account_wait_for_the_others_to_get_there(sim:
     frontier = feed.store.started[len(feed.store) - 1]
     sim.faults = Faults((), 7)
     clock.advance(5)
-    await until(lambda: jambonz_rows(feed), "jambonz rows above the frontier")
+    await until(lambda: bool(jambonz_rows(feed)), "jambonz rows above the frontier")
     await asyncio.sleep(0.2)
     assert all(feed.store.started[r] >= frontier for r in jambonz_rows(feed))
     assert "demo-jambonz" in feed.pending()  # its older rows wait for the others to get there

@@ -57,7 +57,9 @@ OUTCOME_STYLE = {
     Outcome.FAILED: "$error",
     Outcome.UNKNOWN: "$foreground",
 }
-CACHE_ROWS = 1024
+CACHE_ROWS = 256
+"""Rows whose strips are kept: a few screens. Each strip is a dozen objects the collector
+scans (its segments, styles and caches), so a bigger cache only makes collections longer."""
 FRESH_S = 4.0
 """How long rows a live tail inserted stay highlighted."""
 MARK = "●"
@@ -88,7 +90,9 @@ class CallTable(ScrollView, can_focus=True):
     CallTable > .call-table--fresh { background: $success 25%; }
     """
 
-    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+    # No repaint of its own: watch_cursor redraws the two rows it moved between (a whole
+    # table per key is ~30 KB to the terminal at 200x60).
+    cursor: reactive[int] = reactive(0, always_update=True, init=False, repaint=False)
 
     class Highlighted(Message):
         def __init__(self, row: int | None) -> None:
@@ -120,7 +124,7 @@ class CallTable(ScrollView, can_focus=True):
         super().__init__(**kw)  # type: ignore[arg-type]
         self.store = store
         self.zone = zone
-        self.view: MutableSequence[int] = []
+        self.view: MutableSequence[int] = array("l")
         self.sort = Sort()
         self.status_text = ""
         self.busy = ""
@@ -152,7 +156,10 @@ class CallTable(ScrollView, can_focus=True):
         """Show `view`; the cursor stays on the same call (`keep_row`) where it still is.
         `positions` (CallStore.positions of `view`) saves building it here, O(rows), for a big
         view. Cached rows stay valid (they are keyed by store row) unless the store was `reset`."""
-        self.view = view
+        # An array, not a list, even for a view given as one: rows appended to it stay 8 bytes
+        # each, where a list holds an int object per row (36 bytes, and a full collection
+        # visits every item).
+        self.view = view if isinstance(view, array) else array("l", view)
         self._pos = positions
         self.status_text = status
         if reset:
@@ -213,8 +220,13 @@ class CallTable(ScrollView, can_focus=True):
         self.set_timer(FRESH_S, lambda: self._fade(added))
 
     def _fade(self, rows: list[int]) -> None:
+        """Those rows lose their highlight: the lines showing them are redrawn, no others."""
         self.fresh.difference_update(rows)
-        self.refresh()
+        faded = set(rows)
+        top = int(self.scroll_y)
+        for y, row in enumerate(self.view[top : top + self.size.height]):
+            if row in faded:
+                self.refresh_line(y + 1)
 
     def position(self, row: int) -> int | None:
         """Where store row `row` is in the view, in O(1)."""
@@ -258,7 +270,10 @@ class CallTable(ScrollView, can_focus=True):
         return [(k, t, w or max(CAUSE_MIN, width - used)) for k, t, w in cols]
 
     def on_resize(self) -> None:
-        columns = self._fit(self.scrollable_content_region.width)
+        # Room for the vertical scrollbar, shown or not yet: fitted to the width without it, the
+        # columns would overflow by its width once rows fill the table, and a horizontal
+        # scrollbar would take a line (redrawn, a few KB, on every scroll).
+        columns = self._fit(self.content_region.width - self.styles.scrollbar_size_vertical)
         width = sum(w + 1 for _, _, w in columns) + 1
         if columns != self.columns or width != self.width_total:
             self.columns, self.width_total = columns, width
