@@ -232,10 +232,6 @@ CLI_TABLE = _pick(
     "mos",
     "id",
 )
-TUI_TABLE = _pick(
-    "started", "account", "from", "to", "trunk", "direction", "duration", "outcome", "mos", "code"
-)
-"""Its last column takes the width the others leave; the default of `[display] columns`."""
 DISPLAY_NAMES = {
     "time": "started",
     "account": "account",
@@ -307,3 +303,8 @@ def tui_columns(names: Iterable[str]) -> tuple[Column, ...]:
 
 CSV_FIELDS = tuple(k for k in RECORD_KEYS if k != "raw")
 """`--format csv`: every field of the record (model.RECORD_KEYS) in its order, but raw."""
+
+
+TUI_TABLE = tui_columns(DEFAULT_DISPLAY)
+"""The TUI's table by default (`[display] columns`); SIP/CAUSE takes the width the others
+leave."""

@@ -63,3 +63,24 @@ async def test_auto_is_ascii_on_a_vt100(monkeypatch):
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert above_127(screen_text(app)) == set()
+
+
+async def test_display_columns_set_the_table_and_the_palette_toggles_one():
+    _, transport = demo_transport(seed=1, now=FIXED_NOW)
+    settings = demo_settings(timezone="UTC", columns=["time", "account", "to", "outcome", "cause"])
+    app = CallTUI(
+        settings,
+        transport=transport,
+        query=CallQuery(since=FIXED_NOW - timedelta(hours=1)),
+        now=FIXED_NOW,
+    )
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        table = app.main.table
+        assert table.shown == ("started", "account", "to", "outcome", "code")
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert "Columns: show TRUNK" in commands and "Columns: hide TO" in commands
+        commands["Columns: show TRUNK"].callback()
+        await pilot.pause()
+        assert "trunk" in [k for k, _, _ in table.columns]
+        assert "Columns: hide TRUNK" in {c.title for c in app.get_system_commands(app.screen)}

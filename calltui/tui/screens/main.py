@@ -22,6 +22,7 @@ from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
@@ -30,6 +31,8 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from calltui.columns import COLUMNS as COLUMN_SPEC
+from calltui.columns import DISPLAY_NAMES, tui_columns
 from calltui.engine import Recovery, StreamState
 from calltui.feed import Feed, FeedEvents
 from calltui.http import ProviderError
@@ -133,7 +136,13 @@ class MainScreen(Screen[None]):
             yield Sidebar(id="sidebar")
             with Vertical(id="main"):
                 yield FilterBar(id="filterbar")
-                yield CallTable(self.store, self.zone, id="table")
+                yield CallTable(
+                    self.store,
+                    self.zone,
+                    columns=[c.key for c in tui_columns(self.session.settings.display.columns)],
+                    account_width=max(map(cell_len, self.session.account_names), default=0),
+                    id="table",
+                )
                 with VerticalScroll(id="pane"):
                     yield Static(id="pane-body")
         yield StatusLine(id="status")
@@ -504,6 +513,14 @@ class MainScreen(Screen[None]):
         yield SystemCommand(
             "Accounts: all", "List calls of every account", partial(self.pick_account, None)
         )
+        visible = set(self.table.shown)
+        for name, key in DISPLAY_NAMES.items():
+            verb = "hide" if key in visible else "show"
+            yield SystemCommand(
+                f"Columns: {verb} {COLUMN_SPEC[key].tui.title}",
+                f"{verb.capitalize()} the {name} column (`[display] columns` sets them)",
+                partial(self.toggle_column, key),
+            )
         for name in self.session.account_names:
             shown = inert(name, 60)
             yield SystemCommand(
@@ -511,6 +528,10 @@ class MainScreen(Screen[None]):
                 f"List calls of {shown} only",
                 partial(self.pick_account, name),
             )
+
+    def toggle_column(self, key: str) -> None:
+        if not self.table.toggle_column(key):
+            self.notify("the last column stays", timeout=3)
 
     # --- triage: pivot, KPIs ----------------------------------------------------------------
     def action_pivot(self) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterable, MutableSequence
+from collections.abc import Iterable, MutableSequence, Sequence
 from datetime import tzinfo
 
 from rich.segment import Segment
@@ -40,11 +40,13 @@ from calltui.store import EVICTED, GONE, HELD, Brief, CallStore, NotHeld, Refetc
 from calltui.text import fit
 from calltui.tui import keys
 
-# The TUI's columns (calltui.columns.TUI_TABLE) as (key, title, width); the last one takes what
-# the terminal has left (at least CAUSE_MIN cells).
+# The TUI's default columns (calltui.columns.TUI_TABLE) as (key, title, width); SIP/CAUSE (or,
+# without it, the last one) takes what the terminal has left (at least CAUSE_MIN cells).
 COLUMNS: tuple[tuple[str, str, int], ...] = tuple(
     (c.key, c.tui.title, c.tui.width) for c in TUI_TABLE
 )
+DEFAULT_KEYS = tuple(key for key, _, _ in COLUMNS)
+FLEXIBLE = "code"
 CAUSE_MIN = 8
 # Dropped in this order while the terminal is too narrow for every column.
 DROP_ORDER = ("mos", "direction", "duration", "trunk")
@@ -120,10 +122,22 @@ class CallTable(ScrollView, can_focus=True):
     class MarksChanged(Message):
         """A row was marked or unmarked."""
 
-    def __init__(self, store: CallStore, zone: tzinfo | None, **kw: object) -> None:
+    def __init__(
+        self,
+        store: CallStore,
+        zone: tzinfo | None,
+        columns: Sequence[str] = DEFAULT_KEYS,
+        account_width: int = 0,
+        **kw: object,
+    ) -> None:
+        """`columns`: the keys of the columns shown, in order (`[display] columns`);
+        `account_width`: the longest account name, which ACCOUNT widens to while there is
+        room."""
         super().__init__(**kw)  # type: ignore[arg-type]
         self.store = store
         self.zone = zone
+        self.shown: tuple[str, ...] = tuple(columns)
+        self.account_width = account_width
         self.view: MutableSequence[int] = array("l")
         self.sort = Sort()
         self.status_text = ""
@@ -136,7 +150,10 @@ class CallTable(ScrollView, can_focus=True):
         self._style: Style | None = None
         self._components: dict[str, Style] = {}
         self._head: tuple[tuple[Sort, str, int], Strip] | None = None
+        self._why_column = FLEXIBLE
+        """The column where a placeholder row says why it has no data (the widest lacking)."""
         self.columns: list[tuple[str, str, int]] = self._fit(200)
+        """What is drawn: (key, title, width) of each column shown that fits."""
         self.width_total = 200
         self.renders = 0
         self.marks: dict[tuple[str, str], Call] = {}
@@ -258,16 +275,44 @@ class CallTable(ScrollView, can_focus=True):
     def current_row(self) -> int | None:
         return self.view[self.cursor] if 0 <= self.cursor < len(self.view) else None
 
-    @staticmethod
-    def _fit(width: int) -> list[tuple[str, str, int]]:
-        """The columns that fit `width`, the last one stretched to fill it."""
-        cols = list(COLUMNS)
+    def _fit(self, width: int) -> list[tuple[str, str, int]]:
+        """The shown columns that fit `width` (the least needed dropped first), ACCOUNT widened
+        to the longest account name while there is room, and SIP/CAUSE (else the last column)
+        stretched to fill the rest."""
+        cols = [(k, SPEC[k].tui.title, SPEC[k].tui.width) for k in self.shown]
+        flexible = FLEXIBLE if FLEXIBLE in self.shown else cols[-1][0]
+        least = CAUSE_MIN if flexible == FLEXIBLE else 0
+
+        def used(cs: list[tuple[str, str, int]]) -> int:
+            return sum(w + 1 for k, _, w in cs if k != flexible or w) + 1
+
         for key in DROP_ORDER:
-            if sum(w + 1 for _, _, w in cols) + 1 + CAUSE_MIN <= width:
+            if used(cols) + least <= width or len(cols) == 1:
                 break
             cols = [c for c in cols if c[0] != key]
-        used = sum(w + 1 for _, _, w in cols) + 1
-        return [(k, t, w or max(CAUSE_MIN, width - used)) for k, t, w in cols]
+        room = width - used(cols) - least
+        widths = {k: w for k, _, w in cols}
+        if "account" in widths and room > 0 and self.account_width > widths["account"]:
+            grown = min(self.account_width, widths["account"] + room)
+            room -= grown - widths["account"]
+            widths["account"] = grown
+        widths[flexible] += least + max(0, room)
+        return [(k, t, widths[k]) for k, t, _ in cols]
+
+    def toggle_column(self, key: str) -> bool:
+        """Show the column `key` (in its place in the default order) or hide it; False if it
+        is the last one shown."""
+        if key in self.shown:
+            if len(self.shown) == 1:
+                return False
+            self.shown = tuple(k for k in self.shown if k != key)
+        else:
+            order = [*DEFAULT_KEYS, *(k for k in SPEC if k not in DEFAULT_KEYS)]
+            wanted = {*self.shown, key}
+            self.shown = tuple(k for k in order if k in wanted)
+        self.columns = []
+        self.on_resize()
+        return True
 
     def on_resize(self) -> None:
         # Room for the vertical scrollbar, shown or not yet: fitted to the width without it, the
@@ -277,6 +322,8 @@ class CallTable(ScrollView, can_focus=True):
         width = sum(w + 1 for _, _, w in columns) + 1
         if columns != self.columns or width != self.width_total:
             self.columns, self.width_total = columns, width
+            lacking = [(w, k) for k, _, w in columns if not SPEC[k].skeleton]
+            self._why_column = max(lacking)[1] if lacking else ""
             self.virtual_size = Size(width, len(self.view) + 2)
             self._invalidate()
 
@@ -378,12 +425,11 @@ class CallTable(ScrollView, can_focus=True):
         # On the cursor row the outcome takes the cursor's colours: a red or cyan word on the
         # cursor's own background can fall far below a readable contrast.
         outcome_style = base if selected else base + self._outcome_style(b.outcome)
-        # A placeholder's cells that its skeleton lacks say so; the last column, the widest,
-        # says why.
+        # A placeholder's cells that its skeleton lacks say so; the widest of them says why.
         lost, why = (
             ("gone", "gone from the provider") if b.state == GONE else ("…", "fetching again…")
         )
-        last = self.columns[-1][0]
+        last = self._why_column
         # Four segments: the mark, the cells before the outcome, the outcome (its own colour),
         # the rest.
         mark_style = base + self._component_style("call-table--mark")
@@ -482,8 +528,9 @@ class CallTable(ScrollView, can_focus=True):
             self.post_message(self.MarksChanged())
 
     def action_sort_next(self) -> None:
-        keys = [k for k, _, _ in self.columns]
-        nxt = keys[(keys.index(self.sort.key) + 1) % len(keys)]
+        keys = [k for k, _, _ in self.columns if SPEC[k].sort is not None]
+        at = keys.index(self.sort.key) if self.sort.key in keys else -1
+        nxt = keys[(at + 1) % len(keys)]
         self.sort = Sort(nxt, descending=True)
         self.post_message(self.SortChanged(self.sort))
 
