@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from textual.css.query import NoMatches
 
 from calltui.alerts import WINDOW_S, Alert, AlertPolicy, check
+from calltui.columns import COLUMNS
 from calltui.model import Call, CallQuery, Outcome
 from calltui.session import Session
 from calltui.store import CallStore, Cancelled, NotHeld, Sort
@@ -86,6 +87,8 @@ class Tailing:
     def info(self) -> TailInfo | None:
         if self.poller is None:
             return None
+        sort = self.host.table.sort
+        arrow = "descending" if sort.descending else "ascending"
         return TailInfo(
             self.poller.policy.interval_s,
             len(self.pending),
@@ -93,6 +96,7 @@ class Tailing:
             self.poller.backing_off(),
             self.alerts[0].line() if self.alerts else None,
             len(self.alerts),
+            None if sort == Sort() else f"{COLUMNS[sort.key].tui.title} {arrow}",
         )
 
     def toggle(self) -> None:
@@ -136,6 +140,7 @@ class Tailing:
         self._worker = host.run_worker(
             self._loop(self.poller), name="tail", group="tail", exclusive=True, exit_on_error=False
         )
+        host.table.tick_live(host.session.now)
         host.update_status()
 
     def stop(self) -> None:
@@ -144,11 +149,13 @@ class Tailing:
         if self._worker is not None:
             self._worker.cancel()
             self._worker = None
+        self.host.table.tick_live(None)
         self.host.update_status()
 
     def failed(self) -> None:
         """The loop died of an error: say so rather than seem to tail."""
         self.poller = None
+        self.host.table.tick_live(None)
 
     def cursor_moved(self) -> None:
         if self.poller is not None:

@@ -21,8 +21,8 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterable, MutableSequence, Sequence
-from datetime import tzinfo
+from collections.abc import Callable, Iterable, MutableSequence, Sequence
+from datetime import datetime, tzinfo
 
 from rich.segment import Segment
 from rich.style import Style
@@ -32,9 +32,10 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 from calltui.columns import COLUMNS as SPEC
-from calltui.columns import TUI_TABLE
+from calltui.columns import TUI_TABLE, fmt_duration
 from calltui.model import Call, Outcome
 from calltui.store import EVICTED, GONE, HELD, Brief, CallStore, NotHeld, Refetch, Sort
 from calltui.text import fit
@@ -138,6 +139,10 @@ class CallTable(ScrollView, can_focus=True):
         self.zone = zone
         self.shown: tuple[str, ...] = tuple(columns)
         self.account_width = account_width
+        self.live: Callable[[], datetime] | None = None
+        """While set (a live tail is on): the clock by which calls in progress show how long
+        they have been up, redrawn each second."""
+        self._live_timer: Timer | None = None
         self.view: MutableSequence[int] = array("l")
         self.sort = Sort()
         self.status_text = ""
@@ -299,6 +304,27 @@ class CallTable(ScrollView, can_focus=True):
         widths[flexible] += least + max(0, room)
         return [(k, t, widths[k]) for k, t, _ in cols]
 
+    def tick_live(self, clock: Callable[[], datetime] | None) -> None:
+        """Calls in progress count their time up by `clock` each second (None: stop)."""
+        self.live = clock
+        if self._live_timer is not None:
+            self._live_timer.stop()
+            self._live_timer = None
+        if clock is not None:
+            self._live_timer = self.set_interval(1.0, self._tick_live)
+        self._cache.clear()
+        self.refresh()
+
+    def _tick_live(self) -> None:
+        top = int(self.scroll_y)
+        store = self.store
+        for y, index in enumerate(range(top, min(top + self.size.height, len(self.view))), 1):
+            row = self.view[index]
+            if store.state[row] == HELD and store.brief(row).outcome is Outcome.IN_PROGRESS:
+                for key in [k for k in self._cache if k[0] == row]:
+                    del self._cache[key]
+                self.refresh_line(y)
+
     def toggle_column(self, key: str) -> bool:
         """Show the column `key` (in its place in the default order) or hide it; False if it
         is the last one shown."""
@@ -429,6 +455,9 @@ class CallTable(ScrollView, can_focus=True):
         lost, why = (
             ("gone", "gone from the provider") if b.state == GONE else ("…", "fetching again…")
         )
+        live_since = None
+        if self.live is not None and b.outcome is Outcome.IN_PROGRESS and b.started_at:
+            live_since = max(0.0, (self.live() - b.started_at).total_seconds())
         last = self._why_column
         # Four segments: the mark, the cells before the outcome, the outcome (its own colour),
         # the rest.
@@ -437,7 +466,9 @@ class CallTable(ScrollView, can_focus=True):
         parts = [""]
         for key, _, w in self.columns:
             column = SPEC[key]
-            if held or column.skeleton:
+            if key == "duration" and live_since is not None:
+                text = fmt_duration(int(live_since))
+            elif held or column.skeleton:
                 text = column.text(b, self.zone, True)
             else:
                 text = why if key == last else lost

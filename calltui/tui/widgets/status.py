@@ -27,6 +27,9 @@ class TailInfo:
     alert: str | None = None
     """The newest alert's line (calltui.alerts), if any."""
     alerts: int = 0
+    sorted_by: str | None = None
+    """The column the table is sorted by, where it is not the newest first: new calls go
+    where that sort puts them, not on top."""
 
 
 def cause(e: ProviderError) -> str:
@@ -47,6 +50,11 @@ def table_status(feed: Feed) -> str:
     return "loading…"
 
 
+FETCHING_NAMED = 3
+"""Up to this many accounts being fetched are named; more are counted (a line naming hundreds
+would be cut off anyway)."""
+
+
 class StatusLine(Static):
     _shown: Text | None = None
 
@@ -62,7 +70,9 @@ class StatusLine(Static):
         text.append(f" · {pages} page{'s' if pages != 1 else ''} fetched", "dim")
         progress = "complete" if feed.exhausted else "more on demand"
         text.append(" · " + ("stopped (r loads again)" if feed.stopped else progress), "dim")
-        if loading:
+        if len(loading) > FETCHING_NAMED:
+            text.append(f" · fetching {len(loading)} accounts", "yellow")
+        elif loading:
             text.append(" · fetching " + inert(", ".join(loading), 60), "yellow")
         if marks:
             text.append(f" · {marks} marked", "bold")
@@ -70,7 +80,7 @@ class StatusLine(Static):
             _tail(text, tail)
         if text != self._shown:
             self._shown = text
-            self.update(text)
+            self.update(text, layout=False)  # one line, always: nothing else moves
 
 
 def _failures(text: Text, feed: Feed) -> None:
@@ -97,6 +107,8 @@ def _tail(text: Text, tail: TailInfo) -> None:
         text.append(" · tail paused (the cursor is away from the top)", "yellow")
     else:
         text.append(f" · tail on, every {tail.interval_s:g} s", "green")
+    if tail.sorted_by is not None:
+        text.append(f" · new calls go where the {tail.sorted_by} sort puts them", "yellow")
     for a in tail.backing_off:
         wait = max(0.0, a.due_at - time.monotonic())
         text.append(f" · {inert(a.account, 30)} failing, next try in {wait:.0f} s", "red")
