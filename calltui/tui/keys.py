@@ -111,6 +111,15 @@ CONTEXTS: dict[str, Context] = {
                 palette_help="Fetch the current window again",
             ),
             _k("retry_failed", "R", "retry_failed", "Retry failed"),
+            _k(
+                "error_log",
+                "E",
+                "error_log",
+                "Errors",
+                show=False,
+                palette="View: error log",
+                palette_help="Every failed account's whole last error, its URL, when, next try",
+            ),
             _k("stop", "escape", "stop", "Stop loading", show=False),
             _k(
                 "alert_pivot",
@@ -296,6 +305,7 @@ CONTEXTS: dict[str, Context] = {
         ),
     ),
     "copy": Context("copy dialog", (_k("copy_close", "escape,enter", "dismiss", "Close"),)),
+    "errors": Context("error log", (_k("errors_close", "escape,q,E", "dismiss", "Close"),)),
     "help": Context("help", (_k("help_close", "escape,q,question_mark,f1", "dismiss", "Close"),)),
 }
 

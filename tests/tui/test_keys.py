@@ -16,6 +16,7 @@ from calltui.tui.app import CallTUI
 from calltui.tui.screens.compare import CompareScreen
 from calltui.tui.screens.copy import CopyScreen
 from calltui.tui.screens.detail import DetailScreen
+from calltui.tui.screens.errors import ErrorLogScreen
 from calltui.tui.screens.export import ExportScreen, OpenWithScreen
 from calltui.tui.screens.filters import FilterScreen, PromptScreen
 from calltui.tui.screens.help import HelpScreen, binding_table
@@ -36,6 +37,7 @@ OWNERS = {
     "help": HelpScreen,
     "pivot": PivotScreen,
     "copy": CopyScreen,
+    "errors": ErrorLogScreen,
 }
 
 

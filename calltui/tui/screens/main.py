@@ -18,7 +18,7 @@ import asyncio
 from array import array
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +76,8 @@ class _Events(FeedEvents):
         self.screen.update_status()
 
     def account_changed(self, state: StreamState) -> None:
+        if state.done and state.error is not None:
+            self.screen.failed_at[state.account] = self.screen.session.now()
         self.screen.account_changed(state)
 
     def changed(self) -> None:
@@ -108,6 +110,8 @@ class MainScreen(Screen[None]):
         self.zone = session.zone
         self.query_ = query or CallQuery(since=session.now() - timedelta(hours=1))
         self.selected: list[str] = list(accounts or [])
+        self.failed_at: dict[str, datetime] = {}
+        """When each account's listing last failed (the error log says)."""
         self.feed = Feed(session, _Events(self), recovery=recovery, spawn=self._spawn)
         self.handover = Handover(session, lambda: self.accounts)
         self.tailing = Tailing(self, tail or TailPolicy(), session.settings.alerts.policy())
@@ -229,6 +233,26 @@ class MainScreen(Screen[None]):
             self.notify(f"trying again: {inert(', '.join(tried), 200)}", timeout=3)
         else:
             self.notify("no account has failed: nothing to retry", timeout=3)
+
+    def action_error_log(self) -> None:
+        """E: every failed account's whole last error."""
+        from calltui.tui.screens.errors import ErrorLogScreen, Failure
+
+        failures = []
+        for account in self.feed.failed_accounts():
+            error = self.session.engine.states[account].error
+            assert error is not None
+            failures.append(
+                Failure(
+                    account,
+                    error.message,
+                    error.status,
+                    error.url,
+                    self.failed_at.get(account),
+                    self.feed.retry_in(account),
+                )
+            )
+        self.app.push_screen(ErrorLogScreen(failures, self.zone))
 
     def action_stop(self) -> None:
         """Esc: every load stops now (the list, retries, the detail pane); loaded rows stay.

@@ -95,6 +95,8 @@ def _failures(text: Text, feed: Feed) -> None:
             text.append(f" · retrying {inert(s.account, 30)} in {left} s", "yellow")
         else:
             text.append(" · R retries", "bold")
+    if failed:
+        text.append(" · E: the whole error", "bold")
 
 
 def _tail(text: Text, tail: TailInfo) -> None:
