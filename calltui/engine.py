@@ -16,7 +16,7 @@ import heapq
 import itertools
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +37,18 @@ from calltui.pacing import share_turn
 from calltui.providers.base import ListingStopped, Page, Provider, open_provider
 
 PREFETCH_PAGES = 2
+MANY_ACCOUNTS = 10
+"""Past this many accounts in one listing, each fetches a page only once the merge has taken
+its last one, and their first pages are smaller (MIN_FIRST_PAGE at the least): together they
+hide each other's latency, and the rows wanted first (a screen or two) come from the first
+pages of all of them. With 300 accounts, prefetching two full pages each parsed and held
+tens of thousands of calls nobody had asked for, on the UI's loop."""
+MIN_FIRST_PAGE = 20
+IN_FLIGHT_RECORDS = 4000
+"""Records fetched ahead of the merge (parsed, not yet taken), across every account of a
+listing: past it, an account fetches its next page only once the merge waits on it. Each is a
+Call with its raw record, all tracked by the collector until the store packs them; with every
+account two pages ahead, 25 accounts held 80-190 MB. One account's prefetch fits in it."""
 SHARE_EVERY = 256
 """Records emitted by the merge between two checks of its share of the event loop."""
 _END = object()
@@ -87,10 +99,35 @@ class Recovery:
 class _Stream:
     state: StreamState
     queue: asyncio.Queue[Any]
+    lazy: bool = False
+    """The next page is fetched once the merge has taken the last (see MANY_ACCOUNTS)."""
     task: asyncio.Task[None] | None = None
     watermark: datetime | None = None
     started: bool = False
     ended: bool = False
+    wanted: bool = False
+    """The merge waits on this stream's next page: it is fetched whatever the budget."""
+
+
+@dataclass(slots=True)
+class _Budget:
+    """The records of pages fetched and not yet taken by the merge, of every stream."""
+
+    limit: int
+    used: int = 0
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wait(self, s: _Stream) -> None:
+        while self.used >= self.limit and not s.wanted:
+            await self._changed.wait()
+
+    def change(self, records: int) -> None:
+        self.used += records
+        self.notify()
+
+    def notify(self) -> None:
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
 
 
 class Engine:
@@ -145,14 +182,21 @@ class Engine:
         first_page: int | None = None,
     ) -> AsyncGenerator[Call, None]:
         """Every matching call of `accounts`, newest first by started_at. `first_page`: how many
-        calls each account's first page need hold (Provider.pages); by default, a full page."""
+        calls each account's first page need hold (Provider.pages); by default, a full page.
+        Past MANY_ACCOUNTS accounts, each first page holds a share of `first_page` (at least
+        MIN_FIRST_PAGE) and no page is fetched ahead."""
+        names = list(accounts)
+        many = len(names) > MANY_ACCOUNTS
+        if many and first_page is not None:
+            first_page = max(MIN_FIRST_PAGE, first_page * MANY_ACCOUNTS // len(names))
         streams = []
-        for name in accounts:
+        for name in names:
             state = StreamState(name, status="loading")
             self.states[name] = state
-            streams.append(_Stream(state, asyncio.Queue(PREFETCH_PAGES)))
+            streams.append(_Stream(state, asyncio.Queue(1 if many else PREFETCH_PAGES), many))
+        budget = _Budget(IN_FLIGHT_RECORDS)
         for s in streams:
-            s.task = asyncio.create_task(self._pump(s, query, on_state, first_page))
+            s.task = asyncio.create_task(self._pump(s, budget, query, on_state, first_page))
         tie = itertools.count()
         # Every stream's records not yet emitted, newest first, in one heap; the stream waited
         # for changes only when a page or an end is read, so it is found again only then.
@@ -178,13 +222,19 @@ class Engine:
                     continue
                 if waiting is None:
                     return
+                if waiting.queue.empty():
+                    waiting.wanted = True
+                    budget.notify()
                 item = await waiting.queue.get()
+                waiting.wanted = False
+                waiting.queue.task_done()  # a lazy pump may fetch its next page
                 changed = True
                 waiting.started = True
                 if item is _END:
                     waiting.ended = True
                     continue
                 page: Page = item
+                budget.change(-len(page.records))
                 waiting.watermark = page.watermark
                 for c in page.records:
                     if query.matches(c):
@@ -206,6 +256,7 @@ class Engine:
     async def _pump(
         self,
         s: _Stream,
+        budget: _Budget,
         query: CallQuery,
         on_state: Callable[[StreamState], None] | None,
         first_page: int | None,
@@ -220,11 +271,16 @@ class Engine:
             await share_turn()
             pages = self.provider(state.account).pages(query, first_page)
             while True:
+                # So does each next request (its URL built, its tasks made): hundreds of
+                # accounts whose pages the merge took together ask for their next ones together.
+                await share_turn()
+                await budget.wait(s)
                 started = time.monotonic()
                 try:
                     page = await anext(pages)
                 except StopAsyncIteration:
                     break
+                budget.change(len(page.records))
                 fetching += time.monotonic() - started
                 # Every record knows its page, so the store can drop it and fetch it again.
                 ref = PageRef(state.account, page.request)
@@ -232,13 +288,15 @@ class Engine:
                     c.page = ref
                 state.pages += 1
                 state.fetched += len(page.records)
-                if s.queue.full():
+                if s.queue.full() or s.lazy:
                     # Pages enough in hand: it waits on the reader (the table wants no more
                     # rows yet), not on the provider, and must not look busy meanwhile.
                     state.status = "ok"
                 if on_state:
                     on_state(state)
                 await s.queue.put(page)
+                if s.lazy:
+                    await s.queue.join()
                 if state.status == "ok":
                     state.status = "loading"
                     if on_state:

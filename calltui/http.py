@@ -468,6 +468,9 @@ class HttpClient:
         resp = await self._client.send(request, stream=True)
         progress.status = resp.status_code
         try:
+            # Hundreds of accounts' answers arrive together: the reading of each body (and the
+            # parsing that follows, in get_json) takes its turn with the rest of the loop.
+            await share_turn()
             chunks = []
             # Decoded bytes are counted: the limit is on what we hold, not on what travelled.
             async for chunk in resp.aiter_bytes():

@@ -132,8 +132,11 @@ async def _watch_lag(out: BinaryIO) -> None:
             last = now
 
 
-TURN_BUDGET_S = 0.02
-"""How long the chunks of work let through by `share_turn` may run in one turn of the loop."""
+TURN_BUDGET_S = 0.008
+"""How long the chunks of work let through by `share_turn` may run in one turn of the loop. The
+same turn also runs what cannot wait its turn (the sockets' callbacks of every exchange under
+way, a frame, the messages): with 300 accounts loading, a budget of 20 ms left turns of 100 to
+250 ms; with 8 ms, about half that, and the first rows came no later."""
 
 
 class _Turn:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 
-from calltui.engine import Engine
+from calltui.config import parse_settings
+from calltui.engine import MANY_ACCOUNTS, Engine
 from calltui.model import CallQuery
 from calltui.sim.app import SimApp
-from calltui.sim.demo import demo_settings
+from calltui.sim.demo import demo_accounts, demo_settings
 from tests.conftest import FAST_RETRY, FIXED_NOW
 
 
@@ -100,3 +102,28 @@ async def test_an_account_waiting_on_the_reader_does_not_look_busy(sim):
     await gen.aclose()
     await engine.aclose()
     assert seen.count("loading") >= 2 and "ok" in seen
+
+
+async def test_many_accounts_fetch_a_page_only_once_the_merge_took_the_last():
+    """Past MANY_ACCOUNTS, no account fetches ahead of the merge, and first pages are smaller:
+    prefetching for hundreds of accounts parsed and held calls nobody had asked for."""
+    accounts = {
+        f"{name}-{n}": account
+        for name, account in demo_accounts().items()
+        for n in range(MANY_ACCOUNTS // 5 + 1)
+    }
+    settings = parse_settings({"accounts": accounts}, Path("<test>"))
+    assert len(settings.accounts) > MANY_ACCOUNTS
+    sim = SimApp(seed=7, now=FIXED_NOW, enforce_rate_limits=False)
+    engine = Engine(settings, transport=httpx.ASGITransport(app=sim), retry=FAST_RETRY)
+    query = CallQuery(since=FIXED_NOW - timedelta(hours=24))
+    gen = engine.merged(engine.account_names, query, first_page=100)
+    await anext(gen)  # every account's first page is in the merge
+    for _ in range(200):  # time for pumps that would fetch ahead to do so
+        await asyncio.sleep(0)
+    pages = {s.pages for s in engine.states.values()}
+    await gen.aclose()
+    await engine.aclose()
+    # The first page, taken by the merge, and the next, waiting for it to be wanted (or the
+    # first alone, for an account whose day fits in it).
+    assert max(pages) == 2

@@ -28,8 +28,9 @@ class ExportHost(Protocol):
 
     session: Session
     feed: Feed
-    handover: Handover
 
+    @property
+    def handover(self) -> Handover: ...
     @property
     def app(self) -> App[Any]: ...
     @property

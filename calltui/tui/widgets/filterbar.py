@@ -38,4 +38,4 @@ class FilterBar(Static):
             text.append(inert(str(q.terms), 120), "bold")
         if q.min_duration is not None or q.max_duration is not None:
             text.append(f" · dur {q.min_duration or 0}–{q.max_duration or '∞'}s")
-        self.update(text)
+        self.update(text, layout=False)  # one line, always: nothing else moves

@@ -17,24 +17,50 @@ MARK_STYLE = {"idle": "dim", "loading": "yellow", "ok": "green", "error": "bold 
 
 class Sidebar(OptionList):
     DEFAULT_CSS = "Sidebar { width: 22; border-right: vkey $panel; }"
-    _shown: tuple[tuple[str, str], ...] | None = None
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._names: list[str] = []
+        self._status: dict[str, str] = {}
+        """The mark each account's line shows."""
 
     def set_accounts(self, names: list[str], states: dict[str, StreamState]) -> None:
-        # Called on every page of every account: only a changed mark is redrawn, and the list is
-        # rebuilt only when the accounts change.
-        shown = tuple((name, st.status if (st := states.get(name)) else "idle") for name in names)
-        before, self._shown = self._shown, shown
-        if before is not None and [n for n, _ in before] == names:
-            for (name, status), (_, was) in zip(shown, before, strict=True):
-                if status != was:
-                    self.replace_option_prompt(name, account_label(name, status))
+        """The accounts and their marks: the list is built again only when the accounts
+        change; otherwise only the lines whose mark changed are drawn again."""
+        if names == self._names:
+            for name in names:
+                st = states.get(name)
+                self.mark(name, st.status if st else "idle")
             return
+        self._names = list(names)
+        self._status = {n: st.status if (st := states.get(n)) else "idle" for n in names}
         highlighted = self.highlighted
-        self.clear_options()
-        self.add_option(Option(Text("All accounts", "bold"), id=ALL))
-        for name, status in shown:
-            self.add_option(Option(account_label(name, status), id=name))
+        options = [Option(Text("All accounts", "bold"), id=ALL)]
+        options += [Option(account_label(n, s), id=n) for n, s in self._status.items()]
+        self.set_options(options)  # one layout for the whole list, not one per account
         self.highlighted = min(highlighted or 0, self.option_count - 1)
+
+    def mark(self, name: str, status: str) -> None:
+        """`name`'s mark is now `status`: its line alone is drawn again. With hundreds of
+        accounts, each changing state several times while the first pages come in,
+        OptionList.replace_option_prompt (which drops every line's rendering and measures
+        every option again, then repaints the whole list) took most of the loop's time."""
+        if self._status.get(name, status) == status:
+            return  # unchanged, or not an account listed here
+        self._status[name] = status
+        option = self.get_option(name)
+        option._set_prompt(account_label(name, status))
+        # Textual is pinned: its render cache is keyed by (option, style, padding), and only
+        # this option's entries are stale. A label keeps its one line, so nothing moves.
+        cache = self._option_render_cache
+        stale = [k for k in cache.keys() if k[0] is option]  # noqa: SIM118 (no __iter__)
+        for key in stale:
+            cache.discard(key)
+        line = self._index_to_line.get(self.get_option_index(name))
+        if line is None:
+            self.refresh()  # not laid out yet: nothing drawn to keep
+        else:
+            self.refresh_line(line)
 
 
 def account_label(name: str, status: str) -> Text:
