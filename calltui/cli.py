@@ -607,6 +607,7 @@ def _tui(args: argparse.Namespace) -> int:
     gc.disable()
     try:
         settings, transport = open_source(args)
+        view = apply_view(args, settings)
         if not args.demo:
             # An account whose secret is unreadable is listed all the same: the sidebar marks
             # it failed and the status line says why, as for a provider error.
@@ -615,7 +616,9 @@ def _tui(args: argparse.Namespace) -> int:
         from calltui.tui.app import CallTUI
 
         now = sim_now() if args.demo else None
-        app = CallTUI(settings, transport=transport, query=query, accounts=args.account, now=now)
+        app = CallTUI(
+            settings, transport=transport, query=query, accounts=args.account, now=now, view=view
+        )
         app.run()
     finally:
         gc.enable()

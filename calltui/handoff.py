@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from calltui import render
+from calltui.analysis.chain import Chain
 from calltui.analysis.correlate import Relation
 from calltui.analysis.verdict import verdict
 from calltui.config import Settings
@@ -179,12 +180,17 @@ def redacted_bundle(
     settings: Settings,
     related: Iterable[Relation] = (),
     now: datetime | None = None,
+    view: str | None = None,
+    chain: Chain | None = None,
 ) -> dict[str, Any]:
     """A JSON-ready document for a carrier ticket: the verdict, the drill-down (design 1.4 keys:
     call, legs, trace, events, recordings, notifications, explanation), the provider extras,
-    the related calls and a plain-text view, every value redacted (see the module doc)."""
+    the related calls, the view it was made from (a view spec a colleague can open), the
+    end-to-end call and a plain-text view with the chain as a ladder, every value redacted
+    (see the module doc)."""
     rel = list(related)
-    calls = [detail.call, *detail.legs, *(r.call for r in rel)]
+    hops = [h.call for h in chain.hops] if chain is not None else []
+    calls = [detail.call, *detail.legs, *(r.call for r in rel), *hops]
     redactor = Redactor(settings, (n for c in calls for n in (c.from_, c.to)))
     doc: dict[str, Any] = {
         "calltui_bundle": BUNDLE_VERSION,
@@ -197,7 +203,9 @@ def redacted_bundle(
         **detail.to_dict(),
         "extra": detail.extra,
         "related": [r.to_dict() for r in rel],
-        "text": render.detail_text(detail, timezone.utc),
+        "view": view,
+        "chain": None if chain is None else chain.to_dict(),
+        "text": render.detail_text(detail, timezone.utc, chain=chain),
     }
     out: dict[str, Any] = redactor.value(doc)
     return out
@@ -210,11 +218,15 @@ def write_bundle(
     settings: Settings,
     related: Iterable[Relation] = (),
     now: datetime | None = None,
+    view: str | None = None,
+    chain: Chain | None = None,
 ) -> Path:
     """The bundle written as JSON (ASCII, indented) to a new file with mode 0600 (calltui.files);
     a directory `path` gets a file named after the call (`-1`, `-2`... added when taken); the
     path written."""
-    doc = redacted_bundle(detail, settings=settings, related=related, now=now)
+    doc = redacted_bundle(
+        detail, settings=settings, related=related, now=now, view=view, chain=chain
+    )
     call = detail.call
     name = f"calltui-{call.provider}-{_file_part(call.id)}.json"
     data = (json.dumps(doc, ensure_ascii=True, indent=2) + "\n").encode()

@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx
 from textual import events
@@ -40,6 +40,9 @@ from calltui.tui.themes import NO_COLOR_THEME, SHIPPED, load_themes
 
 NEVER_ENDING = frozenset({"fetch", "tail"})
 """Worker groups that wait for demand, or poll, for as long as the app runs."""
+
+if TYPE_CHECKING:
+    from calltui.viewspec import ViewSpec
 
 
 class IdleGC:
@@ -155,6 +158,7 @@ class CallTUI(App[None]):
         retry: RetryPolicy | None = None,
         recovery: Recovery | None = None,
         tail: TailPolicy | None = None,
+        view: ViewSpec | None = None,
     ) -> None:
         """`now`: a fixed clock, or a function of one (tests move it with the simulator's);
         the wall clock by default. `recovery`: how failed accounts are tried again; `tail`:
@@ -167,7 +171,7 @@ class CallTUI(App[None]):
             self._filters.append(AsciiFilter())
         self.settings = settings
         self.session = Session(settings, transport=transport, retry=retry, now=now)
-        self._start = (query, accounts, recovery, tail)
+        self._start = (query, accounts, recovery, tail, view)
         self.idle_gc = IdleGC(lambda: len(self.session.store))
         self.keymap: dict[str, str] = {}
         """The live keymap ([keys] of the config): help and the palette name these keys."""
@@ -185,9 +189,9 @@ class CallTUI(App[None]):
         self.keymap.update(keymap)
 
     def get_default_screen(self) -> Screen[Any]:
-        query, accounts, recovery, tail = self._start
+        query, accounts, recovery, tail, view = self._start
         return MainScreen(
-            self.session, query=query, accounts=accounts, recovery=recovery, tail=tail
+            self.session, query=query, accounts=accounts, recovery=recovery, tail=tail, view=view
         )
 
     @property

@@ -28,11 +28,17 @@ from calltui.tui.screens.export import OpenWithScreen, open_in
 
 
 class Handover:
-    def __init__(self, session: Session, listed: Callable[[], list[str]]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        listed: Callable[[], list[str]],
+        view: Callable[[], str | None] = lambda: None,
+    ) -> None:
         """`listed`: the accounts the table lists now (the others are asked for related
-        calls)."""
+        calls); `view`: the spec of the view shown (the bundle carries it)."""
         self.session = session
         self.listed = listed
+        self.view = view
 
     async def detail(self, app: App[Any], call: Call, *, toast: bool = True) -> CallDetail | None:
         """The call's drill-down, or None when it failed (why: Session.detail_error, and a
@@ -61,7 +67,7 @@ class Handover:
         detail = await self.detail(app, call)
         if detail is None:
             return None
-        found = await self.session.related(call, self.listed())
+        chain, found = await self.session.chain(call, self.listed(), steps=True)
         try:
             path = await asyncio.to_thread(
                 handoff.write_bundle,
@@ -70,6 +76,8 @@ class Handover:
                 settings=self.session.settings,
                 related=found.relations,
                 now=self.session.now(),
+                view=self.view(),
+                chain=chain,
             )
         except OSError as e:
             app.notify(f"bundle not saved: {inert(e.strerror or e, 120)}", severity="error")

@@ -19,7 +19,7 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
@@ -42,8 +42,6 @@ from calltui.store import GONE, Cancelled, NotHeld, Refetch, Sort
 from calltui.tail import TailPolicy
 from calltui.text import inert
 from calltui.tui import keys, views
-from calltui.tui.exporting import Exporting
-from calltui.tui.handover import Handover
 from calltui.tui.tailing import Tailing
 from calltui.tui.triage import Triage
 from calltui.tui.widgets.call_table import CallTable
@@ -53,7 +51,10 @@ from calltui.tui.widgets.sidebar import ALL, Sidebar
 from calltui.tui.widgets.status import StatusLine, table_status
 
 if TYPE_CHECKING:
+    from calltui.tui.exporting import Exporting
+    from calltui.tui.handover import Handover
     from calltui.tui.widgets.kpi_panel import KpiPanel
+    from calltui.viewspec import ViewSpec
 
 SYNC_ROWS = 20_000
 """Views of up to this many rows are rebuilt on the UI thread (ms); bigger ones in a thread."""
@@ -73,7 +74,7 @@ class _Events(FeedEvents):
 
     def rows_merged(self, rows: range) -> None:
         self.screen.rebuild_view()  # among the rows shown; the cursor stays on its call
-        self.screen.update_status()
+        self.screen.status_soon()
 
     def account_changed(self, state: StreamState) -> None:
         if state.done and state.error is not None:
@@ -103,8 +104,16 @@ class MainScreen(Screen[None]):
         accounts: list[str] | None = None,
         recovery: Recovery | None = None,
         tail: TailPolicy | None = None,
+        view: ViewSpec | None = None,
     ) -> None:
+        """`view`: a view spec to open on (its sort and its call; its accounts and window
+        are in `accounts` and `query`)."""
         super().__init__()
+        self.opening = view
+        self.views: list[str] = []
+        """The views of this session, oldest first (specs without a call)."""
+        self.view_at = -1
+        self._stepping = False
         self.session = session
         self.store = session.store
         self.zone = session.zone
@@ -113,15 +122,29 @@ class MainScreen(Screen[None]):
         self.failed_at: dict[str, datetime] = {}
         """When each account's listing last failed (the error log says)."""
         self.feed = Feed(session, _Events(self), recovery=recovery, spawn=self._spawn)
-        self.handover = Handover(session, lambda: self.accounts)
         self.tailing = Tailing(self, tail or TailPolicy(), session.settings.alerts.policy())
-        self.exporting = Exporting(self)
         self.triage = Triage(self, self)
         self._view_pending = False
         """A view rebuild runs in a thread: rows arriving meanwhile wait for its result."""
         self._keep_view: Key | None = None
         """The call the cursor goes to when the view being built in a thread is ready."""
         self._failed_shown: frozenset[str] = frozenset()
+        self._status_due = False
+        """A status line is asked for (status_soon) and not drawn yet."""
+
+    # Handing over and exporting are made when first used: their modules (the dialogs, the
+    # clipboard) are not needed for the first frame, and importing them delayed it.
+    @cached_property
+    def handover(self) -> Handover:
+        from calltui.tui.handover import Handover
+
+        return Handover(self.session, lambda: self.accounts, self.view_spec)
+
+    @cached_property
+    def exporting(self) -> Exporting:
+        from calltui.tui.exporting import Exporting
+
+        return Exporting(self)
 
     def _spawn(self, coro: Any, name: str) -> Worker[None]:
         # Group "fetch": Esc (stop) and a new listing reach the Feed's tasks through it.
@@ -157,7 +180,46 @@ class MainScreen(Screen[None]):
         self.table.focus()
         self._show_filters()
         self.set_interval(1.0, self._tick_retries)
-        self.start_fetch()
+        # The first frame first: opening the accounts' clients (their provider modules
+        # imported), and making and sending their first requests, took longer than drawing it.
+        self.call_after_refresh(self._open)
+
+    def _open(self) -> None:
+        """The first listing: of the view the app was opened on (`--view`), if any: its sort,
+        and the cursor on its call once it is listed."""
+        view, self.opening = self.opening, None
+        if view is None or not self.open_view(view):
+            self.start_fetch()
+
+    def view_spec(self) -> str:
+        """The spec of the view shown: its accounts, filters, window, sort and the call under
+        the cursor (calltui.viewspec), for `calltui --view` on another jump host."""
+        return self.view_spec_of(call=True)
+
+    def view_spec_of(self, *, call: bool) -> str:
+        from calltui.filters import as_terms
+        from calltui.viewspec import ViewSpec, iso
+
+        q, sort = self.query_, self.table.sort
+        row = self.table.current_row
+        name = next((n for n, k in DISPLAY_NAMES.items() if k == sort.key), None)
+        return str(
+            ViewSpec(
+                accounts=tuple(self.selected),
+                q=as_terms(q) or None,
+                since=iso(q.since),
+                until=iso(q.until) if q.until else None,
+                sort=name if sort != Sort() else None,
+                descending=sort.descending,
+                call=None if row is None or not call else self.store.key(row),
+            )
+        )
+
+    def action_copy_view(self) -> None:
+        """Y: the view's spec on the clipboard (and in a dialog where OSC 52 is unsure)."""
+        from calltui.tui import clipboard
+
+        clipboard.copy(self.app, self.view_spec(), "the view spec", " (calltui --view opens it)")
 
     def on_resize(self, event: events.Resize) -> None:
         # Small terminals: the sidebar goes first (b brings it back), then the detail pane.
@@ -175,6 +237,8 @@ class MainScreen(Screen[None]):
     def start_fetch(self, keep: Key | None = None, seek: bool = False) -> None:
         """List the query's calls again; the cursor goes back to `keep` when it arrives (`seek`:
         fetch on until it does)."""
+        if not self._stepping:
+            self._remember_view()
         self._view_pending = False  # a rebuild still running is for the rows just dropped
         self._keep_view = None
         self.feed.start(
@@ -200,17 +264,17 @@ class MainScreen(Screen[None]):
             self.table.append_rows(new, table_status(self.feed))
         else:
             self.rebuild_view(keep_row)
-        self.update_status()
+        self.status_soon()
 
     def account_changed(self, state: StreamState) -> None:
+        """One account's state: its sidebar line now, the status line soon. With hundreds of
+        accounts this comes thousands of times while the first pages arrive, so it costs the
+        same whatever the number of accounts; what reads them all (the status line, the
+        failed accounts) runs once for all the changes that came together."""
         if not self.is_attached:
             return  # a stream cancelled as the app quits: its widgets are gone
-        self.query_one(Sidebar).set_accounts(self.session.account_names, self.session.engine.states)
-        self.update_status()
-        failed = frozenset(self.feed.failed_accounts())
-        if failed != self._failed_shown:
-            self._failed_shown = failed
-            self.refresh_bindings()  # R (retry failed) is in the footer while one has
+        self.query_one(Sidebar).mark(state.account, state.status)
+        self.status_soon()
 
     def progress_changed(self) -> None:
         if not self.is_attached:
@@ -218,9 +282,25 @@ class MainScreen(Screen[None]):
         self.update_status()
         self.table.set_status(table_status(self.feed))
 
+    def status_soon(self) -> None:
+        """The status line (and the footer's R) drawn once the work under way in this turn
+        of the loop is done: the changes that come together are said together."""
+        if not self._status_due:
+            self._status_due = True
+            self.call_later(self._status_now)
+
+    def _status_now(self) -> None:
+        if self._status_due and self.is_attached:
+            self.update_status()
+
     def update_status(self) -> None:
+        self._status_due = False
         self.triage.progress()
         self.query_one(StatusLine).show(self.feed, len(self.table.marks), self.tailing.info())
+        failed = frozenset(self.feed.failed_accounts())
+        if failed != self._failed_shown:
+            self._failed_shown = failed
+            self.refresh_bindings()  # R (retry failed) is in the footer while one has
 
     def _tick_retries(self) -> None:
         if self.feed.waiting_retries:
@@ -456,6 +536,56 @@ class MainScreen(Screen[None]):
         self.pick_account(None if picked in (None, ALL) else picked)
         self.table.focus()
 
+    def open_view(self, spec: ViewSpec) -> bool:
+        """Show the view of `spec`: its accounts, filters, window and sort, the cursor on its
+        call once it is listed. False (and why, in a toast) when a part does not hold here."""
+        from calltui.filters import FilterError, build_query
+
+        unknown = [a for a in spec.accounts if a not in self.session.account_names]
+        if unknown:
+            self.notify(f"view: no account named {inert(unknown[0], 60)}", severity="warning")
+            return False
+        try:
+            query = build_query(
+                {"since": spec.since, "until": spec.until, "query": spec.q},
+                default_since=timedelta(hours=1),
+                now=self.session.now(),
+            )
+        except FilterError as e:
+            self.notify(f"view: {inert(e, 200)}", severity="warning")
+            return False
+        self.selected = list(spec.accounts)
+        self.query_ = query
+        if spec.sort:
+            self.table.sort = Sort(DISPLAY_NAMES[spec.sort], spec.descending)
+        self._show_filters()
+        self.start_fetch(keep=spec.call, seek=spec.call is not None)
+        return True
+
+    def _remember_view(self) -> None:
+        """The view now, in this session's history (`[` and `]` step through it)."""
+        spec = self.view_spec_of(call=False)
+        if self.views and self.views[self.view_at] == spec:
+            return
+        del self.views[self.view_at + 1 :]
+        self.views.append(spec)
+        self.view_at = len(self.views) - 1
+
+    def action_view_step(self, step: int) -> None:
+        """`[` back, `]` forth through the views of this session, as k9s does."""
+        from calltui.viewspec import parse
+
+        at = self.view_at + step
+        if not 0 <= at < len(self.views):
+            self.notify("no view " + ("before" if step < 0 else "after") + " this one", timeout=2)
+            return
+        self.view_at = at
+        self._stepping = True
+        try:
+            self.open_view(parse(self.views[at]))
+        finally:
+            self._stepping = False
+
     def pick_account(self, name: str | None) -> None:
         self.selected = [] if name is None else [name]
         self._show_filters()
@@ -537,6 +667,12 @@ class MainScreen(Screen[None]):
         yield SystemCommand(
             "Accounts: all", "List calls of every account", partial(self.pick_account, None)
         )
+        for name, saved in self.session.settings.views.items():
+            yield SystemCommand(
+                f"Views: {inert(name, 60)}",
+                inert(saved.spec, 200),
+                partial(self._open_saved, saved.spec),
+            )
         visible = set(self.table.shown)
         for name, key in DISPLAY_NAMES.items():
             verb = "hide" if key in visible else "show"
@@ -552,6 +688,11 @@ class MainScreen(Screen[None]):
                 f"List calls of {shown} only",
                 partial(self.pick_account, name),
             )
+
+    def _open_saved(self, spec: str) -> None:
+        from calltui.viewspec import parse
+
+        self.open_view(parse(spec))  # checked when the config was read
 
     def toggle_column(self, key: str) -> None:
         if not self.table.toggle_column(key):
