@@ -620,6 +620,8 @@ def _tui(args: argparse.Namespace) -> int:
             settings, transport=transport, query=query, accounts=args.account, now=now, view=view
         )
         app.run()
+        if app.exit_note:
+            say(app.exit_note)
     finally:
         gc.enable()
     return EXIT_OK

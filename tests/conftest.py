@@ -54,6 +54,7 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     terminal unless a test says otherwise (`[display] glyphs = "auto"` reads TERM and LANG)."""
     monkeypatch.setenv("CALLTUI_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("CALLTUI_STATE", str(tmp_path / "state.json"))
     monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.setenv("LANG", "C.UTF-8")
     monkeypatch.delenv("LC_ALL", raising=False)

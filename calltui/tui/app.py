@@ -23,7 +23,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from calltui import glyphs
+from calltui import glyphs, state
 from calltui.config import Settings, config_dir
 from calltui.engine import Recovery
 from calltui.http import RetryPolicy
@@ -159,10 +159,12 @@ class CallTUI(App[None]):
         recovery: Recovery | None = None,
         tail: TailPolicy | None = None,
         view: ViewSpec | None = None,
+        remember: bool = True,
     ) -> None:
-        """`now`: a fixed clock, or a function of one (tests move it with the simulator's);
-        the wall clock by default. `recovery`: how failed accounts are tried again; `tail`:
-        how often the live tail polls."""
+        """`remember`: read what the last session left and leave this one's (calltui.state;
+        screenshots do neither). `now`: a fixed clock, or a function of one (tests move it
+        with the simulator's); the wall clock by default. `recovery`: how failed accounts
+        are tried again; `tail`: how often the live tail polls."""
         # NO_COLOR: the terminal's own colours for everything (Textual's NoColor filter, which
         # it picks when ANSI colour is allowed); its other choice turns every colour to grey,
         # and the error red to a grey that is barely there.
@@ -170,6 +172,11 @@ class CallTUI(App[None]):
         if glyphs.wanted(settings.display.glyphs):
             self._filters.append(AsciiFilter())
         self.settings = settings
+        self.remember = remember
+        self.state, problem = state.load() if remember else (state.State(), None)
+        self._state_problem = problem
+        self.exit_note: str | None = None
+        """What to tell on stderr once the app has closed the screen."""
         self.session = Session(settings, transport=transport, retry=retry, now=now)
         self._start = (query, accounts, recovery, tail, view)
         self.idle_gc = IdleGC(lambda: len(self.session.store))
@@ -191,7 +198,14 @@ class CallTUI(App[None]):
     def get_default_screen(self) -> Screen[Any]:
         query, accounts, recovery, tail, view = self._start
         return MainScreen(
-            self.session, query=query, accounts=accounts, recovery=recovery, tail=tail, view=view
+            self.session,
+            query=query,
+            accounts=accounts,
+            recovery=recovery,
+            tail=tail,
+            view=view,
+            state=self.state,
+            leave=self._leave if self.remember else None,
         )
 
     @property
@@ -242,10 +256,20 @@ class CallTUI(App[None]):
         self.idle_gc.start(self)
         for problem in self._theme_problems:
             self.notify(problem, severity="warning", timeout=8)
+        if self._state_problem is not None:
+            self.notify(inert(self._state_problem, 300), severity="warning", timeout=8)
 
     async def on_unmount(self) -> None:
         self.idle_gc.stop()
         await self.session.aclose()
+
+    def _leave(self, left: state.State) -> None:
+        """The main screen goes with what this session leaves for the next."""
+        try:
+            state.save(left)
+        except OSError as e:
+            # The app is going: a toast would not be seen; the CLI says it once it is gone.
+            self.exit_note = f"marks and the last view not saved: {e.strerror or e}"
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):

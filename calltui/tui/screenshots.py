@@ -55,7 +55,14 @@ def demo_app(
     settings = demo_settings(timezone="UTC", theme=theme, glyphs="unicode")
     _, transport = demo_transport(seed=seed, now=FIXED_NOW)
     query = query or CallQuery(since=FIXED_NOW - timedelta(hours=1))
-    return CallTUI(settings, transport=transport, query=query, accounts=accounts, now=FIXED_NOW)
+    return CallTUI(
+        settings,
+        transport=transport,
+        query=query,
+        accounts=accounts,
+        now=FIXED_NOW,
+        remember=False,
+    )
 
 
 async def settle(pilot: Pilot[None]) -> None:

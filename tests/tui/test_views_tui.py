@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import stat
+from datetime import timedelta
 from pathlib import Path
 
 from calltui.config import parse_settings
-from calltui.model import FAILED_OUTCOMES
+from calltui.model import FAILED_OUTCOMES, CallQuery
 from calltui.sim.demo import DEMO_ACCOUNTS, demo_accounts, demo_transport
 from calltui.tui.app import CallTUI
 from calltui.viewspec import ViewSpec, iso, parse
@@ -137,3 +139,50 @@ async def test_the_bundle_holds_the_view_spec_and_the_chain_as_a_ladder(tmp_path
             for key in ("password", "auth_token", "api_secret", "api_key"):
                 if key in account:
                     assert account[key] not in text
+
+
+def demo_app_remembering() -> CallTUI:
+    _, transport = demo_transport(seed=1, now=FIXED_NOW)
+    settings = parse_settings(
+        {"display": {"timezone": "UTC"}, "accounts": demo_accounts()}, Path("<t>")
+    )
+    return CallTUI(
+        settings,
+        transport=transport,
+        query=CallQuery(since=FIXED_NOW - timedelta(hours=1)),
+        now=FIXED_NOW,
+    )
+
+
+async def test_marks_the_last_view_and_searches_survive_a_restart(tmp_path, monkeypatch):
+    path = tmp_path / "kept" / "state.json"
+    monkeypatch.setenv("CALLTUI_STATE", str(path))
+    first = demo_app_remembering()
+    async with first.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        table = first.main.table
+        for row in (2, 5):
+            table.cursor = row
+            await pilot.press("space")
+        marked = list(table.marks)
+        await pilot.press("slash")
+        await pilot.pause(0.2)
+        first.screen.query_one("#query").value = "sip:503"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        ended_on = first.main.view_spec_of(call=False)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    second = demo_app_remembering()
+    async with second.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        assert list(second.main.table.marks) == marked  # their calls are listed again
+        assert second.main.state.searches == ["sip:503"]
+        assert second.main.views[0].startswith(ended_on + "&call=")  # and the cursor's call
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert str(second.main.query_.terms) == "sip:503"
+        await pilot.press("slash")
+        await pilot.pause(0.2)
+        box = second.screen.query_one("#query")
+        assert box.suggester is not None
+        assert await box.suggester.get_suggestion("sip") == "sip:503"

@@ -4,7 +4,7 @@ query's bad term included) names the field and keeps the form open."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -12,6 +12,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
+from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
@@ -44,9 +45,16 @@ class FilterScreen(Dialog[CallQuery | None]):
     """
 
     def __init__(
-        self, query: CallQuery, zone: tzinfo | None, now: datetime, focus: str = "since"
+        self,
+        query: CallQuery,
+        zone: tzinfo | None,
+        now: datetime,
+        focus: str = "since",
+        history: Sequence[str] = (),
     ) -> None:
+        """`history`: the queries given before, newest last, offered as the query is typed."""
         super().__init__()
+        self.history = list(reversed(history))
         self.now = now
         self.query_ = query
         self.zone = zone
@@ -69,7 +77,16 @@ class FilterScreen(Dialog[CallQuery | None]):
             return
         yield Label(label)
         if f.kind is Kind.TEXT:
-            yield Input(self._fmt(value), id=f.name, placeholder=f.placeholder, compact=True)
+            suggester = None
+            if f.name == "query" and self.history:
+                suggester = SuggestFromList(self.history, case_sensitive=False)
+            yield Input(
+                self._fmt(value),
+                id=f.name,
+                placeholder=f.placeholder,
+                compact=True,
+                suggester=suggester,
+            )
         else:
             yield Select(
                 [(c, c) for c in f.choices],

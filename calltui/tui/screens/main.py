@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cached_property, partial
@@ -38,6 +38,7 @@ from calltui.feed import Feed, FeedEvents
 from calltui.http import ProviderError
 from calltui.model import FAILED_OUTCOMES, Call, CallQuery
 from calltui.session import Key, Session
+from calltui.state import State
 from calltui.store import GONE, Cancelled, NotHeld, Refetch, Sort
 from calltui.tail import TailPolicy
 from calltui.text import inert
@@ -105,14 +106,24 @@ class MainScreen(Screen[None]):
         recovery: Recovery | None = None,
         tail: TailPolicy | None = None,
         view: ViewSpec | None = None,
+        state: State | None = None,
+        leave: Callable[[State], None] | None = None,
     ) -> None:
-        """`view`: a view spec to open on (its sort and its call; its accounts and window
-        are in `accounts` and `query`)."""
+        """`view`: a view spec to open on; `state`: what the last session left (its marks
+        come back as their calls are listed, its last view is the one `[` goes back to, its
+        searches are offered as `/` is typed); `leave`: given what this session leaves for the
+        next as the screen goes."""
         super().__init__()
+        self.leave = leave
+        self._table: CallTable | None = None
         self.opening = view
-        self.views: list[str] = []
-        """The views of this session, oldest first (specs without a call)."""
-        self.view_at = -1
+        self.state = state or State()
+        self.views: list[str] = [self.state.last_view] if self.state.last_view else []
+        """The views of this session, oldest first (specs without a call): the last
+        session's first."""
+        self.view_at = len(self.views) - 1
+        self.pending_marks = set(self.state.marks)
+        """The last session's marks whose calls are not listed yet."""
         self._stepping = False
         self.session = session
         self.store = session.store
@@ -156,7 +167,10 @@ class MainScreen(Screen[None]):
 
     @property
     def table(self) -> CallTable:
-        return self.query_one(CallTable)
+        # Kept once found: the screen's leaving (on_unmount) still reads its marks and sort.
+        if self._table is None:
+            self._table = self.query_one(CallTable)
+        return self._table
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -258,6 +272,8 @@ class MainScreen(Screen[None]):
         return self._view_pending
 
     def rows_added(self, new: range, keep_row: int | None) -> None:
+        if self.pending_marks:
+            self._restore_marks(new)
         default = self.table.sort == Sort()
         if default and keep_row is None and not self._view_pending:
             # The merge delivers newest first: new rows go below, nothing above them moves.
@@ -536,6 +552,34 @@ class MainScreen(Screen[None]):
         self.pick_account(None if picked in (None, ALL) else picked)
         self.table.focus()
 
+    def _restore_marks(self, rows: range) -> None:
+        store, table = self.store, self.table
+        found = False
+        for row in rows:
+            key = store.key(row)
+            if key in self.pending_marks:
+                try:
+                    table.marks[key] = store.call(row)
+                except NotHeld:
+                    continue
+                self.pending_marks.discard(key)
+                found = True
+        if found:
+            table.refresh()
+            self.status_soon()
+
+    def on_unmount(self) -> None:
+        if self.leave is not None:
+            self.leave(self.save_state())
+
+    def save_state(self) -> State:
+        """What this session leaves for the next: its marks (those not listed yet too), the
+        view it ends on, its searches."""
+        state = self.state
+        state.marks = [*self.table.marks, *sorted(self.pending_marks - set(self.table.marks))]
+        state.last_view = self.view_spec_of(call=True)
+        return state
+
     def open_view(self, spec: ViewSpec) -> bool:
         """Show the view of `spec`: its accounts, filters, window and sort, the cursor on its
         call once it is listed. False (and why, in a toast) when a part does not hold here."""
@@ -625,17 +669,23 @@ class MainScreen(Screen[None]):
     def action_search(self) -> None:
         from calltui.tui.screens.filters import FilterScreen
 
-        screen = FilterScreen(self.query_, self.zone, self.session.now(), focus="query")
+        screen = FilterScreen(
+            self.query_, self.zone, self.session.now(), focus="query", history=self.state.searches
+        )
         self.app.push_screen(screen, self._filters_done)
 
     def action_edit_filters(self) -> None:
         from calltui.tui.screens.filters import FilterScreen
 
-        screen = FilterScreen(self.query_, self.zone, self.session.now())
+        screen = FilterScreen(
+            self.query_, self.zone, self.session.now(), history=self.state.searches
+        )
         self.app.push_screen(screen, self._filters_done)
 
     def _filters_done(self, query: CallQuery | None) -> None:
         if query is not None:
+            if query.terms is not None:
+                self.state.searched(str(query.terms))
             self.set_query(query)
 
     def action_toggle_sidebar(self) -> None:
