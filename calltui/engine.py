@@ -123,7 +123,8 @@ class _Budget:
 
     def change(self, records: int) -> None:
         self.used += records
-        self.notify()
+        if records < 0:
+            self.notify()
 
     def notify(self) -> None:
         changed, self._changed = self._changed, asyncio.Event()
@@ -265,6 +266,7 @@ class Engine:
         pages: AsyncIterator[Page] | None = None
         account = self.settings.accounts[state.account]
         fetching = 0.0
+        expected = reserved = 0
         try:
             # Opening an account's client and its first request take a millisecond or so:
             # hundreds of accounts started together take turns with the rest of the loop.
@@ -274,13 +276,21 @@ class Engine:
                 # So does each next request (its URL built, its tasks made): hundreds of
                 # accounts whose pages the merge took together ask for their next ones together.
                 await share_turn()
-                await budget.wait(s)
+                if state.pages:
+                    # A first page is never held back: the merge needs every account's.
+                    await budget.wait(s)
+                # Counted before it comes, as big as the last, so that pumps let through
+                # together do not all see the same room.
+                reserved = expected
+                budget.change(reserved)
                 started = time.monotonic()
                 try:
                     page = await anext(pages)
                 except StopAsyncIteration:
                     break
-                budget.change(len(page.records))
+                expected = len(page.records)
+                budget.change(expected - reserved)
+                reserved = 0
                 fetching += time.monotonic() - started
                 # Every record knows its page, so the store can drop it and fetch it again.
                 ref = PageRef(state.account, page.request)
@@ -313,6 +323,7 @@ class Engine:
             state.status = "error"
             state.error = BadResponseError(state.account, f"internal error: {type(e).__name__}")
         finally:
+            budget.change(-reserved)
             if pages is not None:
                 await pages.aclose()  # type: ignore[attr-defined]
             state.done = True

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, ClassVar
@@ -48,6 +47,8 @@ _NO_ANSWER = frozenset({408, 480})
 _PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
 _PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 _UINT64 = 2**64
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MS = timedelta(milliseconds=1)
 _KNOWN_CALLS = 5000
 _SCAN_PAGES = 40
 
@@ -425,7 +426,11 @@ class Jambonz(Provider[JambonzAccount]):
 
     def __init__(self, account: JambonzAccount, http: HttpClient) -> None:
         super().__init__(account, http)
-        self._known: OrderedDict[str, Call] = OrderedDict()
+        # The millisecond of attempt of listed calls whose id is no call_sid, by id: no
+        # `filter` reaches them, so without it a drill-down scans pages. Only an int per call,
+        # never the Call: a listing of a week holds tens of thousands of records per account,
+        # which the store keeps compactly, and copies kept here were megabytes each.
+        self._attempted_ms: dict[str, int] = {}
 
     @classmethod
     def auth(cls, account: JambonzAccount) -> tuple[httpx.Auth | None, dict[str, str]]:
@@ -458,15 +463,14 @@ class Jambonz(Provider[JambonzAccount]):
             calls, total = parse_envelope(body, self.account.name, self.account.zone())
         except DataError as e:
             raise self.bad(e, self.base_path) from None
+        known = self._attempted_ms
         for c in calls:
-            self._remember(c)
+            if c.started_at is not None and not _UUID.fullmatch(c.id):
+                known.pop(c.id, None)  # last seen last, so the oldest is dropped first
+                known[c.id] = (c.started_at - _EPOCH) // _MS
+        if len(known) > 2 * _KNOWN_CALLS:
+            self._attempted_ms = dict(list(known.items())[-_KNOWN_CALLS:])
         return calls, total
-
-    def _remember(self, call: Call) -> None:
-        self._known[call.id] = call
-        self._known.move_to_end(call.id)
-        while len(self._known) > _KNOWN_CALLS:
-            self._known.popitem(last=False)
 
     async def pages(self, query: CallQuery, first: int | None = None) -> AsyncIterator[Page]:
         """`page` from 1 with `count` rows, ORDER BY time DESC (§1.2). Offset paging over a live
@@ -491,7 +495,7 @@ class Jambonz(Provider[JambonzAccount]):
                 return
 
     async def detail(self, call_id: str) -> CallDetail:
-        call = self._known.get(call_id) or await self._find(call_id)
+        call = await self._find(call_id)
         extra: dict[str, Any] = {"trace_id": call.raw.get("trace_id")}
         recordings = []
         recording = _str(call.raw.get("recording_url"))
@@ -514,7 +518,15 @@ class Jambonz(Provider[JambonzAccount]):
     async def _find(self, call_id: str) -> Call:
         """A call by call_sid (the server's `filter` also matches call_sid exactly), else by
         sip_callid, which no filter reaches: failed inbound calls have no call_sid (§1.2), so
-        their id is the Call-ID and the pages are scanned newest first."""
+        their id is the Call-ID: one listed before is asked for by its millisecond of attempt,
+        any other is looked for in the pages, newest first."""
+        ms = self._attempted_ms.get(call_id)
+        if ms is not None:
+            at = _EPOCH + ms * _MS
+            calls, _ = await self._page({"page": 1, "count": 25, **_ms_window(at)})
+            for c in calls:
+                if c.id == call_id:
+                    return c
         if _UUID.fullmatch(call_id):
             calls, _ = await self._page({"page": 1, "count": 25, "filter": call_id})
             for c in calls:
@@ -560,9 +572,15 @@ class Jambonz(Provider[JambonzAccount]):
             return self.base_path, {"page": 1, "count": 25, "filter": call_sid}
         params: dict[str, Any] = {"page": 1, "count": 25}
         if call.started_at is not None:
-            ms = call.started_at.replace(microsecond=call.started_at.microsecond // 1000 * 1000)
-            params |= {"start": iso_ms(ms), "end": iso_ms(ms + timedelta(milliseconds=1))}
+            params |= _ms_window(call.started_at)
         return self.base_path, params
+
+
+def _ms_window(t: datetime) -> dict[str, str]:
+    """`start`/`end` around the millisecond of `t` (Influx compares `time` inclusively on both
+    ends)."""
+    ms = t.replace(microsecond=t.microsecond // 1000 * 1000)
+    return {"start": iso_ms(ms), "end": iso_ms(ms + _MS)}
 
 
 PROVIDER = Jambonz

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import random
 import re
@@ -108,6 +109,10 @@ or None for a 429 that says nothing about when to retry)."""
 
 RATE_LIMIT_WAIT_S = 1.0
 HUGE_BYTES = 20 * 1024 * 1024
+BIG_SPANS = 20_000
+BIG_STEPS = 5_000
+"""The size of a drill-down under `--faults bigdetail`: spans of a jambonz trace, and
+call_traces steps of each Tmedia leg."""
 DRIP_BYTES, DRIP_S = 16, 0.2
 
 FAULT_KINDS: dict[str, str] = {
@@ -132,6 +137,10 @@ FAULT_KINDS: dict[str, str] = {
     "(still valid JSON), sent in 64 KB parts",
     "hostile": "every call carries the hostile corpus (calltui.sim.hostile) in its numbers, SIP "
     "reason and Call-ID: a mode of the data, for every provider and every answer",
+    "bigdetail": "not a fault of answers but a mode of the data: a call's drill-down is huge, a "
+    f"jambonz trace of {BIG_SPANS:,} spans, a Tmedia leg asked by id of {BIG_STEPS:,} "
+    "call_traces steps (listings stay as they are); `=RATE` is the share of calls, picked by "
+    "the call's own key so that a call is big on every request",
     "echo": "200 whose call records carry what the request's Authorization header holds (the "
     "header, its credentials decoded, each secret alone and in base64) in their number fields "
     "and in added echo_* fields, as a server that copies its input into its records",
@@ -139,6 +148,8 @@ FAULT_KINDS: dict[str, str] = {
 """Every fault `--faults` knows, and what it does to an answer the simulator would have sent
 with a status below 400 (errors the provider itself sends are left alone). wrongtypes and huge
 change JSON bodies only: a pcap or an XML answer goes out as it was."""
+DATA_MODES = ("hostile", "bigdetail")
+"""Kinds that change the data served, not an answer: `pick` never draws them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,9 +193,18 @@ class Faults:
         """Whether the world is in hostile mode (calltui.sim.world): not a fault of answers."""
         return any(f.kind == "hostile" for f in self.faults)
 
+    def big(self, provider: str, key: str) -> bool:
+        """Whether the call of `key` has a huge drill-down (`bigdetail`): decided by the key
+        alone, so the same call is big on every request and in every process."""
+        draw = int(hashlib.blake2b(f"bigdetail/{key}".encode(), digest_size=4).hexdigest(), 16)
+        return any(
+            f.kind == "bigdetail" and f.provider in (None, provider) and draw < f.rate * 2**32
+            for f in self.faults
+        )
+
     def pick(self, provider: str) -> str | None:
         for f in self.faults:
-            if f.kind == "hostile" or (f.provider and f.provider != provider):
+            if f.kind in DATA_MODES or (f.provider and f.provider != provider):
                 continue
             if self._rng.random() < f.rate:
                 return f.kind

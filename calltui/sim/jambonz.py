@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-from calltui.sim.asgi import Request, Response, Route, route
+from calltui.sim.asgi import BIG_SPANS, Request, Response, Route, route
 from calltui.sim.world import SimCall, to_london
 
 PROVIDER = "jambonz"
@@ -393,8 +393,9 @@ def _verb(tree: _Tree, rng: Any, root: str, verb: str, t: int, stop: int, f: Fac
         tree.add(span, "outdial", t, stop, to=tree.call.to_num.lstrip("+"), trunk=f.trunk)
 
 
-def build_spans(call: SimCall) -> list[SimSpan]:
-    """A realistic jambonz-feature-server trace (span names from §1.3.2's real sample)."""
+def build_spans(call: SimCall, size: int | None = None) -> list[SimSpan]:
+    """A realistic jambonz-feature-server trace (span names from §1.3.2's real sample); with
+    `size`, an application that ran that many spans' worth of verbs (`--faults bigdetail`)."""
     f = facts(call)
     rng = call.rng("trace")
     ms = 1_000_000
@@ -421,9 +422,29 @@ def build_spans(call: SimCall) -> list[SimSpan]:
     if not inbound:
         tree.add(root, "outdial", t, answer, to=call.to_num.lstrip("+"), trunk=f.trunk)
     tree.add(root, "call-status:in-progress", answer, answer + ms)
-    _verbs(tree, root, max(answer, hook_end) + 10 * ms, max(end - 50 * ms, answer + 20 * ms), f)
+    verbs_from, verbs_to = max(answer, hook_end) + 10 * ms, max(end - 50 * ms, answer + 20 * ms)
+    if size is None:
+        _verbs(tree, root, verbs_from, verbs_to, f)
+    else:
+        _many_verbs(tree, root, verbs_from, verbs_to, f, size - len(tree.spans) - 1)
     tree.add(root, "call-status:completed", end - ms, end)
     return tree.spans
+
+
+def _many_verbs(tree: _Tree, root: str, start: int, end: int, f: Facts, spans: int) -> None:
+    """Verbs in turn (say, gather, hook) until `spans` more spans are in the tree, evenly over
+    the call's time: a long IVR session, or an application stuck in a loop."""
+    rng = tree.call.rng("many-verbs")
+    goal = len(tree.spans) + spans
+    rounds = max(1, spans // 2)  # a say is two spans, gather and hook one each
+    step = max(1000, (end - start) // rounds)
+    t = start
+    while len(tree.spans) < goal:
+        verb = ("say", "gather", "hook")[len(tree.spans) % 3]
+        if verb == "say" and goal - len(tree.spans) < 2:
+            verb = "hook"
+        _verb(tree, rng, root, verb, t, t + step, f)
+        t += step
 
 
 def _b64(hex_id: str) -> str:
@@ -494,11 +515,12 @@ def _legacy(spans: list[SimSpan], trace_id: str) -> dict[str, Any]:
     return {"data": [trace], "total": 0, "limit": 0, "offset": 0, "errors": None}
 
 
-def render_trace(call: SimCall, dialect: str) -> dict[str, Any]:
+def render_trace(call: SimCall, dialect: str, size: int | None = None) -> dict[str, Any]:
     """The trace in one Jaeger dialect (§1.3.2): 1.46 is pre-1.0 OTLP with one resourceSpans
-    per span as in the real sample; 1.53 base64 ids and enum names; 1.54 and v2 hex and ints."""
+    per span as in the real sample; 1.53 base64 ids and enum names; 1.54 and v2 hex and ints.
+    `size`: the number of spans of a huge trace (build_spans)."""
     trace_id = facts(call).trace_id or NO_TRACE
-    spans = build_spans(call)
+    spans = build_spans(call, size)
     if dialect == "legacy":
         return _legacy(spans, trace_id)
     rendered = [_otlp_span(s, trace_id, dialect) for s in spans]
@@ -522,7 +544,16 @@ def get_trace(sim: Any, req: Request, mount: str, sid: str, trace_id: str) -> Re
     call = sim.world.lookup(PROVIDER, trace_key, trace_id) if trace_id != NO_TRACE else None
     if call is None or call.end > sim.world.now() or facts(call).trace_lost:
         return Response.text("Not Found", 404)
+    if sim.faults.big(PROVIDER, call.key):
+        return _big_trace(call)
     return Response.json(render_trace(call, facts(call).dialect))
+
+
+@lru_cache(maxsize=4)
+def _big_trace(call: SimCall) -> Response:
+    """A huge trace, made once: Jaeger serves a stored trace at the speed of its store, while
+    making 20,000 spans here takes longer than the client's whole drill-down should."""
+    return Response.json(render_trace(call, facts(call).dialect, BIG_SPANS))
 
 
 # --- pcap ----------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from calltui.sim.asgi import Request, Response, Route, route
+from calltui.sim.asgi import BIG_STEPS, Request, Response, Route, route
 from calltui.sim.world import SimCall, World, to_london
 
 PROVIDER = "tmedia"
@@ -257,8 +257,9 @@ def _outcome_traces(leg: Leg, uac: str, uas: str) -> list[Trace]:
     return [(end, uas, phrase, _final(call.sip_code, call)), (end, uac, "ACK", "ACK")]
 
 
-def traces_of(leg: Leg, now: datetime) -> list[Trace]:
-    """The leg's call flow as far as it has happened at `now`."""
+def traces_of(leg: Leg, now: datetime, steps: int | None = None) -> list[Trace]:
+    """The leg's call flow as far as it has happened at `now`; with `steps`, a flow of that
+    many steps (`--faults bigdetail`), the rest mid-call keep-alives (re-INVITE, OPTIONS)."""
     call = leg.call
     uac, uas = ("1", "2") if leg.incoming else ("2", "1")
     out: list[Trace] = [
@@ -276,17 +277,45 @@ def traces_of(leg: Leg, now: datetime) -> list[Trace]:
     out.extend(_outcome_traces(leg, uac, uas))
     reason = terminate_reason(call)
     out.append((call.end, leg.direction, f"Call terminated: {reason}", f"Leg released ({reason})"))
+    if steps is not None:
+        # In time among the others (a stable sort keeps the order of steps at one instant).
+        out = sorted(out + _keepalives(leg, uac, uas, steps - len(out)), key=lambda t: t[0])
     return [t for t in out if t[0] <= now]
 
 
-def render_traces(leg: Leg, now: datetime) -> dict[str, Any]:
+_KEEPALIVES = (
+    ("re-INVITE (session refresh)", "INVITE sip:{to}@{host}:5060 SIP/2.0\nSession-Expires: 90"),
+    ("200 OK (re-INVITE)", "SIP/2.0 200 OK\nSession-Expires: 90;refresher=uac"),
+    ("OPTIONS", "OPTIONS sip:{to}@{host}:5060 SIP/2.0"),
+    ("200 OK (OPTIONS)", "SIP/2.0 200 OK\nAllow: INVITE, ACK, CANCEL, BYE, OPTIONS"),
+)
+
+
+def _keepalives(leg: Leg, uac: str, uas: str, n: int) -> list[Trace]:
+    """`n` steps of session refreshes and OPTIONS pings, evenly between the leg's answer (its
+    start, if it had none) and its end, strictly."""
+    call = leg.call
+    begin = call.answer or leg.start
+    gap = (call.end - begin) / max(1, n + 1)
+    host = SBC_IP if leg.incoming else peer_ip(leg)
+    out: list[Trace] = []
+    for i in range(max(0, n)):
+        info, tooltip = _KEEPALIVES[i % len(_KEEPALIVES)]
+        sender = uac if i % 2 == 0 else uas
+        text = tooltip.format(to=digits(call.to_num), host=host)
+        out.append((begin + gap * (i + 1), sender, info, text))
+    return out
+
+
+def render_traces(leg: Leg, now: datetime, steps: int | None = None) -> dict[str, Any]:
     entries: dict[str, Any] = {META: {"valid_url": False}}
-    for order, (t, direction, info, tooltip) in enumerate(traces_of(leg, now), start=1):
+    leg_id = leg.leg_id  # a hash of the call's key: once, not once a step
+    for order, (t, direction, info, tooltip) in enumerate(traces_of(leg, now, steps), start=1):
         entries[str(order)] = {
             "order": order,
             "timestamp": box_time(t),
             "direction": direction,
-            "leg": leg.leg_id,
+            "leg": leg_id,
             "trace_info": info,
             "trace_tooltip": tooltip,
         }
@@ -301,7 +330,7 @@ def network_quality(call: SimCall) -> int:
     return max(1, min(100, round((mos - 1.0) / 3.5 * 100)))
 
 
-def render_leg(leg: Leg, now: datetime) -> dict[str, Any]:
+def render_leg(leg: Leg, now: datetime, steps: int | None = None) -> dict[str, Any]:
     call = leg.call
     active = call.end > now
     connected = call.answer is not None and call.answer <= now
@@ -328,7 +357,7 @@ def render_leg(leg: Leg, now: datetime) -> dict[str, Any]:
         "interception_leg": False,
         "mos": f"{call.mos:.1f}" if call.mos is not None and connected and not active else "",
         "network_quality": network_quality(call) if connected else "",
-        "call_traces": render_traces(leg, now),
+        "call_traces": render_traces(leg, now, steps),
     }
 
 
@@ -428,7 +457,10 @@ def candidates(world: World, params: dict[str, str]) -> list[Leg]:
     return [leg for c in world.calls(PROVIDER, start, end) for leg in legs_of(c)]
 
 
-def call_trace(world: World, box: Box, params: dict[str, str]) -> Response:
+def call_trace(
+    world: World, box: Box, params: dict[str, str], big: Callable[[SimCall], bool]
+) -> Response:
+    """The `/call_trace` answer; a leg asked by id whose call is `big` has BIG_STEPS steps."""
     now = world.now()
     nb_result = parse_positive(params, "nb_result", DEFAULT_NB_RESULT)
     if nb_result > box.max_nb_result and box.over_max == "reject":
@@ -442,7 +474,14 @@ def call_trace(world: World, box: Box, params: dict[str, str]) -> Response:
     legs.sort(key=lambda leg: leg.start, reverse=True)
     chosen = legs[(page - 1) * nb_result : page * nb_result]
     recursive = params.get("recursive", "").lower() == "yes"
-    body = {leg.leg_id: render_leg(leg, now) if recursive else {} for leg in chosen}
+    by_id = bool(params.get("leg_id", "").strip())
+
+    def rendered(leg: Leg) -> dict[str, Any]:
+        if not recursive:
+            return {}
+        return render_leg(leg, now, BIG_STEPS if by_id and big(leg.call) else None)
+
+    body = {leg.leg_id: rendered(leg) for leg in chosen}
     body[META] = {"version": box.version, "src_path": ""}
     return Response.json(dict(sorted(body.items())))
 
@@ -494,6 +533,9 @@ def authorize(req: Request) -> Response | None:
 
 
 def routes(sim: Any) -> list[Route]:
+    def big(call: SimCall) -> bool:
+        return bool(sim.faults.big(PROVIDER, call.key))
+
     def handler_for(box: Box) -> Callable[..., Response]:
         def handle(req: Request) -> Response:
             refused = authorize(req)
@@ -505,7 +547,7 @@ def routes(sim: Any) -> list[Route]:
                     {"error": "drop_call refused: the simulator ends no call"}, 403
                 )
             try:
-                return call_trace(sim.world, box, params)
+                return call_trace(sim.world, box, params, big)
             except BadParam as e:
                 return Response.json({"error": str(e)}, 400)
 

@@ -4,7 +4,8 @@ markup strings: every provider value goes in as plain, inert text."""
 from __future__ import annotations
 
 import json
-from datetime import tzinfo
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any
 
 from rich.cells import cell_len
@@ -92,11 +93,27 @@ def events_view(events: list[Event], zone: tzinfo | None) -> Text:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class LadderLanes:
+    """What every line of a ladder shares: the lane width, the outgoing leg, the first time."""
+
+    lane: int
+    outgoing: Call | None
+    t0: datetime | None
+
+
 def ladder_lines(detail: CallDetail, width: int) -> tuple[Text, list[tuple[Event, Text]]]:
     """Tmedia's two legs as a ladder between three lanes: the caller, the box, the callee.
     `call_traces` direction 1 is a message the box received on that leg, 2 one it sent; the
     incoming leg runs caller↔box, the outgoing leg box↔callee. Steps of both legs are merged
     in time; each line has the time since the first step. The header names the lanes."""
+    head, lanes, events = ladder(detail, width)
+    return head, [(e, ladder_line(lanes, e)) for e in events]
+
+
+def ladder(detail: CallDetail, width: int) -> tuple[Text, LadderLanes, list[Event]]:
+    """The ladder's header, its lanes and its steps in order, each line made by `ladder_line`
+    when it is shown (a call can have thousands of steps)."""
     legs = detail.legs or [detail.call]
     incoming = next((leg for leg in legs if leg.direction == "inbound"), legs[0])
     outgoing = next((leg for leg in legs if leg is not incoming), None)
@@ -110,25 +127,27 @@ def ladder_lines(detail: CallDetail, width: int) -> tuple[Text, list[tuple[Event
         key=lambda e: (e.time.timestamp() if e.time else 0.0, _order(e)),
     )
     t0 = next((e.time for e in events if e.time is not None), None)
-    lines: list[tuple[Event, Text]] = []
-    for e in events:
-        data = e.data if isinstance(e.data, dict) else {}
-        on_outgoing = outgoing is not None and data.get("leg") == outgoing.id
-        received = str(data.get("direction", "")) == "1"
-        body = _centre(" " + inert(e.name, lane - 6) + " ", lane - 3, "─")
-        if on_outgoing:
-            arrow = ("◀─" + body + "─") if received else ("─" + body + "─▶")
-            cells, style = " " * lane + arrow, "cyan"
-        else:
-            arrow = ("─" + body + "─▶") if received else ("◀─" + body + "─")
-            cells, style = arrow, "green"
-        delta = "         "
-        if e.time is not None and t0 is not None:
-            delta = f"+{(e.time - t0).total_seconds():7.3f}s"
-        line = Text(f"{delta}   ", "dim")
-        line.append(cells, style)
-        lines.append((e, line))
-    return head, lines
+    return head, LadderLanes(lane, outgoing, t0), events
+
+
+def ladder_line(lanes: LadderLanes, e: Event) -> Text:
+    lane, outgoing = lanes.lane, lanes.outgoing
+    data = e.data if isinstance(e.data, dict) else {}
+    on_outgoing = outgoing is not None and data.get("leg") == outgoing.id
+    received = str(data.get("direction", "")) == "1"
+    body = _centre(" " + inert(e.name, lane - 6) + " ", lane - 3, "─")
+    if on_outgoing:
+        arrow = ("◀─" + body + "─") if received else ("─" + body + "─▶")
+        cells, style = " " * lane + arrow, "cyan"
+    else:
+        arrow = ("─" + body + "─▶") if received else ("◀─" + body + "─")
+        cells, style = arrow, "green"
+    delta = "         "
+    if e.time is not None and lanes.t0 is not None:
+        delta = f"+{(e.time - lanes.t0).total_seconds():7.3f}s"
+    line = Text(f"{delta}   ", "dim")
+    line.append(cells, style)
+    return line
 
 
 def _centre(s: str, width: int, fill: str) -> str:
@@ -157,34 +176,66 @@ def waterfall_lines(
 ) -> list[tuple[Span, Text]]:
     """The span tree as lines: indented names, a bar placed and scaled on the call's timeline,
     and the duration. Children of a collapsed span are hidden."""
-    collapsed = collapsed or set()
     if not spans:
         return []
-    t0 = min(s.start_ns for s in spans)
-    t1 = max(s.end_ns for s in spans)
-    total = max(1, t1 - t0)
-    name_w = max(16, min(40, width // 3))
-    bar_w = max(10, width - name_w - 14)
-    lines: list[tuple[Span, Text]] = []
+    scale = WaterfallScale.of(spans, width)
+    rows = waterfall_rows(span_tree(spans), collapsed or set())
+    return [(s, waterfall_line(scale, depth, s, collapsed or set())) for depth, s in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class WaterfallScale:
+    """What every line of a waterfall shares: the call's timeline and the column widths."""
+
+    t0: int
+    total: int
+    name_w: int
+    bar_w: int
+    parents: frozenset[str]
+    """Spans with children (they show ▾ or ▸)."""
+
+    @classmethod
+    def of(cls, spans: list[Span], width: int) -> WaterfallScale:
+        t0 = min(s.start_ns for s in spans)
+        t1 = max(s.end_ns for s in spans)
+        name_w = max(16, min(40, width // 3))
+        return cls(
+            t0,
+            max(1, t1 - t0),
+            name_w,
+            max(10, width - name_w - 14),
+            frozenset(s.parent_id for s in spans if s.parent_id),
+        )
+
+
+def waterfall_rows(tree: list[tuple[int, Span]], collapsed: set[str]) -> list[tuple[int, Span]]:
+    """The rows of `span_tree`'s tree that show: none below a collapsed span."""
+    if not collapsed:
+        return tree
+    rows: list[tuple[int, Span]] = []
     hidden_below: int | None = None
-    ids_with_children = {s.parent_id for s in spans if s.parent_id}
-    for depth, s in span_tree(spans):
+    for depth, s in tree:
         if hidden_below is not None and depth > hidden_below:
             continue
         hidden_below = depth if s.span_id in collapsed else None
-        marker = " "
-        if s.span_id in ids_with_children:
-            marker = "▸" if s.span_id in collapsed else "▾"
-        name = fit("  " * depth + marker + inert(s.name, name_w), name_w)
-        a = int((s.start_ns - t0) / total * bar_w)
-        b = max(a + 1, int((s.end_ns - t0) / total * bar_w))
-        line = Text(name + " ")
-        line.append(" " * a)
-        line.append("█" * (b - a), "red" if _span_failed(s) else "blue")
-        line.append(" " * (bar_w - b))
-        line.append(f" {fmt_ms(s.end_ns - s.start_ns):>9}", "dim")
-        lines.append((s, line))
-    return lines
+        rows.append((depth, s))
+    return rows
+
+
+def waterfall_line(scale: WaterfallScale, depth: int, s: Span, collapsed: set[str]) -> Text:
+    marker = " "
+    if s.span_id in scale.parents:
+        marker = "▸" if s.span_id in collapsed else "▾"
+    name = fit("  " * depth + marker + inert(s.name, scale.name_w), scale.name_w)
+    bar_w, total = scale.bar_w, scale.total
+    a = int((s.start_ns - scale.t0) / total * bar_w)
+    b = max(a + 1, int((s.end_ns - scale.t0) / total * bar_w))
+    line = Text(name + " ")
+    line.append(" " * a)
+    line.append("█" * (b - a), "red" if _span_failed(s) else "blue")
+    line.append(" " * (bar_w - b))
+    line.append(f" {fmt_ms(s.end_ns - s.start_ns):>9}", "dim")
+    return line
 
 
 def _span_failed(s: Span) -> bool:
@@ -230,11 +281,16 @@ RAW_STRING_MAX = 1000
 100,000-character field would otherwise be a screenful of one value)."""
 
 
-def raw_json(detail: CallDetail | None, call: Call) -> str:
+def raw_doc(detail: CallDetail | None, call: Call) -> dict[str, Any]:
+    """The document the raw view shows: the drill-down (or the record alone) and its extras."""
     doc = detail.to_dict() if detail is not None else {"call": call.to_dict()}
     if detail is not None and detail.extra:
         doc["extra"] = detail.extra
-    text = json.dumps(_capped(doc), indent=2, ensure_ascii=False, default=str)
+    return doc
+
+
+def raw_json(detail: CallDetail | None, call: Call) -> str:
+    text = json.dumps(_capped(raw_doc(detail, call)), indent=2, ensure_ascii=False, default=str)
     return inert_block(text)
 
 

@@ -3,6 +3,7 @@ dialect, the pcap, and the server's error shapes (research/providers-jambonz-tme
 
 from __future__ import annotations
 
+import gc
 import json
 import struct
 from datetime import datetime, timedelta, timezone
@@ -303,6 +304,33 @@ async def test_detail_of_a_failed_call_found_by_its_sip_callid(
     assert d.recordings == []
     with pytest.raises(NotFoundError):
         await p.detail("00000000-0000-4000-a000-000000000000")
+
+
+async def test_a_listed_call_without_call_sid_is_found_again_by_its_millisecond(
+    open_demo: OpenDemo, sim: SimApp
+) -> None:
+    p = await open_demo("demo-jambonz")
+    records, _ = await collect(p, CallQuery(since=FIXED_NOW - timedelta(days=2)))
+    listed_call = next(c for c in reversed(records) if c.raw.get("call_sid") is None)
+    before = len(listed(sim))
+    d = await p.detail(listed_call.id)
+    asked = listed(sim)[before:]
+    assert d.call.id == listed_call.id and d.call.started_at == listed_call.started_at
+    assert len(asked) == 1 and "filter" not in asked[0]
+    assert asked[0]["start"] <= pj.iso_ms(listed_call.started_at) <= asked[0]["end"]  # type: ignore[arg-type]
+
+
+async def test_a_listing_leaves_no_call_behind_in_the_adapter(
+    open_demo: OpenDemo, sim: SimApp
+) -> None:
+    p = await open_demo("demo-jambonz", page_size=100)
+    gc.collect()
+    alive = sum(isinstance(o, Call) for o in gc.get_objects())
+    records, pages = await collect(p, CallQuery(since=FIXED_NOW - timedelta(days=1)))
+    assert len(records) > 500
+    del records, pages
+    gc.collect()
+    assert sum(isinstance(o, Call) for o in gc.get_objects()) <= alive
 
 
 async def test_detail_gives_the_recording_as_an_absolute_url(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -10,6 +11,7 @@ import httpx
 
 from calltui.sim import jambonz as sj
 from calltui.sim.app import SimApp
+from calltui.sim.asgi import BIG_SPANS
 from calltui.sim.demo import SIM_HOST
 from tests.conftest import FIXED_NOW, sim_mid_call
 
@@ -177,3 +179,28 @@ async def test_the_incident_on_the_peer_lon_trunk(sim: SimApp) -> None:
     pcap = (await get(sim, f"{SP_PATH}/{row['sip_callid']}/invite/pcap")).content
     assert b"SIP/2.0 503 Service Unavailable" in pcap
     assert b'Reason: Q.850;cause=34;text="No circuit/channel available"' in pcap
+
+
+async def test_bigdetail_serves_a_trace_of_big_spans_to_the_calls_it_picks(sim: SimApp) -> None:
+    """`--faults bigdetail=RATE`: the calls picked by their key get a trace of BIG_SPANS spans
+    (a tree still: every parent is a span of the trace), every other call its usual one."""
+    big = SimApp(seed=7, now=FIXED_NOW, faults="bigdetail=0.5")
+    calls = [c for c in sim.world.calls("jambonz") if c.end <= FIXED_NOW and c.answer]
+    traced = [c for c in calls if sj.facts(c).trace_id not in (None, sj.NO_TRACE)]
+    fresh = [c for c in traced if not sj.facts(c).trace_lost]
+    picked = [c for c in fresh if big.faults.big("jambonz", c.key)]
+    left = [c for c in fresh if not big.faults.big("jambonz", c.key)]
+    assert picked and left
+    for call in (picked[0], left[0]):
+        path = f"{ACCOUNT_PATH}/trace/{sj.facts(call).trace_id}"
+        usual, served = (await get(sim, path)).json(), (await get(big, path)).json()
+        if call is left[0]:
+            assert served == usual
+            continue
+        spans = sj.build_spans(call, BIG_SPANS)
+        assert len(spans) == BIG_SPANS
+        ids = {s.span_id for s in spans}
+        assert len(ids) == BIG_SPANS and all(s.parent in ids for s in spans if s.parent)
+        assert len(json.dumps(served)) > 20 * len(json.dumps(usual))
+    listing = await get(big, ACCOUNT_PATH, page=1, count=50)
+    assert listing.json() == (await get(sim, ACCOUNT_PATH, page=1, count=50)).json()

@@ -14,6 +14,7 @@ import pytest
 
 from calltui.sim import tmedia
 from calltui.sim.app import SimApp
+from calltui.sim.asgi import BIG_STEPS
 from calltui.sim.demo import SIM_HOST
 from tests.conftest import FIXED_NOW, sim_mid_call
 
@@ -239,3 +240,35 @@ async def test_the_incident_on_nap_peer_lon(box: httpx.AsyncClient) -> None:
             'SIP/2.0 503 Service Unavailable\nReason: Q.850;cause=34;text="No circuit/channel '
             'available"'
         ) in tooltips
+
+
+async def test_bigdetail_gives_a_leg_asked_by_id_big_steps() -> None:
+    """`--faults bigdetail`: a leg asked by leg_id has BIG_STEPS call_traces steps, in order
+    and in time from its INVITE to its release; a listing stays as it was."""
+    plain = SimApp(seed=7, now=FIXED_NOW)
+    big = SimApp(seed=7, now=FIXED_NOW, faults="bigdetail")
+    async with (
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=plain), base_url=SIM_HOST, auth=AUTH
+        ) as usual,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=big), base_url=SIM_HOST, auth=AUTH
+        ) as box,
+    ):
+        page: dict[str, str | int] = {"nb_result": 20, "recursive": "yes"}
+        listed = (await box.get("/call_trace", params=page)).json()
+        assert listed == (await usual.get("/call_trace", params=page)).json()
+        leg_id, leg = next((k, v) for k, v in legs(listed).items() if v["connect_timestamp"])
+        params = {"leg_id": leg_id, "recursive": "yes"}
+        one = legs((await box.get("/call_trace", params=params)).json())[leg_id]
+        steps = sorted(
+            (v for k, v in one["call_traces"].items() if k != META), key=lambda v: v["order"]
+        )
+        assert len(steps) == BIG_STEPS
+        assert steps[0]["trace_info"] == "INVITE"
+        assert steps[-1]["trace_info"].startswith("Call terminated")
+        times = [datetime.strptime(v["timestamp"], "%Y/%m/%d %H:%M:%S %z") for v in steps]
+        assert times == sorted(times)
+        assert {k: v for k, v in one.items() if k != "call_traces"} == {
+            k: v for k, v in leg.items() if k != "call_traces"
+        }

@@ -14,7 +14,7 @@ import pytest
 from calltui.model import CallQuery
 from calltui.tui.app import IdleGC
 from tests.conftest import FIXED_NOW
-from tests.tui.harness import make_app
+from tests.tui.harness import make_app, settle
 
 DAY = CallQuery(since=FIXED_NOW - timedelta(hours=20))
 
@@ -26,13 +26,14 @@ async def test_loaded_rows_are_kept_out_of_full_collections(
     monkeypatch.setenv(IdleGC.LOG_ENV, str(log))
     app = make_app([], query=DAY)
     async with app.run_test() as pilot:
+        await settle(pilot)  # the first listing is under way (it starts after the first frame)
         app.main.feed.want_all()
-        for _ in range(1000):
-            await pilot.pause(0.02)
+        for _ in range(600):
+            await pilot.pause(0.2)
             if app.main.feed.exhausted:
                 break
         store = app.session.store
-        assert app.main.feed.exhausted and len(store) > 5000
+        assert app.main.feed.exhausted and len(store) > 5000, (len(store), app.main.feed.pending())
         await pilot.pause(3 * IdleGC.IDLE_S)  # idle: a collection, then what it left frozen
         # Every page of the store, with its request, is out of the generations a collection
         # scans (gc.get_objects lists only those).

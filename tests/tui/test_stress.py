@@ -21,7 +21,6 @@ from calltui.model import FAILED_OUTCOMES, CallQuery, Outcome
 from calltui.sim.app import SimApp
 from calltui.tui.app import CallTUI
 from calltui.tui.screens.detail import DetailScreen
-from calltui.tui.widgets.call_table import CallTable
 from calltui.tui.widgets.sidebar import Sidebar
 from tests.conftest import FIXED_NOW, FakeClock
 from tests.reliability.conftest import uncaught  # noqa: F401  (autouse guard)
@@ -83,7 +82,8 @@ def assert_laid_out(app: CallTUI, width: int, height: int) -> None:
     assert sidebar.display == (width >= 100)
     assert table.outer_size.width == width - (0 if width < 100 else sidebar.outer_size.width)
     assert app.query_one("#pane").display == (height >= 20)
-    assert table.columns == CallTable._fit(table.scrollable_content_region.width)
+    room = table.content_region.width - table.styles.scrollbar_size_vertical
+    assert table.columns == table._fit(room)
     for y in range(table.size.height):
         assert table.render_line(y).cell_length == table.size.width
     assert app.query_one("#status", Static).size.width == width

@@ -605,7 +605,8 @@ def test_export_file_is_never_overwritten(tmp_path: Path):
     assert path.read_text() == "keep"
 
 
-async def test_the_palette_offers_the_triage_commands_for_the_screen_it_opens_over():
+async def test_the_palette_offers_the_triage_commands_for_the_screen_it_opens_over(monkeypatch):
+    monkeypatch.setenv("TERM", "xterm-kitty")  # a terminal known to take OSC 52: no copy dialog
     app = make_app(["demo-plivo"])
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

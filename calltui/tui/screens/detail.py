@@ -1,7 +1,8 @@
 """One call, full screen: the verdict on top, then tabs: the summary, the provider's own view
 (Tmedia ladder, jambonz span waterfall, Bandwidth events, Restcomm recordings and notifications,
 Plivo hangup meaning and Insights), the related calls and legs across every account, and the
-raw JSON, searchable. Loaded in workers that Esc cancels.
+raw JSON, searchable (a virtual view: Enter in its search box goes to the next match). Loaded
+in workers that Esc cancels.
 
 Related calls: Session.related (the loaded calls near this one, the legs the drill-down gives,
 and the calls around this one's start of the accounts the table does not show). Enter on one
@@ -12,13 +13,14 @@ Which flow view the provider's drill-down gets is the provider's (Provider.FLOW_
 
 from __future__ import annotations
 
-import re
+from contextlib import suppress
 from datetime import tzinfo
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
@@ -32,8 +34,9 @@ from calltui.session import Session
 from calltui.text import fit, inert
 from calltui.tui import keys, views
 from calltui.tui.handover import Handover
-from calltui.tui.widgets.flow import flow_widgets
+from calltui.tui.widgets.flow import FlowList, flow_widgets
 from calltui.tui.widgets.footer import KeyFooter
+from calltui.tui.widgets.raw_view import RawView
 
 LEVEL_STYLE = {"high": "bold green", "medium": "yellow", "low": "dim"}
 
@@ -82,7 +85,8 @@ class DetailScreen(Screen["Call | None"]):
         self.handover = handover
         self.zone = session.zone
         self.detail: CallDetail | None = None
-        self.raw_text = ""
+        self.match: int | None = None
+        """The line of the raw view's current search match."""
         self.relations: list[Relation] = []
         self.related_done = False
 
@@ -96,9 +100,8 @@ class DetailScreen(Screen["Call | None"]):
             with TabPane(self._flow_title(), id="tab-flow"):
                 yield VerticalScroll(Static(Text("loading…", "dim")), id="flow")
             with TabPane("Raw", id="tab-raw"):
-                yield Input(placeholder="search the raw JSON", id="raw-search")
-                with VerticalScroll(id="raw-scroll"):
-                    yield Static(id="raw")
+                yield Input(placeholder="search the raw JSON (Enter: next)", id="raw-search")
+                yield RawView(id="raw")
             with TabPane("Related", id="tab-related"):
                 yield Static(Text("looking for related calls…", "dim"), id="related-note")
                 yield OptionList(id="related")
@@ -107,9 +110,14 @@ class DetailScreen(Screen["Call | None"]):
     def _flow_title(self) -> str:
         return str(registry.get(self.call.provider).FLOW_TITLE)
 
+    @property
+    def raw_text(self) -> str:
+        """The whole raw JSON as the raw view shows it (makes every line)."""
+        return self.query_one(RawView).source.text()
+
     def on_mount(self) -> None:
-        self.raw_text = views.raw_json(None, self.call)
-        self.query_one("#raw", Static).update(Text(self.raw_text))
+        call = self.call
+        self.query_one(RawView).show(lambda: views.raw_doc(None, call))
         self.load()
 
     @work(exclusive=True, group="detail", exit_on_error=False)
@@ -133,12 +141,19 @@ class DetailScreen(Screen["Call | None"]):
         self.query_one("#summary", Static).update(
             views.summary(d.call, d, self.zone, with_verdict=False)
         )
-        self.raw_text = views.raw_json(d, d.call)
-        self.query_one("#raw", Static).update(Text(self.raw_text))
+        self.query_one(RawView).show(lambda: views.raw_doc(d, d.call))
+        self.match = None
         flow = self.query_one("#flow", VerticalScroll)
         await flow.remove_children()
         kind = registry.get(d.call.provider).FLOW_VIEW
         await flow.mount_all(flow_widgets(kind, d, self.zone))
+        if self.query_one(TabbedContent).active == "tab-flow":
+            self._focus_flow()
+
+    def _focus_flow(self) -> None:
+        # No list in a view of events, items or the hangup, nor while loading.
+        with suppress(NoMatches):
+            self.query_one("#flow", VerticalScroll).query_one(FlowList).focus()
 
     # --- related calls --------------------------------------------------------------------
     @work(exclusive=True, group="related", exit_on_error=False)
@@ -208,6 +223,10 @@ class DetailScreen(Screen["Call | None"]):
         self.query_one(TabbedContent).active = tab
         if tab == "tab-related":
             self.query_one("#related", OptionList).focus()
+        elif tab == "tab-flow":
+            self._focus_flow()
+        elif tab == "tab-raw":
+            self.query_one(RawView).focus()
 
     def action_search_raw(self) -> None:
         self.action_tab("tab-raw")
@@ -215,14 +234,13 @@ class DetailScreen(Screen["Call | None"]):
 
     @on(Input.Changed, "#raw-search")
     def _search(self, event: Input.Changed) -> None:
-        text = Text(self.raw_text)
-        needle = event.value
-        if needle:
-            text.highlight_regex("(?i)" + re.escape(needle), "reverse")
-            first = self.raw_text.lower().find(needle.lower())
-            if first >= 0:
-                line = self.raw_text.count("\n", 0, first)
-                self.query_one("#raw-scroll", VerticalScroll).scroll_to(
-                    y=max(0, line - 3), animate=False
-                )
-        self.query_one("#raw", Static).update(text)
+        self.match = self.query_one(RawView).search(event.value)
+
+    @on(Input.Submitted, "#raw-search")
+    def _search_next(self, event: Input.Submitted) -> None:
+        """The next match, from the top again after the last."""
+        raw = self.query_one(RawView)
+        found = raw.search(event.value, self.match)
+        if found is None and self.match is not None:
+            found = raw.search(event.value)
+        self.match = found

@@ -4,23 +4,167 @@
 - `events`: the call's events in time order;
 - `items`: the recordings and notifications of the call;
 - `hangup`: what the hangup code means, and the provider's extras (Insights).
+
+The ladder and the waterfall are FlowLists: Line-API lists whose rows are made only as they are
+drawn, so a trace of 20,000 spans or a ladder of 10,000 steps costs a screenful of rows.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import tzinfo
 
+from rich.segment import Segment
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Static
 
 from calltui.model import CallDetail, Event, Span
+from calltui.render import span_tree
 from calltui.text import inert
 from calltui.tui import views
+
+CACHE_ROWS = 512
+REST_S = 0.06
+"""The cursor has rested this long: the row's text below follows. While a key repeats only the
+two rows that change are drawn, as fast as the call table's."""
+
+
+class FlowList(ScrollView, can_focus=True):
+    """Rows with a cursor, each row's Text made by `line(index)` only when it is drawn (a trace
+    can have 20,000 spans): ↑↓ PgUp PgDn Home End move the cursor, Enter or Space selects."""
+
+    BINDINGS = [
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("home", "home", "Top", show=False),
+        Binding("end", "end", "Bottom", show=False),
+        Binding("enter,space", "select", "Select", show=False),
+    ]
+    COMPONENT_CLASSES = {"flow-list--cursor"}
+    DEFAULT_CSS = """
+    FlowList > .flow-list--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
+    """
+
+    class Highlighted(Message):
+        """The cursor rests on row `index` (posted once the keys stop: REST_S)."""
+
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    class Selected(Message):
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.count = 0
+        self.cursor = 0
+        self.renders = 0
+        """Rows styled (cache misses), for tests: it grows with what is shown, not the size."""
+        self._line: Callable[[int], Text] = lambda _: Text()
+        self._cache: OrderedDict[tuple[int, bool], Strip] = OrderedDict()
+        self._resting: Timer | None = None
+
+    def set_rows(self, count: int, line: Callable[[int], Text], cursor: int = 0) -> None:
+        """Show `count` rows, row i drawn as `line(i)`, the cursor on row `cursor`."""
+        self.count = count
+        self._line = line
+        self._cache.clear()
+        self.virtual_size = Size(1, count)
+        self._move(max(0, min(count - 1, cursor)), force=True)
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        index = int(self.scroll_y) + y
+        if index >= self.count:
+            return Strip.blank(width, base)
+        selected = index == self.cursor
+        key = (index, selected)
+        strip = self._cache.get(key)
+        if strip is None:
+            self.renders += 1
+            cursor = self.get_component_rich_style("flow-list--cursor") if selected else None
+            segments = self._line(index).render(self.app.console)
+            strip = Strip(Segment.apply_style(segments, base, cursor))
+            self._cache[key] = strip
+            if len(self._cache) > CACHE_ROWS:
+                self._cache.popitem(last=False)
+        fill = base + self.get_component_rich_style("flow-list--cursor") if selected else base
+        return strip.crop_extend(0, width, fill)
+
+    def _move(self, to: int, force: bool = False) -> None:
+        old, self.cursor = self.cursor, to
+        if old == to and not force:
+            return
+        top = int(self.scroll_y)
+        self.refresh_line(old - top)
+        self.refresh_line(to - top)
+        height = max(1, self.scrollable_content_region.height)
+        if to < top:
+            self.scroll_to(y=to, animate=False)
+        elif to >= top + height:
+            self.scroll_to(y=to - height + 1, animate=False)
+        if self._resting is not None:
+            self._resting.stop()
+            self._resting = None
+        if force:
+            self._rested()
+        elif self.count:
+            self._resting = self.set_timer(REST_S, self._rested)
+
+    def _rested(self) -> None:
+        self._resting = None
+        if self.count:
+            self.post_message(self.Highlighted(self.cursor))
+
+    def action_cursor(self, delta: int) -> None:
+        if self.count:
+            self._move(max(0, min(self.count - 1, self.cursor + delta)))
+
+    def action_page(self, direction: int) -> None:
+        self.action_cursor(direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_home(self) -> None:
+        if self.count:
+            self._move(0)
+
+    def action_end(self) -> None:
+        if self.count:
+            self._move(self.count - 1)
+
+    def action_select(self) -> None:
+        if self.count:
+            self.post_message(self.Selected(self.cursor))
+
+    def on_click(self, event: events.Click) -> None:
+        index = int(self.scroll_y) + event.y
+        if 0 <= index < self.count:
+            self._move(index)
 
 
 class Waterfall(Vertical):
@@ -28,7 +172,7 @@ class Waterfall(Vertical):
     span's attributes show below."""
 
     DEFAULT_CSS = """
-    Waterfall OptionList { height: 2fr; }
+    Waterfall FlowList { height: 2fr; }
     Waterfall #attrs { height: 1fr; border-top: hkey $panel; }
     """
 
@@ -36,41 +180,50 @@ class Waterfall(Vertical):
         super().__init__()
         self.spans = spans
         self.collapsed: set[str] = set()
-        self.lines: list[Span] = []
+        self.span_tree = span_tree(spans)
+        self.rows: list[tuple[int, Span]] = self.span_tree
+        self._scale: views.WaterfallScale | None = None
+        self._width = 0
 
     def compose(self) -> ComposeResult:
-        yield OptionList(id="spans")
+        yield FlowList(id="spans")
         with VerticalScroll(id="attrs"):
             yield Static(id="attrs-body")
 
-    def on_mount(self) -> None:
-        self.redraw()
-
     def on_resize(self) -> None:
-        self.redraw()
-
-    def redraw(self) -> None:
-        ol = self.query_one(OptionList)
-        keep = ol.highlighted
         width = max(40, self.size.width - 4)
-        pairs = views.waterfall_lines(self.spans, width, self.collapsed)
-        self.lines = [s for s, _ in pairs]
-        ol.clear_options()
-        ol.add_options([Option(text) for _, text in pairs])
-        if pairs:
-            ol.highlighted = min(keep or 0, len(pairs) - 1)
+        if width != self._width:
+            self._width = width
+            self._scale = views.WaterfallScale.of(self.spans, width)
+            self.redraw()
 
-    @on(OptionList.OptionHighlighted)
-    def _highlight(self, event: OptionList.OptionHighlighted) -> None:
-        if 0 <= event.option_index < len(self.lines):
-            span = self.lines[event.option_index]
+    def redraw(self, keep: Span | None = None) -> None:
+        fl = self.query_one(FlowList)
+        self.rows = views.waterfall_rows(self.span_tree, self.collapsed)
+        cursor = fl.cursor
+        if keep is not None:
+            cursor = next((i for i, (_, s) in enumerate(self.rows) if s is keep), 0)
+        scale, rows, collapsed = self._scale, self.rows, self.collapsed
+        if scale is None:
+            return
+
+        def line(i: int) -> Text:
+            depth, span = rows[i]
+            return views.waterfall_line(scale, depth, span, collapsed)
+
+        fl.set_rows(len(rows), line, cursor)
+
+    @on(FlowList.Highlighted)
+    def _highlight(self, event: FlowList.Highlighted) -> None:
+        if 0 <= event.index < len(self.rows):
+            span = self.rows[event.index][1]
             self.query_one("#attrs-body", Static).update(views.attributes(span))
 
-    @on(OptionList.OptionSelected)
-    def _toggle(self, event: OptionList.OptionSelected) -> None:
-        span = self.lines[event.option_index]
+    @on(FlowList.Selected)
+    def _toggle(self, event: FlowList.Selected) -> None:
+        span = self.rows[event.index][1]
         self.collapsed ^= {span.span_id}
-        self.redraw()
+        self.redraw(keep=span)
 
 
 class Ladder(Vertical):
@@ -78,7 +231,7 @@ class Ladder(Vertical):
 
     DEFAULT_CSS = """
     Ladder #ladder-head { height: 1; }
-    Ladder OptionList { height: 2fr; }
+    Ladder FlowList { height: 2fr; }
     Ladder #step { height: 1fr; border-top: hkey $panel; }
     """
 
@@ -87,30 +240,35 @@ class Ladder(Vertical):
         self.detail = detail
         self.zone = zone
         self.steps: list[Event] = []
+        self._width = 0
 
     def compose(self) -> ComposeResult:
         yield Static(id="ladder-head")
-        yield OptionList(id="steps")
+        yield FlowList(id="steps")
         with VerticalScroll(id="step"):
             yield Static(id="step-body")
 
     def on_resize(self) -> None:
-        head, lines = views.ladder_lines(self.detail, max(40, self.size.width - 2))
-        self.steps = [e for e, _ in lines]
+        width = max(40, self.size.width - 2)
+        if width == self._width:
+            return
+        self._width = width
+        head, lanes, self.steps = views.ladder(self.detail, width)
         self.query_one("#ladder-head", Static).update(head)
-        ol = self.query_one(OptionList)
-        keep = ol.highlighted
-        ol.clear_options()
-        ol.add_options([Option(text) for _, text in lines])
-        if lines:
-            ol.highlighted = min(keep or 0, len(lines) - 1)
-        else:
+        steps = self.steps
+
+        def line(i: int) -> Text:
+            return views.ladder_line(lanes, steps[i])
+
+        fl = self.query_one(FlowList)
+        fl.set_rows(len(steps), line, fl.cursor)
+        if not steps:
             self.query_one("#step-body", Static).update(Text("no call traces", "dim"))
 
-    @on(OptionList.OptionHighlighted)
-    def _highlight(self, event: OptionList.OptionHighlighted) -> None:
-        if 0 <= event.option_index < len(self.steps):
-            step = self.steps[event.option_index]
+    @on(FlowList.Highlighted)
+    def _highlight(self, event: FlowList.Highlighted) -> None:
+        if 0 <= event.index < len(self.steps):
+            step = self.steps[event.index]
             self.query_one("#step-body", Static).update(views.step_text(step, self.zone))
 
 
