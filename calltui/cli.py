@@ -1,4 +1,4 @@
-"""The command line (design 1.1): the TUI by default, and headless subcommands for scripts.
+"""The command line: the TUI by default, and headless subcommands for scripts.
 
 Exit codes: 0 ok; 1 a provider error after retries (one line per account on stderr);
 2 bad usage or config.

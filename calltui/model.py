@@ -1,4 +1,4 @@
-"""The normalized call record, the query, and the drill-down detail (design 1.3, 1.4).
+"""The normalized call record, the query, and the drill-down detail.
 
 Records are slotted dataclasses: a page of 1000 is built per fetch and pydantic validation per
 record would cost more than the JSON parse. Pydantic models guard the edges (config, filters).
@@ -92,7 +92,8 @@ class Call:
     """Where the record was listed; not part of the record (not in RECORD_KEYS)."""
 
     def to_dict(self, *, with_raw: bool = True) -> dict[str, Any]:
-        """The record as design 1.3 prints it: exactly RECORD_KEYS, times as ISO 8601 UTC."""
+        """The record as `calls --format json` prints it: exactly RECORD_KEYS, times as ISO
+        8601 UTC."""
         d: dict[str, Any] = {
             "provider": self.provider,
             "account": self.account,

@@ -1,4 +1,4 @@
-"""Views you can hand over: one `calltui://view?...` string (design 1.7) that says which accounts,
+"""Views you can hand over: one `calltui://view?...` string that says which accounts,
 which calls (every filter written in the query language), which window, sort and call; read back
 to the same view, a bad part named; `calls` and `stats --view` list what it shows, the flags
 beside it override its parts, and `[views.NAME]` keeps one under a name."""

@@ -218,11 +218,11 @@ class Bandwidth(Provider[BandwidthAccount]):
     PARAMS = frozenset({"page", "size", "sortOrder"})
     DEFAULT_BASE_URL = "https://api.catapult.inetwork.com"
     DEFAULT_RATE = RateLimit(1, 1.0)
-    """`/calls` GET: 1 request per 1000 ms (§2.7)."""
+    """`/calls` GET: 1 request per 1000 ms."""
     DEFAULT_PAGE_SIZE = 1000
     MAX_PAGE_SIZE = 1000
     ERROR_KEYS = ("message", "code", "category")
-    """The 429 body has no `message` (§2.7): its `code` says what happened."""
+    """The 429 body has no `message`: its `code` says what happened."""
 
     @classmethod
     def auth(cls, account: BandwidthAccount) -> tuple[httpx.Auth | None, dict[str, str]]:

@@ -139,7 +139,7 @@ class Provider(ABC, Generic[A]):
 
     @abstractmethod
     async def detail(self, call_id: str) -> CallDetail:
-        """The drill-down of one call (design 1.4)."""
+        """The drill-down of one call."""
 
     async def fetch_page(self, request: tuple[str, dict[str, Any]]) -> list[Call]:
         """Fetch again a page listed earlier (its Page.request)."""

@@ -162,10 +162,10 @@ class Plivo(Provider[PlivoAccount]):
     HINTS = PlivoHints()
     PARAMS = _PARAMS
     DEFAULT_BASE_URL = CURRENT_BASE_URL
-    DEFAULT_RATE = RateLimit(300, 5.0)  # 300 requests per 5 s per account (§1.5)
+    DEFAULT_RATE = RateLimit(300, 5.0)  # 300 requests per 5 s per account
     DEFAULT_PAGE_SIZE = 20
-    MAX_PAGE_SIZE = 20  # `limit` above 20 is a 400 (§1.2 quirk 5)
-    ERROR_KEYS = ("error", "message", "global_error")  # §1.5: `error` first, then `message`
+    MAX_PAGE_SIZE = 20  # `limit` above 20 is a 400
+    ERROR_KEYS = ("error", "message", "global_error")  # the server's `error` first, then `message`
 
     def __init__(self, account: PlivoAccount, http: HttpClient) -> None:
         super().__init__(account, http)
@@ -178,7 +178,7 @@ class Plivo(Provider[PlivoAccount]):
     @classmethod
     def auth(cls, account: PlivoAccount) -> tuple[httpx.Auth | None, dict[str, str]]:
         token = account.auth_token.get_secret_value()
-        # Scoped tokens go as a bearer token (plivo-cli internal/api/client.go, §1.1).
+        # Scoped tokens go as a bearer token (as Plivo's own CLI sends them).
         if token.startswith("stk_"):
             return None, {"Authorization": f"Bearer {token}"}
         return httpx.BasicAuth(account.auth_id, token), {}
@@ -215,7 +215,7 @@ class Plivo(Provider[PlivoAccount]):
             "call_direction": query.direction or None,
         }
         if query.until is not None:
-            # An upper bound is only ever sent with the lower one above (§1.2 quirk 3).
+            # An upper bound is only ever sent with the lower one above, as the API needs.
             upper = min(query.until + MAX_CALL, query.since + MAX_RANGE)
             params["end_time__lte"] = wire_time(upper, self.zone, up=True)
         return {k: v for k, v in params.items() if v}

@@ -394,7 +394,7 @@ def _verb(tree: _Tree, rng: Any, root: str, verb: str, t: int, stop: int, f: Fac
 
 
 def build_spans(call: SimCall, size: int | None = None) -> list[SimSpan]:
-    """A realistic jambonz-feature-server trace (span names from §1.3.2's real sample); with
+    """A realistic jambonz-feature-server trace (a real one's span names); with
     `size`, an application that ran that many spans' worth of verbs (`--faults bigdetail`)."""
     f = facts(call)
     rng = call.rng("trace")
