@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from calltui.analysis.twin import Twin
 from calltui.analysis.verdict import verdict
 from calltui.columns import CLI_TABLE, fmt_duration, fmt_time
 from calltui.model import Call, CallDetail, Span
-from calltui.text import fit, inert, inert_block
+from calltui.text import compact, fit, inert, inert_block
 
 
 def display_zone(name: str) -> tzinfo | None:
@@ -99,7 +100,7 @@ def detail_text(
     if d.events:
         out += ["", "EVENTS"]
         for e in d.events:
-            data = "" if e.data in (None, "", {}) else " " + inert(_compact(e.data), 160)
+            data = "" if e.data in (None, "", {}) else " " + inert(compact(e.data), 160)
             out.append(f"  {fmt_time(e.time, zone)}  {inert(e.name, 60)}{data}")
     if d.spans is not None:
         out += ["", "TRACE" if d.spans else "TRACE (no spans)"]
@@ -110,9 +111,9 @@ def detail_text(
             name = inert(s.name, 60)
             out.append(f"  {start_ms:9.1f} ms {dur_ms:9.1f} ms  {'  ' * depth}{name}")
     if d.recordings:
-        out += ["", "RECORDINGS", *("  " + inert(_compact(r), 200) for r in d.recordings)]
+        out += ["", "RECORDINGS", *("  " + inert(compact(r), 200) for r in d.recordings)]
     if d.notifications:
-        out += ["", "NOTIFICATIONS", *("  " + inert(_compact(n), 200) for n in d.notifications)]
+        out += ["", "NOTIFICATIONS", *("  " + inert(compact(n), 200) for n in d.notifications)]
     if d.extra:
         out += ["", "MORE"]
         out += ["  " + line for line in inert_block(json.dumps(d.extra, indent=2)).split("\n")]
@@ -121,12 +122,6 @@ def detail_text(
     if sought_twin:
         out += ["", *twin_text(twin, zone)]
     return "\n".join(out) + "\n"
-
-
-def _compact(v: object) -> str:
-    if isinstance(v, str):
-        return v
-    return json.dumps(v, ensure_ascii=False, separators=(", ", ": "), default=str)
 
 
 # --- the end-to-end call and the good twin ------------------------------------------------------
@@ -172,40 +167,62 @@ def chain_text(chain: Chain, zone: tzinfo | None) -> list[str]:
     return out
 
 
-def _ladder(chain: Chain, zone: tzinfo | None) -> list[str]:
-    hops = chain.hops
-    rows: list[tuple[datetime, int, int, str, str]] = []  # time, order, lane, kind, text
-    more: list[str] = []
-    for lane, h in enumerate(hops):
+@dataclass(frozen=True, slots=True)
+class LadderRow:
+    """One row of the chain's ladder: a hop's own step on its lane (`failure`: the last step
+    of the hop where the failure began), or the stitch from the lane before to this one."""
+
+    time: datetime
+    lane: int
+    text: str
+    stitch: bool = False
+    failure: bool = False
+
+
+def ladder_rows(chain: Chain) -> tuple[list[LadderRow], dict[int, int]]:
+    """The ladder's rows in time order (a stitch before the steps of its moment), and per lane
+    the steps left out (MAX_STEPS a hop: its first ones and its last)."""
+    rows: list[tuple[float, int, LadderRow]] = []
+    left_out: dict[int, int] = {}
+    for lane, h in enumerate(chain.hops):
         steps = h.steps
         if len(steps) > MAX_STEPS:
-            more.append(f"  [{lane + 1}] {len(steps) - MAX_STEPS} more steps not shown")
+            left_out[lane] = len(steps) - MAX_STEPS
             steps = [*steps[: MAX_STEPS - 1], steps[-1]]
         last = len(steps) - 1
         for k, st in enumerate(steps):
-            mark = "!" if chain.failed_hop == lane and k == last else "*"
-            rows.append((st.time, 1, lane, mark, inert(st.text, 100)))
+            failure = chain.failed_hop == lane and k == last
+            rows.append((st.time.timestamp(), 1, LadderRow(st.time, lane, st.text, False, failure)))
         if lane and h.stitch is not None and h.call.started_at is not None:
-            text = f"{inert(h.stitch.reason, 120)} ({h.stitch.confidence:.2f})"
-            rows.append((h.call.started_at, 0, lane, ">", text))
-    rows.sort(key=lambda r: (r[0], r[1], r[2]))
-    first = rows[0][0].astimezone(zone) if rows else None
+            text = f"{h.stitch.reason} ({h.stitch.confidence:.2f})"
+            rows.append(
+                (h.call.started_at.timestamp(), 0, LadderRow(h.call.started_at, lane, text, True))
+            )
+    rows.sort(key=lambda r: (r[0], r[1], r[2].lane))
+    return [r for _, _, r in rows], left_out
+
+
+def _ladder(chain: Chain, zone: tzinfo | None) -> list[str]:
+    hops = chain.hops
+    rows, left_out = ladder_rows(chain)
+    first = rows[0].time.astimezone(zone) if rows else None
     when = f"{first:%Y-%m-%d}, times in {first.tzname()}" if first is not None else "no steps"
     lanes = "".join(
         f"{i + 1}{'!' if chain.failed_hop == i else ''}".ljust(_CELL) for i in range(len(hops))
     )
     out = [f"LADDER  {when}", f"  {'time':<12}  {lanes}"]
-    for t, _, lane, mark, text in rows:
+    for r in rows:
         cells = ["|".ljust(_CELL)] * len(hops)
-        if mark == ">":
-            cells[lane - 1] = "o" + "-" * (_CELL - 1)
-            cells[lane] = ">".ljust(_CELL)
-            label = f"[{lane}->{lane + 1}] {text}"
+        if r.stitch:
+            cells[r.lane - 1] = "o" + "-" * (_CELL - 1)
+            cells[r.lane] = ">".ljust(_CELL)
+            label = f"[{r.lane}->{r.lane + 1}] {inert(r.text, 140)}"
         else:
-            cells[lane] = mark.ljust(_CELL)
-            label = f"[{lane + 1}] {text}"
-        stamp = t.astimezone(zone).strftime("%H:%M:%S.%f")[:-3]
+            cells[r.lane] = ("!" if r.failure else "*").ljust(_CELL)
+            label = f"[{r.lane + 1}] {inert(r.text, 100)}"
+        stamp = r.time.astimezone(zone).strftime("%H:%M:%S.%f")[:-3]
         out.append(f"  {stamp}  {''.join(cells)}{label}")
+    more = [f"  [{lane + 1}] {n} more steps not shown" for lane, n in left_out.items()]
     return out + more
 
 

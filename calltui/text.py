@@ -9,7 +9,9 @@ value goes into a `Text` (or a Segment) as plain text, never through a markup pa
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 # The cell widths Textual itself measures with (Rich's tables), so a padded cell is exactly as
 # wide on screen as it is here.
@@ -98,3 +100,22 @@ def inert_block(value: object, max_line: int | None = MAX_LINE) -> str:
     if max_line is not None:
         lines = [_cut(line, max_line) for line in lines]
     return "\n".join(lines)
+
+
+def compact(value: object) -> str:
+    """A value on one line as a person reads it: a string as it is, anything else as compact
+    JSON; a whole number read from a float (a Jaeger float64 tag, `finalStatus: 200.0`) without
+    its `.0`."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(_whole(value), ensure_ascii=False, separators=(", ", ": "), default=str)
+
+
+def _whole(v: Any) -> Any:
+    if isinstance(v, float):
+        return int(v) if v.is_integer() and abs(v) < 2**63 else v
+    if isinstance(v, dict):
+        return {k: _whole(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_whole(x) for x in v]
+    return v

@@ -47,3 +47,17 @@ def demo_transport(
 ) -> tuple[SimApp, httpx.AsyncBaseTransport]:
     app = SimApp(seed=seed, now=now, latency_ms=latency_ms, faults=faults)
     return app, httpx.ASGITransport(app=app)
+
+
+def handed_on(seed: int, now: datetime, since: datetime) -> frozenset[str]:
+    """The ids of the Plivo trunk calls since `since` that failed after being handed on to
+    jambonz and a Tmedia box: whole end-to-end calls of the incident, for screenshots and
+    tests of the chain."""
+    from calltui.sim import plivo
+
+    world = SimApp(seed=seed, now=now).world
+    return frozenset(
+        plivo.call_uuid(c)
+        for c in world.calls("plivo", since)
+        if c.link and c.outcome == "failed" and c.end < now
+    )

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from textual.pilot import Pilot
 
 from calltui.model import Call, CallQuery, Outcome
-from calltui.sim.demo import demo_settings, demo_transport
+from calltui.sim.demo import demo_settings, demo_transport, handed_on
 from calltui.tui.app import CallTUI
 from calltui.tui.widgets.call_table import CallTable
 
@@ -30,17 +33,50 @@ def _failed_with_code(c: Call) -> bool:
     return c.outcome is Outcome.FAILED and c.cause_code is not None
 
 
-# name, accounts, the first row to put the cursor on, keys
-SHOTS: list[tuple[str, list[str], Callable[[Call], bool] | None, tuple[str, ...]]] = [
-    ("main", [], None, ()),
-    ("failed-only", [], None, ("f",)),
-    ("tmedia-ladder", ["demo-tmedia"], _answered, ("enter", "2")),
-    ("jambonz-waterfall", ["demo-jambonz"], _traced, ("enter", "2")),
-    ("verdict", ["demo-plivo"], _failed_with_code, ("enter",)),
-    ("kpi-panel", [], None, ("i",)),
-    ("pivot", [], None, ("i", "v", "b", "b", "n")),
-    ("compare", ["demo-plivo"], _failed_with_code, ("space", "j", "space", "d")),
-    ("help", [], None, ("question_mark",)),
+@functools.cache
+def _handed_on_ids() -> frozenset[str]:
+    return handed_on(1, FIXED_NOW, FIXED_NOW - timedelta(hours=1))
+
+
+def _handed_on(c: Call) -> bool:
+    return c.id in _handed_on_ids()
+
+
+def _failed_on_peer(c: Call) -> bool:
+    return c.outcome is Outcome.FAILED and c.trunk == "NAP_PEER_LON"
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One screenshot: the demo listing `accounts` (none: all), the cursor put on the first
+    row `pick` accepts, then `keys`; in a terminal of `size`, with NO_COLOR set or not, the
+    simulator serving `faults`."""
+
+    name: str
+    accounts: list[str] = field(default_factory=list)
+    pick: Callable[[Call], bool] | None = None
+    keys: tuple[str, ...] = ()
+    size: tuple[int, int] = (120, 36)
+    no_color: bool = False
+    faults: str | None = None
+
+
+SHOTS: list[Shot] = [
+    Shot("main"),
+    Shot("main-80x24", size=(80, 24)),
+    Shot("no-color", no_color=True),
+    Shot("failed-only", keys=("f",)),
+    Shot("error-log", faults="401@plivo", keys=("E",)),
+    Shot("filter-form", keys=("f7",)),
+    Shot("tmedia-ladder", ["demo-tmedia"], _failed_with_code, ("enter", "2")),
+    Shot("jambonz-waterfall", ["demo-jambonz"], _traced, ("enter", "2")),
+    Shot("verdict", ["demo-plivo"], _failed_with_code, ("enter",)),
+    Shot("kpi-panel", keys=("i",)),
+    Shot("pivot", keys=("i", "v", "b", "b", "n")),
+    Shot("compare", ["demo-plivo"], _failed_with_code, ("space", "j", "space", "d")),
+    Shot("chain-ladder", [], _handed_on, ("enter", "5")),
+    Shot("good-twin", ["demo-tmedia"], _failed_on_peer, ("enter", "w")),
+    Shot("help", keys=("question_mark",)),
 ]
 
 
@@ -49,11 +85,12 @@ def demo_app(
     seed: int = 1,
     theme: str = "calltui-dark",
     query: CallQuery | None = None,
+    faults: str | None = None,
 ) -> CallTUI:
     """The demo on the fixed clock, listing `accounts` (none: all) with `query` (by default,
-    the last hour)."""
+    the last hour), the simulator serving `faults` (calltui.sim.app)."""
     settings = demo_settings(timezone="UTC", theme=theme, glyphs="unicode")
-    _, transport = demo_transport(seed=seed, now=FIXED_NOW)
+    _, transport = demo_transport(seed=seed, now=FIXED_NOW, faults=faults)
     query = query or CallQuery(since=FIXED_NOW - timedelta(hours=1))
     return CallTUI(
         settings,
@@ -79,20 +116,31 @@ async def settle(pilot: Pilot[None]) -> None:
 async def shoot(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, accounts, pick, keys in SHOTS:
-        app = demo_app(accounts)
-        async with app.run_test(size=(120, 36)) as pilot:
+    for shot in SHOTS:
+        # NO_COLOR is read as the app starts, as in a terminal.
+        saved = os.environ.pop("NO_COLOR", None)
+        if shot.no_color:
+            os.environ["NO_COLOR"] = "1"
+        try:
+            app = demo_app(shot.accounts, faults=shot.faults)
+        finally:
+            os.environ.pop("NO_COLOR", None)
+            if saved is not None:
+                os.environ["NO_COLOR"] = saved
+        async with app.run_test(size=shot.size) as pilot:
             await settle(pilot)
-            if pick is not None:
+            if shot.pick is not None:
                 table = app.query_one(CallTable)
                 store = app.session.store
-                table.cursor = next(i for i, row in enumerate(table.view) if pick(store.calls[row]))
+                table.cursor = next(
+                    i for i, row in enumerate(table.view) if shot.pick(store.calls[row])
+                )
                 await settle(pilot)
-            for key in keys:
+            for key in shot.keys:
                 await pilot.press(key)
                 await settle(pilot)
-            path = out_dir / f"{name}.svg"
-            path.write_text(app.export_screenshot(title=f"calltui — {name}"), encoding="utf-8")
+            path = out_dir / f"{shot.name}.svg"
+            path.write_text(app.export_screenshot(title=f"calltui — {shot.name}"), encoding="utf-8")
             written.append(path)
     return written
 

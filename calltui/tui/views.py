@@ -4,6 +4,8 @@ markup strings: every provider value goes in as plain, inert text."""
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -11,20 +13,12 @@ from typing import Any
 from rich.cells import cell_len
 from rich.text import Text
 
+from calltui.analysis.cause import final_sip
+from calltui.analysis.chain import Chain
 from calltui.analysis.sip import sip_meaning
 from calltui.model import Call, CallDetail, Event, Outcome, Span
-from calltui.render import fmt_duration, fmt_time, span_tree
-from calltui.text import ELLIPSIS, fit, inert, inert_block
-
-OUTCOME_COLOUR = {
-    Outcome.ANSWERED: "green",
-    Outcome.IN_PROGRESS: "cyan",
-    Outcome.BUSY: "yellow",
-    Outcome.NO_ANSWER: "yellow",
-    Outcome.CANCELLED: "bright_black",
-    Outcome.FAILED: "red",
-    Outcome.UNKNOWN: "bright_black",
-}
+from calltui.render import fmt_duration, fmt_time, ladder_rows, span_tree
+from calltui.text import ELLIPSIS, compact, fit, inert, inert_block
 
 
 def _kv(out: Text, key: str, value: Any, style: str = "") -> None:
@@ -35,11 +29,17 @@ def _kv(out: Text, key: str, value: Any, style: str = "") -> None:
 
 
 def summary(
-    call: Call, detail: CallDetail | None, zone: tzinfo | None, with_verdict: bool = True
+    call: Call,
+    detail: CallDetail | None,
+    zone: tzinfo | None,
+    colours: Mapping[Outcome, str],
+    with_verdict: bool = True,
 ) -> Text:
+    """The call's head (its outcome in its colour, `colours` from calltui.tui.palette), the
+    verdict, and its fields."""
     out = Text()
     head = Text()
-    head.append(f" {call.outcome.value.upper()} ", f"bold reverse {OUTCOME_COLOUR[call.outcome]}")
+    head.append(f" {call.outcome.value.upper()} ", f"bold reverse {colours[call.outcome]}")
     head.append("  ")
     head.append(inert(call.from_ or "?", 40))
     head.append(" → ")
@@ -47,12 +47,13 @@ def summary(
     head.append(f"   {call.provider} / {inert(call.account, 40)}\n", "dim")
     out.append_text(head)
     if with_verdict:
-        out.append(verdict_line(call, detail) + "\n", f"bold {OUTCOME_COLOUR[call.outcome]}")
+        out.append(verdict_line(call, detail) + "\n", f"bold {colours[call.outcome]}")
     out.append("\n")
     _kv(out, "id", call.id)
     _kv(out, "parent", call.parent_id)
     _kv(out, "sip call-id", call.sip_call_id)
     _kv(out, "direction", call.direction)
+    _kv(out, "trunk", call.trunk)
     _kv(out, "started", fmt_time(call.started_at, zone))
     _kv(out, "answered", fmt_time(call.answered_at, zone) if call.answered_at else None)
     _kv(out, "ended", fmt_time(call.ended_at, zone) if call.ended_at else None)
@@ -88,18 +89,45 @@ def events_view(events: list[Event], zone: tzinfo | None) -> Text:
         out.append(f"{fmt_time(e.time, zone, with_date=False):>8} {delta:>11}  ", "dim")
         out.append(inert(e.name, 60), "bold")
         if e.data not in (None, "", {}):
-            out.append("  " + inert(_compact(e.data), 200), "")
+            out.append("  " + inert(compact(e.data), 200), "")
         out.append("\n")
     return out
 
 
+SIP_METHODS = frozenset(
+    {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK", "UPDATE", "INFO"}
+    | {"REFER", "NOTIFY", "SUBSCRIBE", "MESSAGE"}
+)
+_MESSAGE = re.compile(r"(?:SIP/2\.0 )?(\d{3}|[A-Z]+)\b")
+LADDER_TIME = 10
+"""Cells before the lanes: the time since the first step."""
+LADDER_MARGIN = 6
+"""Cells from the lanes' edge to the first and last lane, room for half of their labels."""
+
+
+def is_message(name: str) -> bool:
+    """A SIP request or response, drawn as an arrow between two lanes; any other step (the
+    box's routing decision, its RTP statistics, why it ended the call) is a note on the box."""
+    m = _MESSAGE.match(name)
+    return m is not None and (m.group(1).isdigit() or m.group(1) in SIP_METHODS)
+
+
 @dataclass(frozen=True, slots=True)
 class LadderLanes:
-    """What every line of a ladder shares: the lane width, the outgoing leg, the first time."""
+    """What every line of a ladder shares: the lanes' centres, the outgoing leg, the first
+    time."""
 
-    lane: int
+    col: int
+    """Cells from one lane to the next."""
     outgoing: Call | None
     t0: datetime | None
+
+    def centre(self, lane: int) -> int:
+        return LADDER_MARGIN + lane * self.col
+
+    @property
+    def width(self) -> int:
+        return 2 * (LADDER_MARGIN + self.col) + 1
 
 
 def ladder_lines(detail: CallDetail, width: int) -> tuple[Text, list[tuple[Event, Text]]]:
@@ -112,42 +140,78 @@ def ladder_lines(detail: CallDetail, width: int) -> tuple[Text, list[tuple[Event
 
 
 def ladder(detail: CallDetail, width: int) -> tuple[Text, LadderLanes, list[Event]]:
-    """The ladder's header, its lanes and its steps in order, each line made by `ladder_line`
-    when it is shown (a call can have thousands of steps)."""
+    """The ladder's header (two lines: each lane's role, then its number or box), its lanes
+    and its steps in order, each line made by `ladder_line` when it is shown (a call can have
+    thousands of steps)."""
     legs = detail.legs or [detail.call]
     incoming = next((leg for leg in legs if leg.direction == "inbound"), legs[0])
     outgoing = next((leg for leg in legs if leg is not incoming), None)
-    lane = max(16, (width - 20) // 2)
-    head = Text(" " * 12)
-    head.append(fit(inert(incoming.from_ or "caller", lane - 2), lane), "bold")
-    head.append(fit(inert(f"SBC {incoming.account}", lane - 2), lane), "bold")
-    head.append(inert((outgoing or incoming).to or "callee", 20), "bold")
+    lanes = LadderLanes(max(14, (width - LADDER_TIME - 2 * LADDER_MARGIN - 1) // 2), outgoing, None)
+    names = (
+        ("caller", incoming.from_ or "?"),
+        ("SBC", incoming.account),
+        ("callee", (outgoing or incoming).to or "?"),
+    )
+    head = Text()
+    for row, style in ((0, "bold"), (1, "")):
+        pos = 0
+        for i, pair in enumerate(names):
+            label = inert(pair[row], lanes.col - 1)
+            at = max(pos, LADDER_TIME + lanes.centre(i) - cell_len(label) // 2)
+            head.append(" " * (at - pos) + label, style)
+            pos = at + cell_len(label)
+        if row == 0:
+            head.append("\n")
     events = sorted(
         (e for e in detail.events),
         key=lambda e: (e.time.timestamp() if e.time else 0.0, _order(e)),
     )
     t0 = next((e.time for e in events if e.time is not None), None)
-    return head, LadderLanes(lane, outgoing, t0), events
+    return head, LadderLanes(lanes.col, outgoing, t0), events
 
 
 def ladder_line(lanes: LadderLanes, e: Event) -> Text:
-    lane, outgoing = lanes.lane, lanes.outgoing
+    """One step: a message as an arrow between the leg's two lanes, the other lanes' lines
+    drawn through; any other step as a note across the box's lane, in full where it fits."""
     data = e.data if isinstance(e.data, dict) else {}
-    on_outgoing = outgoing is not None and data.get("leg") == outgoing.id
+    on_outgoing = lanes.outgoing is not None and data.get("leg") == lanes.outgoing.id
     received = str(data.get("direction", "")) == "1"
-    body = _centre(" " + inert(e.name, lane - 6) + " ", lane - 3, "─")
-    if on_outgoing:
-        arrow = ("◀─" + body + "─") if received else ("─" + body + "─▶")
-        cells, style = " " * lane + arrow, "cyan"
-    else:
-        arrow = ("─" + body + "─▶") if received else ("◀─" + body + "─")
-        cells, style = arrow, "green"
-    delta = "         "
-    if e.time is not None and lanes.t0 is not None:
-        delta = f"+{(e.time - lanes.t0).total_seconds():7.3f}s"
-    line = Text(f"{delta}   ", "dim")
-    line.append(cells, style)
+    style = "cyan" if on_outgoing else "green"
+    cells = [" "] * lanes.width
+    for i in range(3):
+        cells[lanes.centre(i)] = "│"
+    line = Text(_delta(lanes, e) + " ", "dim")
+    if is_message(e.name):
+        a, b = (
+            (lanes.centre(1), lanes.centre(2))
+            if on_outgoing
+            else (lanes.centre(0), lanes.centre(1))
+        )
+        # Received on the incoming leg: the caller sent it; on the outgoing leg: the callee.
+        rightwards = received != on_outgoing
+        room = b - a - 2
+        label = inert(e.name, room)
+        if cell_len(label) + 2 <= room:
+            label = f" {label} "
+        body = _centre(label, room, "─")
+        arrow = (body + "▶") if rightwards else ("◀" + body)
+        line.append("".join(cells[: a + 1]))
+        line.append(arrow, style)
+        line.append("".join(cells[b:]))
+        return line
+    note = inert(e.name, lanes.width - 4)
+    at = max(0, min(lanes.centre(1) - (cell_len(note) + 2) // 2, lanes.width - cell_len(note) - 2))
+    end = at + cell_len(note) + 2
+    line.append("".join(cells[:at]))
+    line.append(f"[{note}]", f"italic {style}")
+    line.append("".join(cells[end:]))
     return line
+
+
+def _delta(lanes: LadderLanes, e: Event) -> str:
+    if e.time is None or lanes.t0 is None:
+        return " " * 9
+    return f"+{(e.time - lanes.t0).total_seconds():7.3f}s"
 
 
 def _centre(s: str, width: int, fill: str) -> str:
@@ -160,6 +224,67 @@ def _order(e: Event) -> int:
     data = e.data if isinstance(e.data, dict) else {}
     order = data.get("order")
     return order if isinstance(order, int) else 0
+
+
+CHAIN_CELL = 4
+"""Cells of one lane of the chain's ladder."""
+
+
+def chain_view(chain: Chain, zone: tzinfo | None, colours: Mapping[Outcome, str]) -> Text:
+    """The whole end-to-end call: where the failure began, the hops from the caller's side
+    with each stitch's reason and confidence, then one ladder of every hop's own steps on a
+    single time axis (the rows `render.ladder_rows` gives the text ladder too)."""
+    out = Text()
+    failure = chain.failure_line()
+    error = colours[Outcome.FAILED]
+    if failure is not None:
+        out.append(" " + inert(failure, 300) + "\n", f"bold {error}")
+    n = len(chain.hops)
+    out.append(f" {n} hop{'s' if n != 1 else ''}, the caller's side first\n\n", "dim")
+    for i, h in enumerate(chain.hops):
+        if h.stitch is not None:
+            reason = f"{inert(h.stitch.reason, 160)} ({h.stitch.confidence:.2f})"
+            out.append(f"      {i}→{i + 1}  {reason}\n", "dim")
+        elif i:
+            out.append(f"      {i}→{i + 1}  no tie to the hop before: by start time\n", "dim")
+        c = h.call
+        sip = final_sip(c)
+        line = Text(f" [{i + 1}] ", "bold")
+        line.append(fit(f"{c.provider}/{c.account}", 24) + " ")
+        line.append(fit(c.id, 20) + " ", "dim")
+        line.append(fit(c.trunk or "-", 20) + " ")
+        line.append(c.outcome.value + (f" {sip}" if sip is not None else ""), colours[c.outcome])
+        line.append("  this call" if h.reason is None else f"  {h.confidence:.2f}", "dim")
+        if chain.failed_hop == i:
+            line.append("  ◀ the failure began here", f"bold reverse {error}")
+        out.append_text(line)
+        out.append("\n")
+    rows, left_out = ladder_rows(chain)
+    if not rows:
+        return out.append("\n no steps to draw", "dim")
+    lanes = "".join(
+        f"{i + 1}{'!' if chain.failed_hop == i else ''}".ljust(CHAIN_CELL) for i in range(n)
+    )
+    first = rows[0].time.astimezone(zone)
+    out.append(f"\n {'':<12}  {lanes}", "bold")
+    out.append(f"   {first:%Y-%m-%d}, times in {first.tzname()}\n", "dim")
+    for r in rows:
+        cells = ["│".ljust(CHAIN_CELL)] * n
+        if r.stitch:
+            cells[r.lane - 1] = "○" + "─" * (CHAIN_CELL - 1)
+            cells[r.lane] = "▶".ljust(CHAIN_CELL)
+            label, style = f"[{r.lane}→{r.lane + 1}] {inert(r.text, 140)}", "dim"
+        else:
+            cells[r.lane] = ("✖" if r.failure else "●").ljust(CHAIN_CELL)
+            label = f"[{r.lane + 1}] {inert(r.text, 100)}"
+            style = f"bold {error}" if r.failure else ""
+        stamp = r.time.astimezone(zone).strftime("%H:%M:%S.%f")[:-3]
+        out.append(f" {stamp:<12}  ", "dim")
+        out.append("".join(cells))
+        out.append(label + "\n", style)
+    for lane, more in left_out.items():
+        out.append(f" [{lane + 1}] {more} more steps not shown\n", "dim")
+    return out
 
 
 def step_text(e: Event, zone: tzinfo | None) -> Text:
@@ -254,7 +379,7 @@ def attributes(span: Span) -> Text:
     out.append(f"span {inert(span.span_id, 40)}  {fmt_ms(span.end_ns - span.start_ns)}\n", "dim")
     for k, v in sorted(span.attributes.items()):
         out.append(f"{inert(k, 40)}: ", "bold")
-        out.append(inert(_compact(v), 300) + "\n")
+        out.append(inert(compact(v), 300) + "\n")
     return out
 
 
@@ -269,10 +394,10 @@ def items_view(title: str, items: list[Any]) -> Text:
                 if v in (None, "", "null"):
                     continue
                 out.append(f"  {inert(k, 30)}: ", "bold")
-                out.append(inert(_compact(v), 200) + "\n")
+                out.append(inert(compact(v), 200) + "\n")
             out.append("\n")
         else:
-            out.append("  " + inert(_compact(item), 200) + "\n")
+            out.append("  " + inert(compact(item), 200) + "\n")
     return out
 
 
@@ -305,12 +430,6 @@ def _capped(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         return [_capped(x) for x in v]
     return v
-
-
-def _compact(v: object) -> str:
-    if isinstance(v, str):
-        return v
-    return json.dumps(v, ensure_ascii=False, separators=(", ", ": "), default=str)
 
 
 def detail_failure(error: Exception | None) -> Text:

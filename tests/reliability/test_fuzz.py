@@ -41,7 +41,7 @@ from calltui.providers.base import DataError, Provider, open_provider
 from calltui.sim.app import SimApp
 from calltui.sim.demo import SIM_HOST, demo_accounts
 from calltui.sim.hostile import BY_NAME, CORPUS
-from calltui.tui import views
+from calltui.tui import palette, views
 from tests.conftest import FIXED_NOW, SHARED_FIXTURES
 
 PROVIDERS = ("tmedia", "plivo", "bandwidth", "restcomm", "jambonz")
@@ -153,6 +153,7 @@ def parse_detail(provider: str, parts: dict[str, Any]) -> CallDetail | None:
 # --- what must hold of what comes out ----------------------------------------------------------
 
 # The display zones furthest ahead of and behind UTC push a time at the calendar's edge over it.
+COLOURS = palette.outcome_colours({})
 ZONES = (timezone.utc, ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Pago_Pago"))
 OPTIONAL_TEXT = ("parent_id", "sip_call_id", "from_", "to", "cause")
 OPTIONAL_INT = ("duration_s", "billed_s", "sip_code", "cause_code")
@@ -196,7 +197,7 @@ def renders(records: list[Call], detail: CallDetail | None = None) -> None:
     for doc in (c.to_dict() for c in records):
         json.loads(export.json_text(doc), parse_constant=_refuse)
     for c in records[:3]:
-        views.summary(c, None, timezone.utc)
+        views.summary(c, None, timezone.utc, COLOURS)
         views.raw_json(None, c)
     if detail is None:
         return
@@ -210,7 +211,7 @@ def renders(records: list[Call], detail: CallDetail | None = None) -> None:
     json.loads(export.json_text(detail.to_dict()), parse_constant=_refuse)
     for z in ZONES:
         render.detail_text(detail, z)
-        views.summary(detail.call, detail, z)
+        views.summary(detail.call, detail, z, COLOURS)
         views.events_view(detail.events, z)
     views.raw_json(detail, detail.call)
     _, steps = views.ladder_lines(detail, 100)

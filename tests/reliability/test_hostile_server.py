@@ -542,7 +542,8 @@ def test_calls_all_on_an_endless_server_prints_what_it_listed_and_why_it_stopped
 async def test_the_tui_shows_the_stop_as_the_accounts_error_and_keeps_its_rows() -> None:
     from calltui.tui.app import CallTUI
     from tests.conftest import FakeClock
-    from tests.tui.test_faults_tui import rows, running, status, until
+    from tests.tui.harness import view_calls
+    from tests.tui.test_faults_tui import running, status, until
 
     server = Hostile(quiet_sim(), ask=first_page_always, answer=endless(fresh=True))
     raw = {**demo_accounts(SIM_HOST)["demo-plivo"], "max_pages": 3}
@@ -563,7 +564,7 @@ async def test_the_tui_shows_the_stop_as_the_accounts_error_and_keeps_its_rows()
         # The table holds what the screen wants (a batch); the rest of the 3 pages comes on
         # scrolling to the end, after the stop as before it.
         await pilot.press("end")
-        await until(pilot, lambda: len(rows(app)) == 60, "every row of the 3 pages listed")
+        await until(pilot, lambda: len(view_calls(app)) == 60, "every row of the 3 pages listed")
         assert "max_pages" in status(app)
 
 

@@ -19,19 +19,14 @@ from calltui.tui.widgets.call_table import CallTable
 from calltui.tui.widgets.flow import Waterfall
 from calltui.tui.widgets.sidebar import Sidebar
 from tests.conftest import FIXED_NOW
-from tests.tui.harness import make_app, settle
-
-
-def rows(app: CallTUI) -> list:
-    table = app.query_one(CallTable)
-    return [app.session.store.calls[i] for i in table.view]
+from tests.tui.harness import make_app, settle, view_calls
 
 
 async def test_starts_on_all_accounts_last_hour_newest_first():
     app = make_app([])
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        calls = rows(app)
+        calls = view_calls(app)
         assert len(calls) >= 100
         assert {c.account for c in calls} == set(app.session.engine.account_names)
         starts = [c.started_at for c in calls]
@@ -49,7 +44,7 @@ async def test_pick_an_account_in_the_sidebar():
         names = ["All accounts", *app.session.engine.account_names]
         await pilot.press(*["down"] * names.index("demo-plivo"), "enter")
         await settle(pilot)
-        assert {c.account for c in rows(app)} == {"demo-plivo"}
+        assert {c.account for c in view_calls(app)} == {"demo-plivo"}
         assert app.focused is app.query_one(CallTable)
 
 
@@ -60,11 +55,11 @@ async def test_failed_only_toggles_with_f():
         await pilot.press("f")
         await settle(pilot)
         assert app.main.query_.outcomes == FAILED_OUTCOMES
-        assert rows(app) and all(c.outcome in FAILED_OUTCOMES for c in rows(app))
+        assert view_calls(app) and all(c.outcome in FAILED_OUTCOMES for c in view_calls(app))
         assert "failed only" in str(app.query_one("#filterbar", Static).render())
         await pilot.press("f")
         await settle(pilot)
-        assert any(c.outcome is Outcome.ANSWERED for c in rows(app))
+        assert any(c.outcome is Outcome.ANSWERED for c in view_calls(app))
 
 
 async def test_open_a_call_see_its_provider_view_and_go_back():
@@ -126,7 +121,7 @@ async def test_an_account_that_errors_shows_it_while_other_rows_stay():
         assert "✖ demo-restcomm" in labels
         status = str(app.query_one("#status", Static).render())
         assert "demo-restcomm" in status and "HTTP 500" in status
-        assert rows(app) and "demo-restcomm" not in {c.account for c in rows(app)}
+        assert view_calls(app) and "demo-restcomm" not in {c.account for c in view_calls(app)}
 
 
 async def test_table_renders_only_the_visible_lines():
@@ -163,7 +158,7 @@ async def test_usable_at_80x24_and_resizes_down_to_40x12():
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert not app.query_one(Sidebar).display or app.query_one(Sidebar).size.width == 0
-        assert rows(app)
+        assert view_calls(app)
         for size in ((60, 20), (40, 12), (120, 40), (40, 12)):
             await pilot.resize_terminal(*size)
             await pilot.pause(0.05)
@@ -192,7 +187,8 @@ async def test_filter_form_names_a_bad_field_then_applies():
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.main.query_.since == FIXED_NOW - timedelta(minutes=15)
-        assert rows(app) and all((c.to or "").lstrip("+").startswith("44") for c in rows(app))
+        listed = view_calls(app)
+        assert listed and all((c.to or "").lstrip("+").startswith("44") for c in listed)
 
 
 async def test_bindings_are_remapped_from_the_config():

@@ -9,11 +9,14 @@ import pytest
 from rich.color import Color as RichColor
 from rich.segment import Segment
 from textual._ansi_theme import DEFAULT_TERMINAL_THEME
+from textual.geometry import Region
+from textual.widget import Widget
+from textual.widgets import Static
 
 from calltui.model import Outcome
 from calltui.tui.app import CallTUI
 from calltui.tui.widgets.call_table import CallTable
-from tests.tui.harness import make_app, settle
+from tests.tui.harness import go_to, make_app, open_detail, settle
 
 WORDS = {o.value for o in Outcome}
 AA = 4.5
@@ -86,3 +89,33 @@ async def test_no_color_draws_the_terminals_own_colours_and_the_cursor_reversed(
         for f in app.get_line_filters():
             line = f.apply(line, app.screen.styles.background)
         assert all(s.style is not None and s.style.reverse for s in line if s.text.strip())
+
+
+def drawn_runs(widget: Widget, app: CallTUI) -> list[tuple[str, float]]:
+    """Each run of text a widget draws, with its contrast, after the app's filters."""
+    runs = []
+    for strip in widget.render_lines(Region(0, 0, widget.size.width, widget.size.height)):
+        segments = list(strip)
+        for f in app.get_line_filters():
+            segments = f.apply(segments, app.screen.styles.background)
+        for s in segments:
+            if s.text.strip() and s.style is not None:
+                ratio = contrast(s.style.color, s.style.bgcolor, bool(s.style.reverse))
+                runs.append((s.text.strip(), ratio))
+    return runs
+
+
+@pytest.mark.parametrize("theme", ["calltui-dark", "calltui-light", "calltui-16"])
+async def test_the_details_outcome_and_verdict_are_readable_in_every_theme(theme):
+    app = make_app(["demo-plivo", "demo-tmedia"], theme=theme)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for outcome in (Outcome.FAILED, Outcome.ANSWERED):
+            await go_to(pilot, app, lambda c, o=outcome: c.outcome is o)  # type: ignore[misc]
+            screen = await open_detail(pilot, app)
+            head = drawn_runs(screen.query_one("#summary", Static), app)
+            word = next(r for t, r in head if t == outcome.value.upper())
+            verdict = [r for _, r in drawn_runs(screen.query_one("#verdict", Static), app)]
+            assert verdict and min([word, *verdict]) >= AA, (theme, outcome, word, verdict)
+            await pilot.press("escape")
+            await settle(pilot)

@@ -35,7 +35,7 @@ from calltui.tui.widgets.call_table import CallTable
 from calltui.tui.widgets.sidebar import Sidebar
 from tests.conftest import FIXED_NOW, FakeClock
 from tests.reliability.conftest import RETRY, uncaught  # noqa: F401  (autouse guard)
-from tests.tui.harness import make_app, settle
+from tests.tui.harness import make_app, settle, view_calls
 
 PROVIDERS = ("tmedia", "plivo", "bandwidth", "restcomm", "jambonz")
 ACCOUNTS = tuple(f"demo-{p}" for p in PROVIDERS)
@@ -115,10 +115,6 @@ def table_of(app: CallTUI) -> CallTable:
     return app.query_one(CallTable)
 
 
-def rows(app: CallTUI) -> list[Call]:
-    return [app.session.store.calls[r] for r in table_of(app).view]
-
-
 def keys(app: CallTUI) -> set[tuple[str, str]]:
     return {app.session.store.key(r) for r in table_of(app).view}
 
@@ -157,7 +153,7 @@ def requests_to(sim: SimApp, provider: str) -> int:
 
 
 def in_time_order(app: CallTUI) -> bool:
-    starts = [c.started_at for c in rows(app)]
+    starts = [c.started_at for c in view_calls(app)]
     return all(a is not None for a in starts) and starts == sorted(starts, reverse=True)  # type: ignore[type-var]
 
 
@@ -192,7 +188,7 @@ async def test_a_failing_provider_shows_on_its_account_alone_and_r_brings_it_bac
     async with running(app) as pilot:
         await until(
             pilot,
-            lambda: failed(app) == {bad} and {c.account for c in rows(app)} == others,
+            lambda: failed(app) == {bad} and {c.account for c in view_calls(app)} == others,
             f"{bad} failed, the other accounts' rows shown",
         )
         assert failed(app) == {bad}
@@ -200,7 +196,7 @@ async def test_a_failing_provider_shows_on_its_account_alone_and_r_brings_it_bac
         assert [a for a, m in marks(app).items() if m == "✖"] == [bad]
         line = status(app)
         assert bad in line and FAULTS[fault] in line
-        assert {c.account for c in rows(app)} == others
+        assert {c.account for c in view_calls(app)} == others
         assert in_time_order(app)
 
         # Still answering keys: the cursor moves, a call opens and closes.
@@ -233,7 +229,7 @@ async def test_a_failing_provider_shows_on_its_account_alone_and_r_brings_it_bac
         loaded, on = keys(app), cursor_key(app)
         recover(sim)
         await pilot.press("R")
-        await until(pilot, lambda: bad in {c.account for c in rows(app)}, f"rows of {bad}")
+        await until(pilot, lambda: bad in {c.account for c in view_calls(app)}, f"rows of {bad}")
         await until(pilot, lambda: not failed(app), "no account failed any more")
         assert loaded <= keys(app)
         assert cursor_key(app) == on
@@ -242,7 +238,7 @@ async def test_a_failing_provider_shows_on_its_account_alone_and_r_brings_it_bac
         assert "✖" not in status(app) and "retrying" not in status(app)
         await until(pilot, lambda: "retry_failed" not in footer_actions(app), "R hidden again")
         # All of its calls down to the others' oldest row, each in its place, without a key.
-        floor = min(c.started_at for c in rows(app) if c.account != bad)  # type: ignore[type-var]
+        floor = min(c.started_at for c in view_calls(app) if c.account != bad)  # type: ignore[type-var]
         theirs = await listed(sim, bad, app.main.query_)
         expected = {(bad, c.id) for c in theirs if c.started_at and c.started_at >= floor}
         assert expected
@@ -256,13 +252,13 @@ async def fail_drill_downs(pilot: Pilot[None], sim: SimApp, provider: str) -> Ca
     detail nobody asked for yet."""
     app = pilot.app
     assert isinstance(app, CallTUI)
-    await until(pilot, lambda: len(rows(app)) > 5 and app.main.idle, "rows loaded")
+    await until(pilot, lambda: len(view_calls(app)) > 5 and app.main.idle, "rows loaded")
     sim.faults = Faults(parse_faults(f"500@{provider}"), 7)
     # Past the first rows (the pane may have loaded the first), to one whose drill-down asks
     # the provider (a jambonz call without a trace is all in its listing).
-    at = next(i for i, c in enumerate(rows(app)) if i >= 3 and asks_for_detail(c))
+    at = next(i for i, c in enumerate(view_calls(app)) if i >= 3 and asks_for_detail(c))
     await pilot.press(*["j"] * at)
-    call = rows(app)[table_of(app).cursor]
+    call = view_calls(app)[table_of(app).cursor]
     assert (call.account, call.id) not in app.session.details
     return call
 

@@ -8,8 +8,6 @@ as the terminal would get it), and from the call table's own lines.
 
 from __future__ import annotations
 
-import html
-import re
 import unicodedata
 from datetime import timedelta
 
@@ -18,7 +16,7 @@ from rich.cells import cell_len, split_text
 from textual.widgets import TabbedContent
 
 from calltui.feed import BATCH
-from calltui.model import Call, CallQuery, Outcome
+from calltui.model import CallQuery, Outcome
 from calltui.sim.app import SimApp
 from calltui.sim.demo import demo_settings
 from calltui.sim.hostile import BY_NAME
@@ -28,7 +26,7 @@ from calltui.tui.screens.detail import DetailScreen
 from calltui.tui.screens.help import HelpScreen
 from calltui.tui.widgets.call_table import CallTable
 from tests.conftest import FIXED_NOW
-from tests.tui.harness import settle
+from tests.tui.harness import go_to, screen_text, settle, view_calls
 
 SIZE = (160, 48)
 UNSAFE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
@@ -51,27 +49,6 @@ def problems(text: str, newlines: bool = True) -> list[str]:
         for i, ch in enumerate(text)
         if not (ch == "\n" and newlines) and unicodedata.category(ch) in UNSAFE
     ]
-
-
-def screen_text(app: CallTUI) -> str:
-    """Every character on screen, from the SVG screenshot (one text node per styled run)."""
-    svg = app.export_screenshot()
-    # The SVG writes spaces as no-break spaces.
-    return html.unescape("".join(re.findall(r">([^<]*)</text>", svg))).replace("\xa0", " ")
-
-
-def rows(app: CallTUI) -> list[Call]:
-    table = app.query_one(CallTable)
-    return [app.session.store.calls[i] for i in table.view]
-
-
-async def go_to(pilot: object, app: CallTUI, want: object) -> Call:
-    """Put the cursor on the first row for which `want(call)` holds."""
-    table = app.query_one(CallTable)
-    at = next(i for i, c in enumerate(rows(app)) if want(c))  # type: ignore[operator]
-    table.cursor = at
-    await settle(pilot)  # type: ignore[arg-type]
-    return rows(app)[at]
 
 
 async def test_table_of_hostile_rows_is_inert_and_exactly_as_wide_as_the_table() -> None:
@@ -112,7 +89,7 @@ async def test_table_columns_stay_aligned_with_wide_characters() -> None:
             at += w + 1
         wide = [
             i
-            for i, c in enumerate(rows(app))
+            for i, c in enumerate(view_calls(app))
             if cell_len(inert(c.from_ or "")) > len(inert(c.from_ or ""))
         ]
         assert wide, "the hostile data holds rows with double-width numbers"
@@ -120,7 +97,7 @@ async def test_table_columns_stay_aligned_with_wide_characters() -> None:
             table.scroll_to(y=i, animate=False)
             await pilot.pause()
             line = table.render_line(1).text
-            call = rows(app)[int(table.scroll_y)]
+            call = view_calls(app)[int(table.scroll_y)]
             start, w = offsets["outcome"]
             _, rest = split_text(line, start)
             cell, _ = split_text(rest, w)

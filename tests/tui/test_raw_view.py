@@ -21,12 +21,11 @@ from calltui.sim.hostile import BY_NAME, CORPUS
 from calltui.text import inert_block
 from calltui.tui import views
 from calltui.tui.app import CallTUI
-from calltui.tui.screens.detail import DetailScreen
 from calltui.tui.widgets.flow import FlowList
 from calltui.tui.widgets.raw_view import BLOCK, RawLines, RawView, pretty_lines
 from tests.conftest import FIXED_NOW
-from tests.tui.harness import settle
-from tests.tui.test_hostile_tui import go_to, problems, screen_text
+from tests.tui.harness import go_to, open_detail, screen_text, settle
+from tests.tui.test_hostile_tui import problems
 
 SIZE = (120, 40)
 NO_TRACE = "0" * 32
@@ -41,19 +40,6 @@ def big_app(account: str) -> CallTUI:
         accounts=[account],
         now=FIXED_NOW,
     )
-
-
-async def open_detail(pilot: Any, app: CallTUI) -> DetailScreen:
-    await pilot.press("enter")
-    for _ in range(600):
-        await pilot.pause(0.05)
-        screen = app.screen
-        if isinstance(screen, DetailScreen) and screen.detail is not None:
-            break
-    await settle(pilot)
-    screen = app.screen
-    assert isinstance(screen, DetailScreen) and screen.detail is not None
-    return screen
 
 
 def traced(c: Any) -> bool:

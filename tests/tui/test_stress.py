@@ -24,6 +24,7 @@ from calltui.tui.screens.detail import DetailScreen
 from calltui.tui.widgets.sidebar import Sidebar
 from tests.conftest import FIXED_NOW, FakeClock
 from tests.reliability.conftest import uncaught  # noqa: F401  (autouse guard)
+from tests.tui.harness import view_calls
 from tests.tui.test_faults_tui import (
     ACCOUNTS,
     cursor_key,
@@ -34,7 +35,6 @@ from tests.tui.test_faults_tui import (
     marks,
     recover,
     requests_to,
-    rows,
     running,
     status,
     table_of,
@@ -111,7 +111,7 @@ async def test_a_resize_storm_while_loading_leaves_a_live_app_laid_out_for_its_l
             await until(pilot, lambda: app.main.idle, "the load idle")
             await pilot.pause(0.1)
             assert_laid_out(app, width, height)
-        assert rows(app) and in_time_order(app)
+        assert view_calls(app) and in_time_order(app)
         at = table_of(app).cursor
         await pilot.press("k")
         assert table_of(app).cursor == max(0, at - 1)
@@ -139,7 +139,9 @@ async def test_escape_during_loads_cancels_the_workers_and_no_request_follows() 
 
         # r loads again.
         await pilot.press("r")
-        await until(pilot, lambda: len(sim.seen) > seen and len(rows(app)) > 0, "loading again")
+        await until(
+            pilot, lambda: len(sim.seen) > seen and len(view_calls(app)) > 0, "loading again"
+        )
         assert "stopped" not in status(app)
 
 
@@ -159,7 +161,9 @@ async def test_escape_cancels_a_pending_retry_too() -> None:
         assert marks(app)["demo-plivo"] == "✖"  # still failed, and R still retries it
         recover(sim)
         await pilot.press("R")
-        await until(pilot, lambda: "demo-plivo" in {c.account for c in rows(app)}, "plivo rows")
+        await until(
+            pilot, lambda: "demo-plivo" in {c.account for c in view_calls(app)}, "plivo rows"
+        )
 
 
 # --- filters and accounts changed mid-fetch ----------------------------------------------------
@@ -182,9 +186,11 @@ async def test_rapid_filter_changes_end_with_only_the_last_querys_rows() -> None
         await pilot.press("f", "f", "f")  # failed only: on, off, on
         final = replace(steps[-1], outcomes=FAILED_OUTCOMES)
         assert app.main.query_ == final
-        await until(pilot, lambda: app.main.idle and len(rows(app)) > 20, "the last query's rows")
+        await until(
+            pilot, lambda: app.main.idle and len(view_calls(app)) > 20, "the last query's rows"
+        )
         await pilot.pause(0.3)  # anything of an older query still coming would be here by now
-        shown = rows(app)
+        shown = view_calls(app)
         assert all(final.matches(c) for c in shown)
         assert len(app.session.store) == len(shown)  # nothing of another query even in the store
         assert all(final.matches(c) for c in app.session.store.calls)
@@ -202,9 +208,9 @@ async def test_switching_accounts_during_a_fetch_shows_only_the_picked_one() -> 
             app.query_one(Sidebar).focus()
             await pilot.pause(0.03)
         assert app.main.selected == ["demo-jambonz"]
-        await until(pilot, lambda: app.main.idle and len(rows(app)) > 20, "jambonz rows")
+        await until(pilot, lambda: app.main.idle and len(view_calls(app)) > 20, "jambonz rows")
         await pilot.pause(0.3)
-        assert {c.account for c in rows(app)} == {"demo-jambonz"}
+        assert {c.account for c in view_calls(app)} == {"demo-jambonz"}
         assert {c.account for c in app.session.store.calls} == {"demo-jambonz"}
         assert in_time_order(app)
         assert "demo-jambonz" in str(app.query_one("#filterbar", Static).render())
@@ -224,7 +230,7 @@ async def test_a_provider_down_for_minutes_is_retried_with_backoff_then_merges_i
     async with running(app) as pilot:
         await until(
             pilot,
-            lambda: failed(app) == {bad} and clock.waits == [5] and len(rows(app)) > 0,
+            lambda: failed(app) == {bad} and clock.waits == [5] and len(view_calls(app)) > 0,
             "the first backoff",
         )
         assert "retrying demo-jambonz in 5 s" in status(app)
@@ -247,7 +253,7 @@ async def test_a_provider_down_for_minutes_is_retried_with_backoff_then_merges_i
         on = cursor_key(app)
         recover(sim)
         clock.advance(240)
-        await until(pilot, lambda: bad in {c.account for c in rows(app)}, "its rows")
+        await until(pilot, lambda: bad in {c.account for c in view_calls(app)}, "its rows")
         await until(pilot, lambda: not failed(app), "no account failed")
         assert loaded <= keys(app)
         assert cursor_key(app) == on
@@ -257,7 +263,7 @@ async def test_a_provider_down_for_minutes_is_retried_with_backoff_then_merges_i
         # It goes on with the others as the table is scrolled down: its older calls come in
         # between theirs, in time order.
         def oldest_of_bad() -> float:
-            return min(c.started_at.timestamp() for c in rows(app) if c.account == bad)  # type: ignore[union-attr]
+            return min(c.started_at.timestamp() for c in view_calls(app) if c.account == bad)  # type: ignore[union-attr]
 
         oldest = oldest_of_bad()
         for _ in range(3):

@@ -4,8 +4,6 @@ screen, on the main screen, the KPI panel, a drill-down's ladder and help."""
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import timedelta
 
 import pytest
@@ -14,12 +12,7 @@ from calltui.model import CallQuery
 from calltui.sim.demo import demo_settings, demo_transport
 from calltui.tui.app import CallTUI
 from tests.conftest import FIXED_NOW
-from tests.tui.harness import settle
-
-
-def screen_text(app: CallTUI) -> str:
-    svg = app.export_screenshot()
-    return html.unescape("".join(re.findall(r">([^<]*)</text>", svg))).replace("\xa0", " ")
+from tests.tui.harness import screen_text, settle
 
 
 def ascii_app(glyphs: str = "ascii") -> CallTUI:

@@ -4,10 +4,8 @@ live tail, related calls, marks and export, the handoff (bundle, curl, pcap), co
 from __future__ import annotations
 
 import csv
-import html
 import json
 import os
-import re
 import stat
 from collections.abc import Callable
 from dataclasses import replace
@@ -39,17 +37,11 @@ from calltui.tui.widgets.kpi_panel import KpiPanel
 from tests.conftest import FIXED_NOW
 from tests.test_handoff import read_pcap
 from tests.test_session import linked_plivo_call as linked_call
-from tests.tui.harness import make_app, settle, view_calls
+from tests.tui.harness import make_app, screen_text, settle, view_calls
 
 
 def table_of(app: CallTUI) -> CallTable:
     return app.query_one(CallTable)
-
-
-def screen_text(app: CallTUI) -> str:
-    """Every character on screen, toasts included (from the SVG screenshot)."""
-    svg = app.export_screenshot()
-    return html.unescape("".join(re.findall(r">([^<]*)</text>", svg))).replace("\xa0", " ")
 
 
 def status(app: CallTUI) -> str:

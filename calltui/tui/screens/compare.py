@@ -26,10 +26,11 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from calltui.analysis.sip import sip_phrase
+from calltui.analysis.twin import Twin
 from calltui.analysis.verdict import verdict
 from calltui.model import Call, CallDetail
 from calltui.render import fmt_duration, fmt_time
-from calltui.text import inert
+from calltui.text import compact, inert
 from calltui.tui import keys
 from calltui.tui.widgets.footer import KeyFooter
 
@@ -60,6 +61,10 @@ def _sip(c: Call) -> str:
 
 def _num(v: object) -> str:
     return "" if v is None else str(v)
+
+
+def _value(v: object) -> str:
+    return "" if v is None else compact(v)
 
 
 def fields(zone: tzinfo | None) -> list[tuple[str, Callable[[Call], str]]]:
@@ -103,10 +108,16 @@ def rows(
     b: Call,
     zone: tzinfo | None,
     details: tuple[CallDetail | None, CallDetail | None] = (None, None),
+    twin: Twin | None = None,
 ) -> list[Row]:
-    """Every compared field, in order: the record's, the verdict's, then the raw fields (the
-    union of both records' top-level keys, in the first record's order)."""
-    out = [Row(name, get(a), get(b), "record") for name, get in fields(zone)]
+    """Every compared field, in order: with `b` the good twin of `a`, what differs between
+    them (route, trunk, codecs, hosts... calltui.analysis.twin); the record's fields, the
+    verdict's, then the raw fields (the union of both records' top-level keys, in the first
+    record's order)."""
+    out = []
+    if twin is not None:
+        out += [Row(k, _value(x), _value(y), "twin") for k, (x, y) in twin.differences.items()]
+    out += [Row(name, get(a), get(b), "record") for name, get in fields(zone)]
     va, vb = verdict(details[0] or a), verdict(details[1] or b)
     for key, label in (
         ("side", "failed side"),
@@ -142,7 +153,12 @@ def table(
             continue
         if r.section != section:
             section = r.section
-            heading = {"record": "RECORD", "verdict": "VERDICT", "raw": "PROVIDER FIELDS"}
+            heading = {
+                "twin": "GOOD TWIN",
+                "record": "RECORD",
+                "verdict": "VERDICT",
+                "raw": "PROVIDER FIELDS",
+            }
             t.add_row(Text(""), Text(heading[section], "bold"), Text(""), Text(""))
         style = differ if r.differs else ""
         t.add_row(
@@ -167,15 +183,18 @@ class CompareScreen(Screen[None]):
         zone: tzinfo | None,
         details: tuple[CallDetail | None, CallDetail | None] = (None, None),
         fetch: Fetch | None = None,
+        twin: Twin | None = None,
     ) -> None:
         """`details`: the drill-downs already at hand; `fetch` gets the missing ones (the
-        verdict reads who hung up and the post-dial delay from them), or None when it fails."""
+        verdict reads who hung up and the post-dial delay from them), or None when it fails.
+        `twin`: `b` is the good twin of `a`, and what differs between them comes first."""
         super().__init__()
         self.fetch = fetch
         self.a, self.b = a, b
         self.zone = zone
         self.details = details
-        self.rows = rows(a, b, zone, details)
+        self.twin = twin
+        self.rows = rows(a, b, zone, details, twin)
         self.only_differences = False
         self.fetching = fetch is not None and any(d is None for d in details)
 
@@ -202,13 +221,17 @@ class CompareScreen(Screen[None]):
             da = da or await self.fetch(self.a)
             db = db or await self.fetch(self.b)
         self.details = (da, db)
-        self.rows = rows(self.a, self.b, self.zone, self.details)
+        self.rows = rows(self.a, self.b, self.zone, self.details, self.twin)
         self.fetching = False
         self.redraw()
 
     def redraw(self) -> None:
         head = Text()
-        head.append("Compare  ", "bold")
+        if self.twin is not None:
+            head.append("Good twin  ", "bold")
+            head.append("B is the nearest answered call on the same trunk to the same prefix; ")
+        else:
+            head.append("Compare  ", "bold")
         head.append(f"{len(self.differing)} of {len(self.rows)} fields differ", "")
         head.append(f"  ({DIFFER} marks them)", "dim")
         if self.only_differences:

@@ -13,6 +13,7 @@ Which flow view the provider's drill-down gets is the provider's (Provider.FLOW_
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import suppress
 from datetime import tzinfo
 
@@ -25,15 +26,19 @@ from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
+from calltui.analysis import chain as chains
+from calltui.analysis import twin as twins
 from calltui.analysis.correlate import Relation
 from calltui.analysis.verdict import verdict
-from calltui.model import Call, CallDetail
+from calltui.http import ProviderError
+from calltui.model import Call, CallDetail, Outcome
 from calltui.providers import registry
 from calltui.render import fmt_time
 from calltui.session import Session
 from calltui.text import fit, inert
-from calltui.tui import keys, views
+from calltui.tui import keys, palette, views
 from calltui.tui.handover import Handover
+from calltui.tui.screens.compare import CompareScreen
 from calltui.tui.widgets.flow import FlowList, flow_widgets
 from calltui.tui.widgets.footer import KeyFooter
 from calltui.tui.widgets.raw_view import RawView
@@ -41,7 +46,9 @@ from calltui.tui.widgets.raw_view import RawView
 LEVEL_STYLE = {"high": "bold green", "medium": "yellow", "low": "dim"}
 
 
-def relation_line(r: Relation, origin: Call, zone: tzinfo | None, width: int) -> Text:
+def relation_line(
+    r: Relation, origin: Call, zone: tzinfo | None, width: int, colours: Mapping[Outcome, str]
+) -> Text:
     c = r.call
     line = Text()
     line.append(f"{r.level:<6}", LEVEL_STYLE[r.level])
@@ -51,16 +58,16 @@ def relation_line(r: Relation, origin: Call, zone: tzinfo | None, width: int) ->
     if c.started_at is not None and origin.started_at is not None:
         delta = (c.started_at - origin.started_at).total_seconds()
         line.append(f"{delta:+7.1f}s ", "dim")
-    line.append(fit(c.outcome.value, 10) + " ", views.OUTCOME_COLOUR[c.outcome])
+    line.append(fit(c.outcome.value, 10) + " ", colours[c.outcome])
     line.append(inert(r.reason, max(10, width - line.cell_len)), "italic")
     return line
 
 
-def verdict_text(subject: Call | CallDetail) -> Text:
+def verdict_text(subject: Call | CallDetail, colours: Mapping[Outcome, str]) -> Text:
     """The verdict as one plain line (provider words included, never read as markup)."""
     v = verdict(subject)
     out = Text(" ")
-    out.append(inert(v.line, 600), f"bold {views.OUTCOME_COLOUR[v.outcome]}")
+    out.append(inert(v.line, 600), f"bold {colours[v.outcome]}")
     return out
 
 
@@ -70,7 +77,7 @@ class DetailScreen(Screen["Call | None"]):
     BINDINGS = keys.bindings("detail")
     PALETTE = "detail"
     DEFAULT_CSS = """
-    DetailScreen #verdict { height: auto; max-height: 3; background: $panel; }
+    DetailScreen #verdict { height: auto; max-height: 3; background: $surface; }
     DetailScreen #tabs { height: 1fr; }
     DetailScreen #raw-search { dock: top; }
     DetailScreen TabPane { padding: 0 1; }
@@ -89,13 +96,20 @@ class DetailScreen(Screen["Call | None"]):
         """The line of the raw view's current search match."""
         self.relations: list[Relation] = []
         self.related_done = False
+        self.chain: chains.Chain | None = None
+        """The end-to-end call, once drawn (asked for when its tab first opens)."""
+
+    @property
+    def colours(self) -> dict[Outcome, str]:
+        return palette.outcome_colours(self.app.theme_variables)
 
     def compose(self) -> ComposeResult:
-        yield Static(verdict_text(self.call), id="verdict")
+        yield Static(verdict_text(self.call, self.colours), id="verdict")
         with TabbedContent(id="tabs"):
             with TabPane("Summary", id="tab-summary"), VerticalScroll():
                 yield Static(
-                    views.summary(self.call, None, self.zone, with_verdict=False), id="summary"
+                    views.summary(self.call, None, self.zone, self.colours, with_verdict=False),
+                    id="summary",
                 )
             with TabPane(self._flow_title(), id="tab-flow"):
                 yield VerticalScroll(Static(Text("loading…", "dim")), id="flow")
@@ -105,6 +119,10 @@ class DetailScreen(Screen["Call | None"]):
             with TabPane("Related", id="tab-related"):
                 yield Static(Text("looking for related calls…", "dim"), id="related-note")
                 yield OptionList(id="related")
+            with TabPane("Chain", id="tab-chain"), VerticalScroll(id="chain-scroll"):
+                yield Static(
+                    Text("the end-to-end call is drawn when this tab opens", "dim"), id="chain"
+                )
         yield KeyFooter()
 
     def _flow_title(self) -> str:
@@ -129,7 +147,9 @@ class DetailScreen(Screen["Call | None"]):
             why = views.detail_failure(self.session.detail_error(self.call))
             await flow.mount(Static(why if why.plain else Text("could not load this call", "red")))
             self.query_one("#summary", Static).update(
-                views.summary(self.call, None, self.zone, with_verdict=False).append_text(why)
+                views.summary(
+                    self.call, None, self.zone, self.colours, with_verdict=False
+                ).append_text(why)
             )
         else:
             self.detail = detail
@@ -137,9 +157,9 @@ class DetailScreen(Screen["Call | None"]):
         self.relate()
 
     async def _show(self, d: CallDetail) -> None:
-        self.query_one("#verdict", Static).update(verdict_text(d))
+        self.query_one("#verdict", Static).update(verdict_text(d, self.colours))
         self.query_one("#summary", Static).update(
-            views.summary(d.call, d, self.zone, with_verdict=False)
+            views.summary(d.call, d, self.zone, self.colours, with_verdict=False)
         )
         self.query_one(RawView).show(lambda: views.raw_doc(d, d.call))
         self.match = None
@@ -175,7 +195,10 @@ class DetailScreen(Screen["Call | None"]):
         width = max(60, self.size.width - 6)
         ol.clear_options()
         ol.add_options(
-            [Option(relation_line(r, self.call, self.zone, width)) for r in self.relations]
+            [
+                Option(relation_line(r, self.call, self.zone, width, self.colours))
+                for r in self.relations
+            ]
         )
         if self.relations:
             ol.highlighted = min(keep or 0, len(self.relations) - 1)
@@ -197,6 +220,47 @@ class DetailScreen(Screen["Call | None"]):
             self.workers.cancel_group(self, "detail")
             self.workers.cancel_group(self, "related")
             self.dismiss(self.relations[event.option_index].call)
+
+    # --- the end-to-end call and the good twin ---------------------------------------------
+    @on(TabbedContent.TabActivated)
+    def _tab_opened(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "tab-chain" and self.chain is None:
+            self.draw_chain()
+
+    @work(exclusive=True, group="chain", exit_on_error=False)
+    async def draw_chain(self) -> None:
+        shown = self.query_one("#chain", Static)
+        shown.update(Text("following the call across every account…", "dim italic"))
+        try:
+            chain, found = await self.session.chain(self.call, self.handover.listed(), steps=True)
+        except ProviderError as e:
+            shown.update(Text("could not draw the end-to-end call: " + inert(str(e), 300), "red"))
+            return
+        self.chain = chain
+        text = views.chain_view(chain, self.zone, self.colours)
+        if found.errors:
+            names = ", ".join(inert(n, 30) for n in found.errors)
+            text.append(f"\n could not ask {names}: the chain may lack their hops", "italic")
+        shown.update(text)
+
+    @work(exclusive=True, group="twin", exit_on_error=False)
+    async def action_twin(self) -> None:
+        if not twins.wanted(self.call):
+            self.notify("a good twin is for a failed call", timeout=4)
+            return
+        self.notify("looking for the nearest answered call on the same trunk…", timeout=3)
+        try:
+            twin = await self.session.twin(self.call)
+        except ProviderError as e:
+            self.notify(inert(f"no good twin: {e}", 300), severity="error", timeout=6)
+            return
+        if twin is None:
+            self.notify(
+                "no answered call of this account to the same prefix within the hour", timeout=5
+            )
+            return
+        details = (self.session.cached(self.call), self.session.cached(twin.call))
+        self.app.push_screen(CompareScreen(self.call, twin.call, self.zone, details, twin=twin))
 
     # --- actions --------------------------------------------------------------------------
     def action_back(self) -> None:
@@ -221,7 +285,9 @@ class DetailScreen(Screen["Call | None"]):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
-        if tab == "tab-related":
+        if tab == "tab-chain":
+            self.query_one("#chain-scroll", VerticalScroll).focus()
+        elif tab == "tab-related":
             self.query_one("#related", OptionList).focus()
         elif tab == "tab-flow":
             self._focus_flow()

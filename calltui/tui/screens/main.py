@@ -42,7 +42,7 @@ from calltui.state import State
 from calltui.store import GONE, Cancelled, NotHeld, Refetch, Sort
 from calltui.tail import TailPolicy
 from calltui.text import inert
-from calltui.tui import keys, views
+from calltui.tui import keys, palette, views
 from calltui.tui.tailing import Tailing
 from calltui.tui.triage import Triage
 from calltui.tui.widgets.call_table import CallTable
@@ -464,7 +464,8 @@ class MainScreen(Screen[None]):
             body.update(self._placeholder_text(row))
             return
         cached = self.session.cached(call)
-        body.update(views.summary(call, cached, self.zone))
+        colours = palette.outcome_colours(self.app.theme_variables)
+        body.update(views.summary(call, cached, self.zone, colours))
         if cached is None:
             self.load_pane(call)
 
@@ -476,7 +477,8 @@ class MainScreen(Screen[None]):
         detail = await self.handover.detail(self.app, call, toast=False)  # said in the pane
         row = self.table.current_row
         if row is not None and self.store.key(row) == (call.account, call.id):
-            shown = views.summary(call, detail, self.zone)
+            colours = palette.outcome_colours(self.app.theme_variables)
+            shown = views.summary(call, detail, self.zone, colours)
             if detail is None:
                 shown.append_text(views.detail_failure(self.session.detail_error(call)))
             self.query_one("#pane-body", Static).update(shown)

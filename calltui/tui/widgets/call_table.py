@@ -26,7 +26,6 @@ from datetime import datetime, tzinfo
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.color import Color, ColorParseError
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -39,7 +38,7 @@ from calltui.columns import TUI_TABLE, fmt_duration
 from calltui.model import Call, Outcome
 from calltui.store import EVICTED, GONE, HELD, Brief, CallStore, NotHeld, Refetch, Sort
 from calltui.text import fit
-from calltui.tui import keys
+from calltui.tui import keys, palette
 
 # The TUI's default columns (calltui.columns.TUI_TABLE) as (key, title, width); SIP/CAUSE (or,
 # without it, the last one) takes what the terminal has left (at least CAUSE_MIN cells).
@@ -51,15 +50,6 @@ FLEXIBLE = "code"
 CAUSE_MIN = 8
 # Dropped in this order while the terminal is too narrow for every column.
 DROP_ORDER = ("mos", "direction", "duration", "trunk")
-OUTCOME_STYLE = {
-    Outcome.ANSWERED: "$success",
-    Outcome.IN_PROGRESS: "$accent",
-    Outcome.BUSY: "$warning",
-    Outcome.NO_ANSWER: "$warning",
-    Outcome.CANCELLED: "$foreground",
-    Outcome.FAILED: "$error",
-    Outcome.UNKNOWN: "$foreground",
-}
 CACHE_ROWS = 256
 """Rows whose strips are kept: a few screens. Each strip is a dozen objects the collector
 scans (its segments, styles and caches), so a bigger cache only makes collections longer."""
@@ -483,15 +473,12 @@ class CallTable(ScrollView, can_focus=True):
         return Strip(segments)
 
     def _outcome_style(self, outcome: Outcome) -> Style:
-        style = self._outcome_styles.get(outcome)
-        if style is None:
-            value = self.app.theme_variables.get(OUTCOME_STYLE[outcome].lstrip("$"), "")
-            try:
-                style = Style(color=Color.parse(value).rich_color) if value else Style()
-            except ColorParseError:
-                style = Style()
-            self._outcome_styles[outcome] = style
-        return style
+        if not self._outcome_styles:
+            colours = palette.outcome_colours(self.app.theme_variables)
+            self._outcome_styles = {
+                o: Style() if c == "default" else Style(color=c) for o, c in colours.items()
+            }
+        return self._outcome_styles[outcome]
 
     # --- cursor and keys --------------------------------------------------------------------
     def watch_cursor(self, old: int, new: int) -> None:

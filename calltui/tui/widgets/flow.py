@@ -230,7 +230,7 @@ class Ladder(Vertical):
     """A call flow between three lanes: ↑↓ select a step, its tooltip text shows below."""
 
     DEFAULT_CSS = """
-    Ladder #ladder-head { height: 1; }
+    Ladder #ladder-head { height: 2; }
     Ladder FlowList { height: 2fr; }
     Ladder #step { height: 1fr; border-top: hkey $panel; }
     """
