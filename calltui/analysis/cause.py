@@ -11,7 +11,7 @@ no regular expression per record.
   numeric Tmedia reason.
 - `answered`: answered, or connected before it ended badly (Plivo 3020 rtp_timeout after an
   answer, a Tmedia leg with a connect time and a non-normal reason): ASR counts the answer.
-- `effective`: whether the attempt counts for NER (ITU-T E.425, research/anchors-ux.md §6c):
+- `effective`: whether the attempt counts for NER (ITU-T E.425):
   answered, or ended by what the called user did. See USER_SIP for the codes.
 - `label`: a short failure-cause label for the cause mix.
 - `pdd_s`: the post-dial delay where the record alone gives it.
@@ -25,8 +25,8 @@ from calltui.hints import hints_for
 from calltui.model import Call, Outcome
 
 USER_SIP = frozenset({480, 486, 487, 600, 603})
-"""Final SIP statuses that report user behaviour, not a network failure: RFC 6076's SEER counts
-480, 486, 600 and 603 as effective (§4.7); 487 is the caller abandoning, which E.425 does not
+"""Final SIP statuses that report user behaviour, not a network failure: RFC 6076 §4.7 (SEER)
+counts 480, 486, 600 and 603 as effective; 487 is the caller abandoning, which E.425 does not
 charge to the network either. Every other final status (404, 408, 484, 403, 488, 5xx, ...) is a
 network, routing or address failure for NER."""
 

@@ -8,7 +8,7 @@ rules by a provider's own ids are its hints' (calltui.hints.Hints.relations):
   incoming leg of the Tmedia box it sent the call to. Call-IDs compare exactly (RFC 3261 §8.1.1.4
   makes them case-sensitive).
 - Tmedia `other_leg_id` (0.95): the other leg of the same call on the same box (the field is
-  on both legs, research/providers-jambonz-tmedia.md §2.4 b); the same `uct_call_id` (0.9).
+  on both legs); the same `uct_call_id` (0.9).
 - Restcomm `parent_call_sid` (0.9): the parent call of a `outbound-dial` leg, or its children.
 - jambonz `sip_parent_callid` (0.9): the Call-ID of the call this one was spawned from
   (sbc-outbound writes the X-CID header there), matched to any record's SIP Call-ID, and back.

@@ -1,4 +1,4 @@
-"""NOC KPIs over a set of records (research/anchors-ux.md §6c), in one pass.
+"""NOC KPIs over a set of records, in one pass.
 
     compute(calls, *, short_s=10, bucket_s=60, top=5, since=None, until=None) -> Kpis
     by_account(calls, ...) -> dict[str, Kpis]
@@ -16,8 +16,8 @@ Definitions (what each number counts):
 - NER = effective / attempts × 100 (ITU-T E.425): effective = answered + attempts ended by the
   called user's behaviour: user busy, ring-no-answer, user rejection, and the caller abandoning.
   By code (analysis.cause.effective): SIP 480, 486, 487, 600, 603 (RFC 6076 SEER's set plus the
-  caller's 487); Plivo hangup codes 4340, 4410, 4420, 4550, 6000, 6030 (its "expected outcomes",
-  research/providers-plivo-bandwidth-restcomm.md §1.6); Q.850 17, 18, 19, 20, 21. Every other
+  caller's 487); Plivo hangup codes 4340, 4410, 4420, 4550, 6000, 6030 (its "expected outcomes"
+  among the calls that do not connect); Q.850 17, 18, 19, 20, 21. Every other
   final code (404, 408, 484, 403, 488, 5xx; Q.850 1, 27, 34, 38, 41, ...) is a network, routing
   or address failure. Without any final code (Restcomm, Bandwidth lists) the outcome decides:
   busy, no_answer and cancelled are effective.

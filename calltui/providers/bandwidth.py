@@ -1,13 +1,14 @@
-"""Bandwidth Catapult v1 (research/providers-plivo-bandwidth-restcomm.md §2).
+"""Bandwidth Catapult v1 (Bandwidth's ap-docs, and its official SDKs where the docs are silent).
 
 - `GET /v1/users/{userId}/calls?page=&size=&sortOrder=desc`: a bare array sorted by startTime,
   newest first, so a page's oldest start is its watermark and paging stops at --since.
 - The next page is the `Link rel="next"` URL, relative or absolute, resolved against the request;
-  with no Link header, the next `page` number until a short page (§2.4).
-- `from`/`to` are never sent: whether the server matches a prefix is UNVERIFIED (§2.3, §5.4), and
-  an exact-match server would drop calls that the --from/--to prefix matches. `fromDateTime`/
-  `toDateTime` are not documented for calls (§2.3): the time window is refined locally too.
-- The call record has no hangup cause (§2.5): the drill-down takes it from the `hangup` event.
+  with no Link header, the next `page` number until a short page.
+- `from`/`to` are never sent: whether the server matches a prefix is UNVERIFIED (no doc or SDK
+  says), and an exact-match server would drop calls that the --from/--to prefix matches.
+  `fromDateTime`/`toDateTime` are not documented for calls: the time window is refined locally
+  too.
+- The call record has no hangup cause: the drill-down takes it from the `hangup` event.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ NAME = "bandwidth"
 _IN_PROGRESS = frozenset({"started", "active", "transferring"})
 _DIRECTIONS = {"in": "inbound", "out": "outbound"}
 
-# The hangup callback's documented causes (ap-docs apiCallbacks/hangup.md, research §2.5).
+# The hangup callback's documented causes (ap-docs apiCallbacks/hangup.md).
 CAUSES = {
     "NORMAL_CLEARING": "Normal call clearing: the call was answered and a party hung up.",
     "ORIGINATOR_CANCEL": "The caller hung up before the call was answered.",
@@ -50,7 +51,7 @@ OTHER_CAUSE = "Not a documented hangup cause: Bandwidth says any other cause is 
 
 
 def parse_time(v: Any, zone: tzinfo = timezone.utc) -> datetime | None:
-    """ISO 8601 with or without milliseconds (§2.5), or epoch milliseconds (events, §2.6);
+    """ISO 8601 with or without milliseconds, or epoch milliseconds (the single-event endpoint);
     a naive time is in the account's zone, an epoch placeholder is None."""
     if isinstance(v, bool):
         return None
@@ -121,14 +122,14 @@ def _talk_seconds(answered: datetime | None, ended: datetime | None) -> int | No
 
 
 def parse_calls(body: Any, account: str, zone: tzinfo = timezone.utc) -> list[Call]:
-    """The list body is a bare array, with no envelope (§2.4)."""
+    """The list body is a bare array, with no envelope."""
     if not isinstance(body, list):
         raise DataError(f"the call list is a JSON array, not {type(body).__name__}")
     return [parse_call(item, account, zone) for item in body]
 
 
 def _event_data(v: Any) -> Any:
-    """`data` is a string that sometimes holds JSON (§2.6 quirk 1): decode it when it does."""
+    """`data` is a string that sometimes holds JSON: decode it when it does."""
     if not isinstance(v, str):
         return v
     s = v.strip()
@@ -146,8 +147,8 @@ _NO_TIME = datetime.max.replace(tzinfo=timezone.utc)
 
 
 def parse_events(body: Any, zone: tzinfo = timezone.utc) -> list[Event]:
-    """Events sorted by time (the list is unsorted, §2.6 quirk 3; `time` is ISO or epoch ms,
-    quirk 4). Events without a time go last, in the order given."""
+    """Events sorted by time (the list is unsorted, even in the docs' example; `time` is ISO or
+    epoch ms). Events without a time go last, in the order given."""
     if not isinstance(body, list):
         raise DataError(f"the event list is a JSON array, not {type(body).__name__}")
     events = []
@@ -163,7 +164,7 @@ def parse_events(body: Any, zone: tzinfo = timezone.utc) -> list[Event]:
 
 
 def hangup_cause(events: list[Event]) -> str | None:
-    """The cause is the `data` of the hangup event (§2.5)."""
+    """The cause is the `data` of the hangup event."""
     for e in reversed(events):
         if e.name.lower() == "hangup" and isinstance(e.data, str) and e.data.strip():
             return e.data.strip()

@@ -1,10 +1,10 @@
 """jambonz: RecentCalls (CDRs from InfluxDB), the Jaeger trace of a call, and its pcap.
 
-Everything here follows the server code, not the docs (research/providers-jambonz-tmedia.md §1.1):
+Everything here follows the server code (jambonz-api-server, @jambonz/time-series), not the docs:
 the envelope is `{total, page_size, page, data}` (no `batch`), the SIP Call-ID is `sip_callid`,
 times are ISO strings (not integers), the trace is addressed by `trace_id` and comes back as OTLP
-JSON in whichever dialect the Jaeger behind the server speaks (§1.3.2), and the pcap path has a
-`{invite|register}` segment.
+JSON in whichever dialect the Jaeger behind the server speaks (the api-server passes Jaeger's
+api/v3 `result` through unchanged), and the pcap path has a `{invite|register}` segment.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from calltui.providers.coerce import text as _str
 from calltui.providers.jambonz_reasons import NAME, JambonzHints
 
 NO_TRACE = "0" * 32
-"""What sbc-inbound writes when the feature server sent no X-Trace-ID (§1.2)."""
+"""What sbc-inbound writes when the feature server sent no X-Trace-ID."""
 
 _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timezone.utc)
 _ISO = re.compile(
@@ -66,7 +66,7 @@ class JambonzAccount(AccountBase):
 
 
 class _Bearer(httpx.Auth):
-    """`Authorization: Bearer <api key>`, the secret read only when a request goes out (§1.5)."""
+    """`Authorization: Bearer <api key>`, the secret read only when a request goes out."""
 
     def __init__(self, key: SecretStr) -> None:
         self._key = key
@@ -81,7 +81,7 @@ class _Bearer(httpx.Auth):
 
 def parse_time(value: Any, zone: tzinfo = timezone.utc) -> datetime | None:
     """An ISO 8601 string with up to 9 fraction digits (time-series 0.5.x adds a nanosecond
-    offset, §1.2, which Python 3.10's fromisoformat cannot read), or epoch seconds/ms as the docs
+    offset, which Python 3.10's fromisoformat cannot read), or epoch seconds/ms as the docs
     and the write side show them. The 1970 placeholder of `new Date(null)` is None."""
     if isinstance(value, str):
         fast = common_iso(value)
@@ -168,7 +168,7 @@ def parse_call(row: Any, account: str, zone: tzinfo = timezone.utc) -> Call:
 
 def parse_envelope(body: Any, account: str, zone: tzinfo = timezone.utc) -> tuple[list[Call], int]:
     """`{total, page_size, page, data}` → (records, total). `page_size` and `page` echo the query
-    strings (§1.2) and are not needed; `total` may be missing on odd servers (-1)."""
+    strings as sent and are not needed; `total` may be missing on odd servers (-1)."""
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
         raise DataError("expected an object with a `data` list")
     total = _int(body.get("total"))
@@ -177,7 +177,7 @@ def parse_envelope(body: Any, account: str, zone: tzinfo = timezone.utc) -> tupl
 
 def trace_id_of(call: Call) -> str | None:
     """The Jaeger trace id of a call, or None where there is none to fetch (null on failed calls,
-    all zeros when the feature server sent no X-Trace-ID, §1.2)."""
+    all zeros when the feature server sent no X-Trace-ID)."""
     value = call.raw.get("trace_id")
     if not isinstance(value, str) or not re.fullmatch(r"[0-9a-fA-F]{32}", value):
         return None
@@ -188,7 +188,7 @@ def trace_id_of(call: Call) -> str | None:
 
 
 def hex_id(value: Any) -> str | None:
-    """A trace or span id as lowercase hex: Jaeger ≥ 1.54 sends hex, older ones base64 (§1.3.3).
+    """A trace or span id as lowercase hex: Jaeger ≥ 1.54 sends hex, older ones base64.
     Empty, missing or all-zero means none."""
     if not isinstance(value, str) or not value:
         return None
@@ -241,7 +241,7 @@ def attributes(items: Any) -> dict[str, Any]:
 
 
 def _nanos(value: Any) -> int:
-    """Nanoseconds arrive as strings and must never pass through a float (§1.3.3 rule 4); zero
+    """Nanoseconds arrive as strings and must never pass through a float (it loses them); zero
     times are omitted by Jaeger v2. OTLP times are uint64: anything else is no time (0)."""
     if isinstance(value, bool):
         return 0
@@ -279,7 +279,7 @@ def _otlp_spans(body: dict[str, Any]) -> list[Span]:
     for rs in resource_spans:
         if not isinstance(rs, dict):
             raise DataError("a resourceSpans entry is not an object")
-        # Jaeger ≤ 1.49 speaks pre-1.0 OTLP: instrumentationLibrarySpans (§1.3.2).
+        # Jaeger ≤ 1.49 speaks pre-1.0 OTLP: instrumentationLibrarySpans.
         scopes = rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or []
         for scope in scopes if isinstance(scopes, list) else []:
             out.extend(_otlp_span(s) for s in _list(scope, "spans"))
@@ -337,7 +337,7 @@ def _legacy_spans(traces: list[Any]) -> list[Span]:
 def parse_trace(body: Any) -> list[Span]:
     """Any Jaeger trace body → spans sorted by start: OTLP `{resourceSpans}` in its three
     dialects (with or without api_v3's `result` wrapper) or the legacy `/api/traces` shape
-    (`{data: [trace]}` or one bare trace, §1.3.5). Exact duplicates are dropped."""
+    (`{data: [trace]}` or one bare trace). Exact duplicates are dropped."""
     if isinstance(body, dict) and isinstance(body.get("result"), dict):
         body = body["result"]
     if not isinstance(body, dict):
@@ -367,7 +367,7 @@ def filter_value(query: CallQuery) -> str | None:
     """The `filter` to send for a --from/--to prefix, or None.
 
     The server pastes `filter` unescaped into an InfluxQL regex, `/.*${filter}.*/`, and also
-    compares it to call_sid (§1.2): a leading `+` makes the regex invalid (a 500) and any other
+    compares it to call_sid: a leading `+` makes the regex invalid (a 500) and any other
     metacharacter changes its meaning. Rather than escape (how jambonz's string interpolation and
     InfluxQL's regex literal treat backslashes is unverified), we send the longest run of plain
     characters of the number: every call whose number starts with the prefix contains that run,
@@ -383,7 +383,7 @@ def filter_value(query: CallQuery) -> str | None:
 
 
 def _answered_param(query: CallQuery) -> str | None:
-    """`answered` filters on the CDR's bool, which maps onto outcomes exactly (design §1.3)."""
+    """`answered` filters on the CDR's bool, which maps onto outcomes exactly."""
     if not query.outcomes:
         return None
     if query.outcomes == {Outcome.ANSWERED}:
@@ -413,7 +413,7 @@ class Jambonz(Provider[JambonzAccount]):
     CURL_AUTH = ("-H", "Authorization: Bearer {api_key}")
     CURL_VARS = {"api_key": "JAMBONZ_API_KEY"}
     HINTS = JambonzHints()
-    # `days` is left out on purpose: when present the server ignores start/end (§1.2), and
+    # `days` is left out on purpose: when present the server ignores start/end, and
     # start/end say the same more precisely. CallQuery has no trunk, so `trunk` is never sent.
     PARAMS = frozenset({"page", "count", "start", "end", "answered", "direction", "filter"})
     DEFAULT_BASE_URL = "https://api.jambonz.cloud"
@@ -421,7 +421,7 @@ class Jambonz(Provider[JambonzAccount]):
     DEFAULT_RATE = RateLimit(10, 1.0)
     DEFAULT_PAGE_SIZE = 500
     MAX_PAGE_SIZE = 500
-    # Route errors say {"msg"}; the auth middleware says {"status":"fail","message"} (§1.5).
+    # Route errors say {"msg"}; the auth middleware says {"status":"fail","message"}.
     ERROR_KEYS: ClassVar[tuple[str, ...]] = ("msg", "message")
 
     def __init__(self, account: JambonzAccount, http: HttpClient) -> None:
@@ -438,7 +438,7 @@ class Jambonz(Provider[JambonzAccount]):
 
     @property
     def base_path(self) -> str:
-        """Both mounts serve the same routes (§1.0); an account-scope key can use only the first."""
+        """Both mounts serve the same routes; an account-scope key can use only the first."""
         if self.account.account_sid:
             return f"/v1/Accounts/{segment(self.account.account_sid)}/RecentCalls"
         sp = self.account.service_provider_sid or ""
@@ -473,7 +473,7 @@ class Jambonz(Provider[JambonzAccount]):
         return calls, total
 
     async def pages(self, query: CallQuery, first: int | None = None) -> AsyncIterator[Page]:
-        """`page` from 1 with `count` rows, ORDER BY time DESC (§1.2). Offset paging over a live
+        """`page` from 1 with `count` rows, ORDER BY time DESC. Offset paging over a live
         store shifts when calls land between requests, so rows seen already are dropped."""
         base = self.list_params(query)
         seen: set[tuple[str, datetime | None]] = set()
@@ -500,7 +500,8 @@ class Jambonz(Provider[JambonzAccount]):
         recordings = []
         recording = _str(call.raw.get("recording_url"))
         if recording:
-            # A relative API path (§1.2); the webapp prefixes its API base the same way.
+            # A relative API path, `/Accounts/...` as sbc-inbound writes it; the webapp prefixes
+            # its API base the same way.
             url = recording if recording.startswith("http") else self._api_url(recording)
             recordings.append({"url": url})
         trace_id = trace_id_of(call)
@@ -517,9 +518,9 @@ class Jambonz(Provider[JambonzAccount]):
 
     async def _find(self, call_id: str) -> Call:
         """A call by call_sid (the server's `filter` also matches call_sid exactly), else by
-        sip_callid, which no filter reaches: failed inbound calls have no call_sid (§1.2), so
-        their id is the Call-ID: one listed before is asked for by its millisecond of attempt,
-        any other is looked for in the pages, newest first."""
+        sip_callid, which no filter reaches: failed inbound calls have no call_sid (it is set on
+        answer), so their id is the Call-ID: one listed before is asked for by its millisecond of
+        attempt, any other is looked for in the pages, newest first."""
         ms = self._attempted_ms.get(call_id)
         if ms is not None:
             at = _EPOCH + ms * _MS
@@ -543,7 +544,7 @@ class Jambonz(Provider[JambonzAccount]):
 
     async def trace(self, trace_id: str) -> list[Span] | None:
         """The spans of a trace, or None when Jaeger has nothing (the server then answers a
-        plain 404 whatever went wrong, §1.3.4)."""
+        plain 404 whatever went wrong)."""
         path = f"{self.base_path}/trace/{segment(trace_id)}"
         try:
             body = await self.http.get_json(path)
@@ -556,7 +557,7 @@ class Jambonz(Provider[JambonzAccount]):
 
     async def pcap(self, sip_callid: str) -> bytes:
         """The call's SIP capture from Homer: `{sip_callid}/invite/pcap`, not the documented
-        `{CallId}/pcap`, which matches no route (§1.1)."""
+        `{CallId}/pcap`, which matches no route."""
         path = f"{self.base_path}/{segment(sip_callid)}/invite/pcap"
         resp = await self.http.get(path)
         body = resp.content

@@ -1,8 +1,8 @@
 """jambonz CDR `termination_reason` values: what each means and who ended the call; and the
 hints (calltui.hints) that read them, the trace's `callTerminationBy` and `sip_parent_callid`.
 
-Source: the code that writes the CDRs, as research/providers-jambonz-tmedia.md §1.2 records it:
-- `jambonz/sbc-inbound` `lib/middleware.js:61-69` (a failed inbound call: `failed`; the
+Source: the code that writes the CDRs:
+- `jambonz/sbc-inbound` @ `6608286e` `lib/middleware.js:61-69` (a failed inbound call: `failed`; the
   `487 === status ? 'caller abandoned' : 'failed'` there always yields `failed`, so a cancelled
   inbound call shows only by its `sip_status` 487) and `lib/call-session.js:497-518` (an answered
   call: `caller hungup` or `called party hungup`, `sip_status` 200);
@@ -22,8 +22,8 @@ from calltui.model import Call, CallDetail, Event
 NAME = "jambonz"
 
 SOURCE = (
-    "jambonz sbc-inbound lib/middleware.js and lib/call-session.js (research/providers-jambonz-"
-    "tmedia.md §1.2); jambonz sbc-outbound lib/call-session.js @ 00435837"
+    "jambonz sbc-inbound lib/middleware.js and lib/call-session.js @ 6608286e; "
+    "jambonz sbc-outbound lib/call-session.js @ 00435837"
 )
 
 

@@ -1,10 +1,9 @@
 """Plivo Zentrunk (SIP trunking) call records, current and legacy API.
 
-Research: research/providers-plivo-bandwidth-restcomm.md §1. The current API lives at
-api.plivo.com under `/Zentrunk/Call/` with UTC times; the legacy one at zt.plivo.com under
-`/Call/`, with other field names and times in the zone set in the Plivo console (the account's
-`timezone`). Both page with `limit` (at most 20) and `offset`, sorted by end time, newest first,
-and filter on end time only.
+The current API lives at api.plivo.com under `/Zentrunk/Call/` with UTC times; the legacy one at
+zt.plivo.com under `/Call/`, with other field names and times in the zone set in the Plivo console
+(the account's `timezone`). Both page with `limit` (at most 20) and `offset`, sorted by end time,
+newest first, and filter on end time only.
 """
 
 from __future__ import annotations
@@ -34,11 +33,11 @@ NAME = "plivo"
 CURRENT_BASE_URL = "https://api.plivo.com"
 LEGACY_BASE_URL = "https://zt.plivo.com"
 
-# The longest call we allow for: the research documents no Zentrunk call-length cap, so this is
+# The longest call we allow for: Plivo documents no Zentrunk call-length cap, so this is
 # an assumption (a trunk call of a day). A call that started by `until` ended by `until` + this,
 # so the end-time filter is widened by it and stays bounded; a longer call would be missed.
 MAX_CALL = timedelta(hours=24)
-# A range of end times wider than 90 days is refused with 400 (§1.2 quirk 1).
+# A range of end times wider than 90 days is refused with 400, as Plivo documents.
 MAX_RANGE = timedelta(days=90)
 _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timezone.utc)
 
@@ -358,7 +357,7 @@ class Plivo(Provider[PlivoAccount]):
         return detail
 
     async def _insights(self, call_id: str) -> dict[str, Any] | None:
-        """Call quality (current API only, §1.0); a call without media has none (404)."""
+        """Call quality (current API only); a call without media has none (404)."""
         path = f"{self.call_path(call_id)}Insights/"
         try:
             body = await self.http.get_json(path)
@@ -387,14 +386,14 @@ def _fresh(records: list[Call], seen: set[str]) -> list[Call]:
 
 
 def _watermark(records: list[Call], previous: datetime) -> datetime:
-    """The page's smallest end time: later pages end no later, so start no later (§1.2)."""
+    """The page's smallest end time: later pages end no later, so start no later."""
     ends = [c.ended_at for c in records if c.ended_at is not None]
     return min([*ends, previous])
 
 
 def _last(records: list[Call], offset: int, limit: int, total: int | None, since: datetime) -> bool:
     """Whether no later page can hold a call that started at or after `since`. `meta.next` is
-    never read: legacy gives booleans, current null or URLs of any form (§1.3)."""
+    never read: legacy gives booleans, current null or URLs of any form."""
     if len(records) < limit or (total is not None and offset + limit >= total):
         return True
     ends = [c.ended_at for c in records if c.ended_at is not None]
@@ -425,7 +424,7 @@ def parse_list(body: Any, account: str, zone: tzinfo) -> list[Call]:
 
 
 def parse_detail(body: Any, account: str, zone: tzinfo) -> CallDetail:
-    """The single-call body (flat, unlike the trunk endpoint's `object` wrapper, §1.4)."""
+    """The single-call body (flat, unlike the trunk endpoint's `object` wrapper)."""
     call = parse_call(body, account, zone)
     raw = call.raw
     extra: dict[str, Any] = {
@@ -442,7 +441,7 @@ def parse_detail(body: Any, account: str, zone: tzinfo) -> CallDetail:
 
 
 def parse_call(obj: Any, account: str, zone: tzinfo) -> Call:
-    """One call object, current or legacy field names (§1.0, §1.4)."""
+    """One call object, current or legacy field names."""
     if not isinstance(obj, dict):
         raise DataError("a call is not a JSON object")
     call_id = obj.get("call_uuid")
@@ -505,7 +504,7 @@ _NAME_CODES = {"user_busy": 4410, "carrier_cancelled": 4420, "user_cancelled": 4
 
 
 def stir_verification(v: Any) -> str | None:
-    """`Verified`, `Not Verified` or `Not Applicable`, whatever the case (§1.4: the doc's
+    """`Verified`, `Not Verified` or `Not Applicable`, whatever the case (the doc's
     example writes `not applicable`)."""
     s = _text(v)
     return None if s is None else _STIR.get(s.lower(), s)

@@ -1,9 +1,9 @@
 """Plivo Zentrunk hangup codes: what each means and how it classifies.
 
 Source: Plivo's Zentrunk hangup code table,
-https://docs.plivo.com/docs/sip-trunking/troubleshooting/zentrunk-hangup-codes (copied into
-research/providers-plivo-bandwidth-restcomm.md §1.6), with the record names that Plivo's own CLI
-observed to differ from the table (`plivo/plivo-cli` `sip-trunking-skill/SKILL.md`, commit 0d67b74).
+https://docs.plivo.com/docs/sip-trunking/troubleshooting/zentrunk-hangup-codes, with the record
+names that Plivo's own CLI observed to differ from the table (`plivo/plivo-cli`
+`sip-trunking-skill/SKILL.md`, commit 0d67b74).
 Hangup sources: `customer` is your own infrastructure, `carrier` the remote carrier, `zentrunk`
 Plivo itself.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 SOURCE = (
     "Plivo Zentrunk hangup codes, https://docs.plivo.com/docs/sip-trunking/troubleshooting/"
-    "zentrunk-hangup-codes (research/providers-plivo-bandwidth-restcomm.md §1.6); record names "
+    "zentrunk-hangup-codes; record names "
     "from plivo/plivo-cli sip-trunking-skill/SKILL.md @ 0d67b74"
 )
 
@@ -120,7 +120,7 @@ RECORD_NAMES: dict[str, int] = {
     "call_rejected_unauthorized_by_carrier": 4010,
 }
 
-# `hangup_source` (legacy `hangup_initiator`): who ended the call, in Plivo's words (§1.6).
+# `hangup_source` (legacy `hangup_initiator`): who ended the call, in Plivo's words.
 SOURCES: dict[str, str] = {
     "customer": "your own infrastructure",
     "carrier": "the remote carrier",
@@ -138,7 +138,7 @@ def lookup(code: int | None) -> HangupCode | None:
 
 
 def group(code: int) -> str:
-    """The research's classification (§1.6, an inference from the doc's groupings)."""
+    """Our classification, an inference from the groupings of Plivo's hangup-code table."""
     if code in SUCCESS:
         return "a normal end of a connected call"
     if code in MID_CALL:

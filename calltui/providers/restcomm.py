@@ -1,18 +1,20 @@
 """Restcomm Connect: `GET /2012-04-24/Accounts/{AccountSid}/Calls.json` and the drill-down.
 
-What the server really does is in research/providers-plivo-bandwidth-restcomm.md §3 (cited as
-§3.x); the parts that shape this adapter:
-- Always the `.json` form: without it the server answers XML to httpx's default Accept (§3.1).
+What the server really does, as Restcomm-Connect's own code (CallsEndpoint and its converters)
+has it; the parts that shape this adapter:
+- Always the `.json` form: without it the server answers XML to httpx's default Accept (its
+  AcceptFilter forces JSON only for a `.json` path).
 - Offset paging with `Page` (from 0) and `PageSize`. The navigation URIs drop the filters, the
   sort and the `/restcomm` prefix, so page URLs are built here; `num_pages` is the last page
   index and an exact multiple of the page size leaves a phantom empty page, so `total` decides
-  when to stop (§3.2 quirks 2-6).
+  when to stop.
 - `StartTime`/`EndTime` are dates; `EndTime` also drops every call without an end time (live,
   busy and failed calls), so it is never sent for a listing; `From`/`To` are suffix `LIKE`
-  matches (§3.2). Everything is refined locally by CallQuery.matches.
-- Keys are absent rather than null, `"null"` strings stand for null, `date_created` is RFC 2822
-  while `start_time` is ISO 8601, and `status` comes in two spellings (§3.2).
-- Errors mostly come with an empty body (§3.5): messages are written here.
+  matches. Everything is refined locally by CallQuery.matches.
+- Keys are absent rather than null (Gson without serializeNulls), `"null"` strings stand for
+  null, `date_created` is RFC 2822 while `start_time` is ISO 8601, and `status` comes in two
+  spellings (the interpreter's `in-progress`, the telephony code's `IN_PROGRESS`).
+- Errors mostly come with an empty body: messages are written here.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ DIRECTIONS = {
     "inbound": "inbound",
     "outbound-api": "outbound",
     "outbound-dial": "outbound",
-    # Written by the telephony code though undocumented (§3.2).
+    # Written by the telephony code though undocumented.
     "outbound": "outbound",
 }
 # The list is sorted by `date_created`, but records are placed by `start_time`, which recorded
@@ -71,7 +73,7 @@ NOTIFICATION_PAGE_SIZE = 1000
 
 
 def rfc2822_time(v: Any, zone: tzinfo = timezone.utc) -> datetime | None:
-    """`date_created`/`date_updated`: `Tue, 6 Jun 2017 11:11:26 +0000` (§3.2)."""
+    """`date_created`/`date_updated`: `Tue, 6 Jun 2017 11:11:26 +0000`, day not zero-padded."""
     s = _text(v)
     if s is None:
         return None
@@ -82,20 +84,20 @@ def rfc2822_time(v: Any, zone: tzinfo = timezone.utc) -> datetime | None:
 
 
 def normal_status(v: Any) -> str | None:
-    """`BUSY`, `IN_PROGRESS` (telephony) and `busy`, `in-progress` (interpreter) are one (§3.2)."""
+    """`BUSY`, `IN_PROGRESS` (telephony) and `busy`, `in-progress` (interpreter) are one."""
     s = _text(v)
     return s.strip().lower().replace("_", "-") if s else None
 
 
 def parse_call(raw: Any, account: str, zone: tzinfo = timezone.utc) -> Call:
-    """One call object (CallDetailRecordConverter) → the normalized record (design §1.3)."""
+    """One call object (CallDetailRecordConverter) → the normalized record."""
     if not isinstance(raw, dict):
         raise DataError(f"a call is a {type(raw).__name__}, not an object")
     sid = _text(raw.get("sid"))
     if sid is None:
         raise DataError("a call without its sid")
     status = normal_status(raw.get("status"))
-    # A call not yet started has no start_time (seed): its creation is when it began.
+    # A call not yet started has no start_time: its creation is when it began.
     started = iso_time(raw.get("start_time"), zone) or rfc2822_time(raw.get("date_created"), zone)
     return Call(
         provider=NAME,
@@ -123,7 +125,7 @@ class ListPage:
 
     def is_last(self, page: int, size: int) -> bool:
         """Short or empty, or `total` says nothing follows: the phantom page left by an exact
-        multiple of the page size is never fetched (§3.2 quirks 3-4)."""
+        multiple of the page size (`num_pages` is `total // PageSize`) is never fetched."""
         if len(self.items) < size:
             return True
         return self.total is not None and (page + 1) * size >= self.total
@@ -131,7 +133,7 @@ class ListPage:
 
 def parse_envelope(body: Any, key: str) -> ListPage:
     """`{page, num_pages, page_size, total, start, end, *_uri, <key>: [...]}`; the paging keys
-    may all be absent (§3.2 quirk 8)."""
+    may all be absent (the converter omits them all when the page or total is null)."""
     if not isinstance(body, dict):
         raise DataError(f"a list is a {type(body).__name__}, not an object")
     items = body.get(key)
@@ -150,7 +152,7 @@ def created_at(call: Call, zone: tzinfo = timezone.utc) -> datetime | None:
 
 
 def parse_recordings(body: Any) -> list[dict[str, Any]]:
-    """`Calls/{sid}/Recordings.json` is a bare array (§3.4); a paged envelope is read too."""
+    """`Calls/{sid}/Recordings.json` is a bare array; a paged envelope is read too."""
     items = parse_envelope(body, "recordings").items if isinstance(body, dict) else body
     if not isinstance(items, list):
         raise DataError(f"recordings are a {type(items).__name__}, not a list")
@@ -223,10 +225,11 @@ class RestcommProvider(Provider[RestcommAccount]):
     HINTS = RestcommHints()
     PARAMS = frozenset({"Page", "PageSize", "SortBy", "StartTime", "EndTime", "From", "To"})
     DEFAULT_BASE_URL = None
-    # Restcomm's REST layer has no rate limit (§3.5): be polite to a self-hosted server.
+    # Restcomm's REST layer has no rate limit (it never answers 429): be polite to a self-hosted
+    # server.
     DEFAULT_RATE = RateLimit(10, 1.0)
     DEFAULT_PAGE_SIZE = 100
-    # The server has no maximum (§3.2); bound the size of one response.
+    # CallsEndpoint caps no PageSize; bound the size of one response.
     MAX_PAGE_SIZE = 1000
     ERROR_KEYS = ("message", "error")
 
@@ -245,16 +248,17 @@ class RestcommProvider(Provider[RestcommAccount]):
         """What the server can filter, always a superset of what the query matches."""
         zone = self.account.zone()
         params: dict[str, Any] = {
-            # Honoured since SortBy exists (§3.2); newest first is what the engine merges.
+            # Honoured since SortBy exists; newest first is what the engine merges.
             "SortBy": "DateCreated:desc",
-            # A date, read in the server's zone: the day of `since` holds it (§3.2).
+            # A date (the server ignores any time part), read in the server's zone: the day of
+            # `since` holds it.
             "StartTime": query.since.astimezone(zone).date().isoformat(),
         }
         for param, value in (("From", query.from_), ("To", query.to)):
             key = number_key(value)
             if key:
                 # The server matches `LIKE '%' + value`; a trailing `%` turns that into
-                # "contains", which every number starting with `key` satisfies (§3.2).
+                # "contains", which every number starting with `key` satisfies.
                 params[param] = key + "%"
         return params
 
@@ -277,7 +281,8 @@ class RestcommProvider(Provider[RestcommAccount]):
                 raise self.bad(e, path) from None
             mark = self._watermark(calls, mark)
             done = listing.is_last(page, size) or mark < query.since
-            # Offset paging shifts as calls arrive: a record may come round again (§3.2).
+            # Offset paging (the server ignores AfterSid) shifts as calls arrive: a record may
+            # come round again.
             fresh = [c for c in calls if c.id not in seen]
             seen.update(c.id for c in fresh)
             if not (done or fresh):
@@ -334,7 +339,7 @@ class RestcommProvider(Provider[RestcommAccount]):
 
     def notification_params(self, call: Call) -> dict[str, Any]:
         """The days the call's notifications can fall on. The list has no CallSid filter and
-        the call's own Notifications subresource has no route (§3.4)."""
+        the call's own Notifications subresource has no route on the server."""
         zone = self.account.zone()
         params: dict[str, Any] = {"PageSize": NOTIFICATION_PAGE_SIZE}
         if call.started_at is not None:
@@ -373,7 +378,7 @@ class RestcommProvider(Provider[RestcommAccount]):
 
 
 def clarify(e: ProviderError, what: str) -> ProviderError:
-    """Restcomm answers 400, 401, 403 and 404 with no body (§3.5): say what they mean."""
+    """Restcomm answers 400, 401, 403 and 404 with no body: say what they mean."""
     bare = e.message in ("", "no reason given", httpx.codes.get_reason_phrase(e.status or 0))
     if not bare or e.status is None:
         return e

@@ -1,12 +1,13 @@
-"""TelcoBridges Tmedia / ProSBC `GET /call_trace` (research/providers-jambonz-tmedia.md §2).
+"""TelcoBridges Tmedia / ProSBC `GET /call_trace`.
 
 One record per call leg. The body is one JSON object keyed by leg id, with `***meta***` at every
-level (§2.4). Paging is `page` from 1 (the newest) with `nb_result` legs a page and no total: a
-short page is the end (§2.4 b). `start` bounds a leg's start but `end` its END (seed 000), so
-`end` is widened by the longest call we allow for and the window refined locally.
+level (TelcoBridges' REST convention). Paging is `page` from 1 (the newest) with `nb_result` legs
+a page and no total: a short page is the end. `start` bounds a leg's start but `end` its END
+(TelcoBridges documents it as "calls ending before this time"), so `end` is widened by the
+longest call we allow for and the window refined locally.
 
 Read-only by construction: PARAMS lists only what this module sends, so `drop_call` (which
-terminates every matching live call, §2.2) can never leave the process.
+terminates every matching live call) can never leave the process.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ MAX_CALL = timedelta(hours=4)
 """The longest call the listing allows for: `end` filters on end time, so it is set this far past
 the window (a call that started in the window and lasted longer is missed)."""
 OLD_FIRMWARE_MAX = 100
-"""nb_result above 100 is refused or capped before 3.1.148 / 3.2.65 / 3.3.9 (seed 000)."""
+"""nb_result above 100 is refused or capped before 3.1.148 / 3.2.65 / 3.3.9 (TelcoBridges'
+call_trace docs)."""
 DETAIL_NB_RESULT = 10
 DIRECTIONS = {"1": "inbound", "2": "outbound"}
 DIRECTION_CODES = {v: k for k, v in DIRECTIONS.items()}
@@ -75,8 +77,8 @@ class TmediaAccount(AccountBase):
 
 
 def box_datetime(v: Any, zone: ZoneInfo) -> datetime | None:
-    """`YYYY/MM/DD HH:MM:SS +0300` (§2.4 b); naive text in the box's zone; some builds write a
-    number (epoch seconds, or milliseconds). The 1970 "never" placeholder is None (§2.6)."""
+    """`YYYY/MM/DD HH:MM:SS +0300`; naive text in the box's zone; some builds write a
+    number (epoch seconds, or milliseconds). The 1970 "never" placeholder is None."""
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return epoch(v)
     if not isinstance(v, str):
@@ -106,7 +108,7 @@ def _box_time(v: str) -> datetime | None:
 
 
 def to_box_time(t: datetime, zone: ZoneInfo, *, lower: bool) -> str:
-    """`t` as the naive `YYYY-MM-DD HH:MM:SS` the box reads in its own zone (§2.6). In a DST
+    """`t` as the naive `YYYY-MM-DD HH:MM:SS` the box reads in its own zone. In a DST
     fold the box may read the other of the two instants: move the bound so that either reading
     still holds `t` (earlier for a lower bound, later for an upper one)."""
     naive = t.astimezone(zone).replace(tzinfo=None)
@@ -150,12 +152,12 @@ def _trace_entries(raw: dict[str, Any]) -> list[dict[str, Any]]:
     else:
         return []
     entries = [v for v in values if isinstance(v, dict)]
-    # The consumer sorts by Number(order): the keys are strings and come out of order (§2.4 b).
+    # A client of real boxes sorts by Number(order): the keys are strings and come out of order.
     return sorted(entries, key=lambda e: (_int(e.get("order")) is None, _int(e.get("order")) or 0))
 
 
 def leg_mos(raw: dict[str, Any]) -> float | None:
-    """The leg's `mos` where it has one, else the MOS line of its call flow (§2.4 b)."""
+    """The leg's `mos` where it has one, else the MOS line of its call flow."""
     mos = _float(raw.get("mos"))
     if mos is not None and 0 < mos <= 5:
         return mos
@@ -181,7 +183,7 @@ def parse_leg(raw: Any, account: str, zone: ZoneInfo) -> Call:
     outcome = outcome_of(state, reason, answered)
     ended = None
     if answered is not None and duration is not None and outcome is not Outcome.IN_PROGRESS:
-        # No end time is given: call_duration is the talk time (§2.4 b), counted from connect.
+        # No end time is given: call_duration is the talk time, counted from connect.
         try:
             ended = answered + timedelta(seconds=duration)
         except OverflowError:  # a duration past the calendar: no end time
@@ -246,8 +248,8 @@ _PDD_CACHE_MAX = 1 << 20
 
 
 class TmediaHints(Hints):
-    """A numeric `terminate_reason` is a SIP status (300-699, "206, 404 etc.", seed 000) or a
-    Q.850 cause (1-127); the leg's `call_traces` are its SIP ladder."""
+    """A numeric `terminate_reason` is a SIP status (300-699, "206, 404 etc." in TelcoBridges'
+    docs) or a Q.850 cause (1-127); the leg's `call_traces` are its SIP ladder."""
 
     def final_sip(self, call: Call) -> int | None:
         code = call.cause_code
@@ -440,9 +442,9 @@ class TmediaProvider(Provider[TmediaAccount]):
         return parse_legs(body, self.account.name, self.zone)
 
     def end_bound(self, until: datetime | None) -> datetime:
-        """`end` filters on end time (seed 000): a call that started by `until` (or now) ended by
-        this bound unless it lasted longer than MAX_CALL. The slack also covers a box clock
-        ahead of ours."""
+        """`end` filters on end time ("calls ending before"): a call that started by `until` (or
+        now) ended by this bound unless it lasted longer than MAX_CALL. The slack also covers a
+        box clock ahead of ours."""
         return (until or datetime.now(timezone.utc)) + MAX_CALL
 
     def list_params(self, query: CallQuery) -> dict[str, Any]:
@@ -452,7 +454,8 @@ class TmediaProvider(Provider[TmediaAccount]):
             # "after this time": a second earlier in case the box compares strictly.
             "start": to_box_time(query.since - timedelta(seconds=1), self.zone, lower=True),
             "end": to_box_time(self.end_bound(query.until), self.zone, lower=False),
-            # called/calling match substrings (§2.2), wider than our prefix match.
+            # called/calling match substrings, as TelcoBridges documents: wider than our prefix
+            # match.
             "called": number_key(query.to),
             "calling": number_key(query.from_),
             "direction": DIRECTION_CODES.get(query.direction or ""),
@@ -460,14 +463,14 @@ class TmediaProvider(Provider[TmediaAccount]):
         if query.outcomes == {Outcome.IN_PROGRESS}:
             params["call_state"] = "Active"
         # call_duration is not sent: whether it is talk or total time, and whether its bounds
-        # are inclusive, is unverified (§2.2, §2.4 b).
+        # are inclusive, is unverified.
         return params
 
     async def _list_page(
         self, base: dict[str, Any], offset: int, size: int
     ) -> tuple[Any, dict[str, Any]]:
         """One page at `offset` legs in. An old box that refuses nb_result over 100 with a 400
-        (seed 000) is asked again with 100, and so is every later request to it."""
+        (its documented limit) is asked again with 100, and so is every later request to it."""
         while True:
             size = min(size, self.page_size)
             params = {**base, "page": offset // size + 1, "nb_result": size}
@@ -526,7 +529,7 @@ class TmediaProvider(Provider[TmediaAccount]):
         return next((c for c in legs if c.id.lower() == leg_id.lower()), None)
 
     async def detail(self, call_id: str) -> CallDetail:
-        """The leg (`leg_id`), its other leg (`other_leg_id`, §2.4 b), and both legs'
+        """The leg (`leg_id`), its other leg (`other_leg_id`), and both legs'
         `call_traces` in `order` as events, the incoming leg's first."""
         leg = await self._leg(call_id)
         if leg is None:

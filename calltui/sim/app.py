@@ -7,7 +7,7 @@ around every provider's handlers: `faults` is a spec `KIND[@PROVIDER][=RATE],...
 
 - timeout: never answers; slow: the body in 20 parts 0.5 s apart; drip: the body 16 bytes every
   0.2 s, so that each read is quick and the whole takes longer than any timeout;
-- 401, 403, 404, 500: that provider's own error answer, as research/ records it (Plivo
+- 401, 403, 404, 500: that provider's own error answer, as its server or docs give it (Plivo
   `{"api_id", "error"}`, Bandwidth `{category, code, message, details}`, Restcomm's empty
   bodies and negotiated JSON/XML, jambonz's plain `Unauthorized`/`Not Found` and `{"msg"}`,
   the Tmedia portal's Rails answers);

@@ -1,19 +1,21 @@
-"""Bandwidth Catapult v1 voice API, as research/providers-plivo-bandwidth-restcomm.md §2 describes.
+"""Bandwidth Catapult v1 voice API, as Bandwidth's API docs and its v1 SDKs describe it.
 
-- `GET /v1/users/{userId}/calls`: a bare JSON array (§2.4), `page` from 0, `size` 1-1000
-  (default 25), `sortOrder` asc|desc by startTime (default desc), `from`/`to` filters. Whether
-  the real filters match a prefix is UNVERIFIED (§2.3, §5.4): the simulator matches exactly,
-  the stricter behaviour, so a client that sends a prefix loses calls here as it might there.
+- `GET /v1/users/{userId}/calls`: a bare JSON array with no envelope, `page` from 0, `size`
+  1-1000 (default 25), `sortOrder` asc|desc by startTime (default desc), `from`/`to` filters.
+  Whether the real filters match a prefix is UNVERIFIED (Bandwidth's docs do not say): the
+  simulator matches exactly, the stricter behaviour, so a client that sends a prefix loses calls
+  here as it might there.
 - The next page is signalled by `Link: <...>; rel="next"`, relative in the Python SDK's tests and
-  absolute in node's (§2.4), and whether `/calls` sends it at all is UNVERIFIED: the simulator
-  cycles through the three (relative, absolute, none) by page number, so a client must resolve
-  both forms and fall back to counting pages.
+  absolute in node's, and whether `/calls` sends it at all is UNVERIFIED (only the SDKs suggest
+  it): the simulator cycles through the three (relative, absolute, none) by page number, so a
+  client must resolve both forms and fall back to counting pages.
 - `GET .../calls/{callId}` and `GET .../calls/{callId}/events`: events `data` is a string that
-  may hold JSON, the list is unsorted and `time` is ISO or epoch ms (§2.6); a single event has
-  epoch-ms `time` and `data: ""`.
-- Basic auth `apiToken:apiSecret`, `userId` only in the path (§2.1); errors are
+  may hold JSON, the list is unsorted and `time` is ISO or epoch ms, as Bandwidth's doc examples
+  show; a single event has epoch-ms `time` and `data: ""`.
+- Basic auth `apiToken:apiSecret`, `userId` only in the path; errors are
   `{category, code, message, details[]}`, the 429 one without `message` and with
-  `X-RateLimit-Reset` in epoch ms; `/calls` GETs are limited to 1 request/s per user (§2.7).
+  `X-RateLimit-Reset` in epoch ms; `/calls` GETs are limited to 1 request/s per user, as
+  Bandwidth's rate-limit docs say.
 """
 
 from __future__ import annotations
@@ -43,9 +45,9 @@ _CALLS = r"/v1/users/(?P<user_id>[^/]+)/calls"
 DEFAULT_SIZE = 25
 MAX_SIZE = 1000
 RATE = (1, 1.0)
-"""`/calls` GET: 1 request per 1000 ms (§2.7, ap-docs rateLimits.md)."""
+"""`/calls` GET: 1 request per 1000 ms, the default in Bandwidth's rate-limit table."""
 
-# Hangup causes of the hangup callback (ap-docs apiCallbacks/hangup.md); the failures past those
+# Hangup causes of the hangup callback, as Bandwidth documents it; the failures past those
 # documented carry FreeSWITCH names, which Bandwidth calls "anything else: an internal error".
 _FAILURE_CAUSES = {
     404: "UNALLOCATED_NUMBER",
@@ -90,8 +92,8 @@ def _epoch_ms(t: datetime) -> int:
 
 
 def _state(c: SimCall, now: datetime) -> str:
-    """Catapult states (§2.5): a busy or failed call is rejected; an unanswered one that rang
-    out or was cancelled completes without activeTime."""
+    """Catapult's documented call states: a busy or failed call is rejected; an unanswered one
+    that rang out or was cancelled completes without activeTime."""
     if c.state_at(now) == "in_progress":
         return "active" if c.answer is not None and c.answer <= now else "started"
     if c.outcome in ("busy", "failed"):
@@ -161,7 +163,7 @@ def _timeline(c: SimCall) -> list[tuple[datetime, str, str | None]]:
 
 def render_events(c: SimCall, now: datetime) -> list[dict[str, Any]]:
     """The events list: ISO or epoch-ms times mixed, `data` only where the event has one, and
-    in no particular order (§2.6 quirks 3 and 4)."""
+    in no particular order, as in Bandwidth's own doc examples."""
     rng = c.rng("bandwidth/event-order")
     out: list[dict[str, Any]] = []
     for i, (t, name, data) in enumerate(_timeline(c)):
@@ -205,7 +207,7 @@ def _request_details(req: Request) -> dict[str, str]:
     }
 
 
-# (category, code, message) by status, from the categories of ap-docs' error catalogue (§2.7).
+# (category, code, message) by status, from the categories of Bandwidth's error catalogue.
 _ERRORS = {
     401: (
         "authentication",
@@ -221,7 +223,7 @@ _ERRORS = {
 def error_answer(req: Request, status: int, wait_s: float | None) -> Response:
     """Bandwidth's answer for an error status: `{category, code, message, details}`; the 429
     one has no `message`, and its reset time (epoch ms) in a detail and in `X-RateLimit-Reset`,
-    both absent from the variant that says nothing about when to retry (§2.7)."""
+    both absent from the variant that says nothing about when to retry."""
     details = _request_details(req)
     if status != 429:
         category, code, message = _ERRORS.get(status, ("unavailable", "error", "Unknown error"))

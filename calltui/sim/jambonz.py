@@ -1,4 +1,4 @@
-"""The jambonz API as its server code behaves (research/providers-jambonz-tmedia.md §1).
+"""The jambonz API as its server code (jambonz-api-server, @jambonz/time-series) behaves.
 
 `/v1/{Accounts|ServiceProviders}/{sid}/RecentCalls` lists CDRs newest first with offset paging
 and the `{total, page_size, page, data}` envelope; `.../trace/{trace_id}` returns the call's
@@ -31,7 +31,7 @@ OTHER_ACCOUNT_SID = "c6a1e2f0-5d0b-4f7e-9a53-0e2f7d1c4b88"
 """A second account of the service provider: its calls show only on the SP mount."""
 SP_ACCOUNTS = (DEMO_ACCOUNT_SID, OTHER_ACCOUNT_SID)
 ACCOUNT_KEY = "demo-jambonz-account-key"
-"""An account-scope key: it may use only `/Accounts/{DEMO_ACCOUNT_SID}` (§1.5)."""
+"""An account-scope key: the api-server lets it use only `/Accounts/{DEMO_ACCOUNT_SID}`."""
 KEYS = {
     SP_KEY: ("service_provider", SERVICE_PROVIDER_SID),
     ACCOUNT_KEY: ("account", DEMO_ACCOUNT_SID),
@@ -80,7 +80,7 @@ def facts(call: SimCall) -> Facts:
         account = facts(call.parent).account_sid  # a B leg stays on its A leg's account
     else:
         account = DEMO_ACCOUNT_SID if call.link or draws[0] < 0.8 else OTHER_ACCOUNT_SID
-    # sbc-inbound sets call_sid and trace_id only once the feature server answers (§1.2);
+    # sbc-inbound sets call_sid and trace_id only once the feature server answers;
     # outbound calls are created by the feature server, which names them first.
     call_sid = call.uuid("call_sid") if answered or not inbound else None
     trunk = carrier
@@ -117,7 +117,7 @@ def sip_callid_key(call: SimCall) -> str:
 
 
 def _iso_ms(t: datetime) -> str:
-    """What `new Date(...)` serialises to (answered_at, terminated_at, §1.2)."""
+    """What `new Date(...)` serialises to, as time-series returns answered_at and terminated_at."""
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
@@ -128,7 +128,7 @@ def _iso_ns(call: SimCall) -> str:
 
 
 def _reason(call: SimCall) -> str:
-    # sbc-inbound's `status === 487 === status ? ...` always yields 'failed' (§1.2).
+    # sbc-inbound's `status === 487 === status ? ...` always yields 'failed'.
     if call.outcome != "answered":
         return "failed"
     return "called party hungup" if call.hangup_by == "callee" else "caller hungup"
@@ -149,7 +149,7 @@ def render_row(call: SimCall) -> dict[str, Any]:
         "attempted_at": _iso_ns(call),
         "account_sid": f.account_sid,
         "answered": answered,
-        # `new Date(null)` for calls never answered (§1.2).
+        # time-series' `new Date(null)` for calls never answered: the epoch.
         "answered_at": _iso_ms(call.answer if call.answer else _EPOCH),
         "application_sid": APPLICATIONS[f.account_sid] if f.call_sid else None,
         "call_sid": f.call_sid,
@@ -175,16 +175,17 @@ def _fail(message: str) -> Response:
     return Response.json({"status": "fail", "message": message}, 400)
 
 
-# express-rate-limit as app.js configures it: 600 requests per 5-minute window, standard headers.
+# express-rate-limit as the api-server sets it up: 600 requests per 5-minute window, standard
+# headers.
 RATE_LIMIT_POLICY = "600;w=300"
 
 
 def error_answer(req: Request, status: int, wait_s: float | None) -> Response:
-    """jambonz's answer for an error status (§1.0, §1.5): Express `sendStatus` plain text for
+    """jambonz-api-server's answer for an error status: Express `sendStatus` plain text for
     401 (passport) and 404, the permission middleware's `{status, message}` for 403, the route's
     `{"msg": err.message}` for 500 (here: InfluxDB is down). A 429 comes from express-rate-limit
-    (app.js): its HTML-typed message with the `RateLimit-*` headers and Retry-After, or none of
-    them where the limiter is configured without headers."""
+    as the api-server sets it up: its HTML-typed message with the `RateLimit-*` headers and
+    Retry-After, or none of them where the limiter is configured without headers."""
     if status == 401:
         return Response.text("Unauthorized", 401)
     if status == 403:
@@ -208,7 +209,7 @@ def error_answer(req: Request, status: int, wait_s: float | None) -> Response:
 
 
 def authorize(req: Request, mount: str, sid: str) -> frozenset[str] | Response:
-    """The accounts `req` may read under this mount, or the error (§1.5): 401 plain from
+    """The accounts `req` may read under this mount, or the api-server's error: 401 plain from
     passport, 400/403 `{status, message}` from the permission middleware."""
     grant = KEYS.get(req.bearer() or "")
     if grant is None:
@@ -243,7 +244,7 @@ def _rfc3339(value: str) -> datetime:
 
 
 def _window(now: datetime, p: dict[str, str]) -> tuple[datetime | None, datetime | None]:
-    """`days` wins: start/end are ignored when it is given (§1.2)."""
+    """`days` wins: the api-server ignores start/end when it is given."""
     if p.get("days"):
         return now - timedelta(days=int(p["days"])), None
     start = _rfc3339(p["start"]) if p.get("start") else None
@@ -306,7 +307,7 @@ def list_calls(sim: Any, req: Request, mount: str, sid: str) -> Response:
         if c.end <= now and _matches(c, p, accounts, rx)
     ]
     rows = calls[(page - 1) * count : page * count]
-    # page_size and page echo the raw query strings (§1.2).
+    # time-series echoes page_size and page as the raw query strings.
     body = {"total": len(calls), "page_size": p["count"], "page": p["page"]}
     return Response.json({**body, "data": [render_row(c) for c in rows]})
 
@@ -493,7 +494,7 @@ def _legacy_tag(key: str, v: Any) -> dict[str, Any]:
 
 
 def _legacy(spans: list[SimSpan], trace_id: str) -> dict[str, Any]:
-    """Jaeger's `/api/traces/{id}` shape, as a server pointed straight at it returns (§1.3.5)."""
+    """Jaeger's `/api/traces/{id}` shape, as a server pointed straight at it returns."""
     rows = []
     for s in spans:
         refs = [] if s.parent is None else [
@@ -516,8 +517,9 @@ def _legacy(spans: list[SimSpan], trace_id: str) -> dict[str, Any]:
 
 
 def render_trace(call: SimCall, dialect: str, size: int | None = None) -> dict[str, Any]:
-    """The trace in one Jaeger dialect (§1.3.2): 1.46 is pre-1.0 OTLP with one resourceSpans
-    per span as in the real sample; 1.53 base64 ids and enum names; 1.54 and v2 hex and ints.
+    """The trace in one Jaeger dialect, as Jaeger's api/v3 snapshots of each version show: 1.46
+    is pre-1.0 OTLP with one resourceSpans per span as in the real sample; 1.53 base64 ids and
+    enum names; 1.54 and v2 hex and ints.
     `size`: the number of spans of a huge trace (build_spans)."""
     trace_id = facts(call).trace_id or NO_TRACE
     spans = build_spans(call, size)
@@ -540,7 +542,7 @@ def get_trace(sim: Any, req: Request, mount: str, sid: str, trace_id: str) -> Re
     accounts = authorize(req, mount, sid)
     if isinstance(accounts, Response):
         return accounts
-    # The server does not tie the trace to the account in the URL (§1.3.4).
+    # The api-server's trace route does not tie the trace to the account in the URL.
     call = sim.world.lookup(PROVIDER, trace_key, trace_id) if trace_id != NO_TRACE else None
     if call is None or call.end > sim.world.now() or facts(call).trace_lost:
         return Response.text("Not Found", 404)
@@ -703,7 +705,7 @@ def get_pcap(sim: Any, req: Request, mount: str, sid: str, call_id: str, method:
     if isinstance(accounts, Response):
         return accounts
     # Homer is searched by Call-ID over the last 7 days; `register` searches registrations,
-    # of which the simulator has none (§1.4).
+    # of which the simulator has none.
     call = sim.world.lookup(PROVIDER, sip_callid_key, call_id) if method == "invite" else None
     if call is None:
         return Response.text("Not Found", 404)

@@ -1,5 +1,4 @@
-"""Plivo Zentrunk, both API generations, as research/providers-plivo-bandwidth-restcomm.md §1
-describes them.
+"""Plivo Zentrunk, both API generations, as Plivo's docs and its own plivo-cli show them.
 
 Current: `/v1/Account/{auth_id}/Zentrunk/Call/` (UTC, `hangup_cause_code`, money as strings,
 `meta.next` null or a URL of any form), `/Zentrunk/Call/{uuid}/` (flat) and `.../Insights/`.
@@ -44,9 +43,9 @@ AUTH_ID: str = DEMO_ACCOUNT["auth_id"]
 AUTH_TOKEN: str = DEMO_ACCOUNT["auth_token"]
 # The zone set in the demo account's Plivo console: legacy times are written in it.
 LEGACY_ZONE = ZoneInfo("Asia/Kolkata")
-RATE_LIMIT = (300, 5.0)  # requests per seconds, per account (§1.5)
+RATE_LIMIT = (300, 5.0)  # requests per seconds, per account, as Plivo documents it
 MAX_LIMIT = 20
-DEFAULT_WINDOW = timedelta(days=30)  # searched without an end_time filter (§1.2 quirk 1)
+DEFAULT_WINDOW = timedelta(days=30)  # Plivo's documented search window without end_time
 MAX_RANGE = timedelta(days=90)
 # The world's longest call (ringing, then at most 2 h talk): how far back a start may lie from
 # an end time in range.
@@ -136,7 +135,8 @@ class Facts:
     region: str
     transport: str
     legacy_code: bool
-    """Whether the legacy record carries `hangup_code` (§5 item 1: not always, we assume)."""
+    """Whether the legacy record carries `hangup_code`: Plivo's legacy docs do not say, so we
+    assume not always."""
 
 
 _FACTS: dict[tuple[str, int, str], Facts] = {}
@@ -164,7 +164,7 @@ def _facts(c: SimCall) -> Facts:
         stir = rng.choice(("Verified", "Verified", "Not Verified"))
         attestation = rng.choice(("A", "B", "C")) if stir == "Verified" else "C"
     else:
-        # The doc's example writes the lower-case value and the string "null" (§1.4).
+        # Plivo's call-object doc example writes the lower-case value and the string "null".
         stir = "not applicable" if rng.random() < 0.2 else "Not Applicable"
         attestation = "null"
     trunk = INBOUND_TRUNK_ID if inbound else OUTBOUND_TRUNK_ID
@@ -209,7 +209,7 @@ def _wire(t: datetime | None, zone: tzinfo) -> str | None:
 
 
 def render_current(c: SimCall) -> dict[str, Any]:
-    """A record in the field order and types of the real production CDR (§1.4)."""
+    """The field order and types of the production CDR plivo-cli's tests quote verbatim."""
     f = facts(c)
     utc = timezone.utc
     return {
@@ -305,7 +305,7 @@ def _error(status: int, text: str, key: str = "error") -> Response:
 
 _ERRORS = {
     401: "Authentication credentials invalid",
-    # The overview's example of a 403 (§1.5).
+    # The 403 example of Plivo's SIP trunking API overview.
     403: "SIP trunking is not enabled for this account",
     404: "not found",
     429: "Too many requests. Plivo rate limit is 300 requests per 5 s",
@@ -314,8 +314,8 @@ _ERRORS = {
 
 
 def error_answer(req: Request, status: int, wait_s: float | None) -> Response:
-    """Plivo's answer for an error status: `{"api_id", "error"}` JSON whatever went wrong
-    (§1.5). No reset header is documented on its 429 (§5.3): one that says when to retry can
+    """Plivo's answer for an error status: `{"api_id", "error"}` JSON whatever went wrong, as
+    its docs show. Plivo documents no reset header on its 429: one that says when to retry can
     only be the standard Retry-After."""
     resp = _error(status, _ERRORS.get(status, "error"))
     if status == 429 and wait_s is not None:
@@ -399,7 +399,7 @@ class ListQuery:
         end = c.end.replace(microsecond=0)
         if not all(b.test(end) for b in self.end):
             return False
-        # Digits only: a leading `+` in the filter matches nothing (§1.2 quirk 2).
+        # Digits only: a leading `+` matches nothing, which is why plivo-cli strips it.
         if self.from_number and not c.from_num.lstrip("+").startswith(self.from_number):
             return False
         if self.to_number and not c.to_num.lstrip("+").startswith(self.to_number):
@@ -499,11 +499,11 @@ def routes(sim: SimApp) -> list[Route]:
         return rows
 
     def guard(req: Request, auth_id: str) -> Response | None:
-        # The {auth_id} in the path must be the authenticated one (§1.1).
+        # The {auth_id} in the path must be the authenticated one.
         if req.basic_auth() != (AUTH_ID, AUTH_TOKEN) or auth_id != AUTH_ID:
             return error_answer(req, 401, None)
         if sim.over_limit(f"{P}/{auth_id}", *RATE_LIMIT) is not None:
-            # No Retry-After: none is documented (§1.5).
+            # No Retry-After: Plivo documents none.
             return error_answer(req, 429, None)
         return None
 
@@ -546,7 +546,7 @@ def routes(sim: SimApp) -> list[Route]:
         c = one(req, auth_id, call)
         if isinstance(c, Response):
             return c
-        # Flat and without `api_id`, as the verbatim production CDR is (§1.4).
+        # Flat and without `api_id`, as the production CDR quoted by plivo-cli's tests is.
         return Response.json(render_current(c))
 
     def legacy_call(req: Request, auth_id: str, call: str) -> Response:

@@ -1,11 +1,12 @@
 """Restcomm Connect's Calls, Recordings and Notifications API, as its server really answers.
 
-Everything here follows research/providers-plivo-bandwidth-restcomm.md §3 (cited as §3.x):
-Basic auth with an empty 401, `.json` or XML by content negotiation, offset paging whose
-navigation URIs drop the filters and the `/restcomm` prefix, `"null"` strings, the phantom empty
-last page, absent keys instead of nulls, RFC 2822 `date_*` beside ISO `start_time`, status case
-that depends on which component wrote it, date-only `StartTime`/`EndTime`, suffix `LIKE` on
-`From`/`To`, and Gson's HTML-safe escapes. There is no rate limit in Restcomm's REST layer (§3.5).
+Everything here is what the Restcomm-Connect server code does (CallsEndpoint, its filters and
+Gson converters): Basic auth with an empty 401, `.json` or XML by content negotiation, offset
+paging whose navigation URIs drop the filters and the `/restcomm` prefix, `"null"` strings, the
+phantom empty last page, absent keys instead of nulls, RFC 2822 `date_*` beside ISO
+`start_time`, status case that depends on which component wrote it, date-only
+`StartTime`/`EndTime`, suffix `LIKE` on `From`/`To`, and Gson's HTML-safe escapes. Restcomm's
+REST layer has no rate limit at all.
 """
 
 from __future__ import annotations
@@ -40,12 +41,12 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _SORT_FIELDS = ("DateCreated", "From", "To", "Direction", "Status", "Duration", "Price")
 _NOTIFICATION_SORT_FIELDS = ("DateCreated", "Log", "ErrorCode", "CallSid", "MessageText")
-# Gson escapes these by default (§3.2 quirk 7): `=` arrives as \u003d, `&` as \u0026.
+# Gson escapes these by default, and Restcomm keeps it: `=` arrives as \u003d, `&` as \u0026.
 _GSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "=": "\\u003d", "'": "\\u0027"}
 
 
 class BadRequest(Exception):
-    """A 400: Restcomm sends most of them with an empty body (§3.5)."""
+    """A 400: Restcomm's endpoints send most of them with an empty body."""
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or "")
@@ -56,13 +57,13 @@ class BadRequest(Exception):
 
 
 def rfc2822(t: datetime) -> str:
-    """`EEE, d MMM yyyy HH:mm:ss Z`: the day is not zero-padded (§3.2)."""
+    """Restcomm's `EEE, d MMM yyyy HH:mm:ss Z` for `date_*`: the day is not zero-padded."""
     t = t.astimezone(timezone.utc)
     return f"{_DAYS[t.weekday()]}, {t.day} {_MONTHS[t.month - 1]} {t.year} {t:%H:%M:%S} +0000"
 
 
 def joda(t: datetime) -> str:
-    """Joda's DateTime.toString() in UTC: milliseconds and a `Z` (§3.2)."""
+    """Joda's DateTime.toString() in UTC, as Restcomm writes start_time: milliseconds and a `Z`."""
     t = t.astimezone(timezone.utc)
     return f"{t:%Y-%m-%dT%H:%M:%S}.{t.microsecond // 1000:03d}Z"
 
@@ -100,7 +101,7 @@ def xml_response(data: Any, root: str) -> Response:
 
 
 def negotiate(req: Request, ext: str | None, data: Any, root: str) -> Response:
-    """`.json` forces JSON; otherwise JSON only if Accept mentions json, else XML (§3.1)."""
+    """Restcomm's AcceptFilter: `.json` forces JSON; else JSON if Accept mentions json, else XML."""
     if ext or "json" in req.headers.get("accept", ""):
         return json_response(data)
     return xml_response(data, root)
@@ -118,10 +119,10 @@ NGINX_429 = (
 
 
 def error_answer(req: Request, status: int, wait_s: float | None) -> Response:
-    """Restcomm's answer for an error status (§3.1, §3.5): 401 empty with its realm, 403 and
-    404 empty; a 500 through `buildErrorResponseBody`, JSON or `<RestcommResponse>` XML as the
-    request negotiates. Restcomm has no rate limit (§3.5): a 429 comes from a proxy in front,
-    nginx's page, with Retry-After when it says when to retry."""
+    """Restcomm's answer for an error status, as its SecurityFilter and endpoints send it: 401
+    empty with its realm, 403 and 404 empty; a 500 through `buildErrorResponseBody`, JSON or
+    `<RestcommResponse>` XML as the request negotiates. Restcomm's REST layer has no rate limit:
+    a 429 comes from a proxy in front, nginx's page, with Retry-After when it says when to retry."""
     if status == 401:
         return unauthorized()
     if status == 429:
@@ -149,7 +150,7 @@ def _pick(call: SimCall, salt: str, n: int) -> int:
 
 
 def call_sid(call: SimCall) -> str:
-    """The post-#1907 form `ID<32>-CA<32>` (§3.2)."""
+    """The form Restcomm's Sid class generates since issue #1907: `ID<32>-CA<32>`."""
     return f"{INSTANCE}-CA{call.hexid('sid')}"
 
 
@@ -158,7 +159,7 @@ def direction(call: SimCall) -> str:
         return "inbound"
     if call.parent is not None:
         return "outbound-dial"
-    # Bare `outbound` also occurs, written by the telephony code (§3.2).
+    # Bare `outbound` also occurs, written by Restcomm's telephony code.
     return "outbound" if _pick(call, "direction", 100) < 5 else "outbound-api"
 
 
@@ -181,7 +182,7 @@ def _final_status(call: SimCall) -> str:
 
 def status(call: SimCall, now: datetime) -> str:
     """The interpreter writes `in-progress`; telephony writes the enum name, `IN_PROGRESS`, for
-    outgoing legs, except `canceled` which the captures show in lower case (§3.2, fixtures)."""
+    outgoing legs, except `canceled` which recorded server traffic shows in lower case."""
     if call.state_at(now) == "in_progress":
         value = "in-progress" if call.answer is not None and call.answer <= now else "ringing"
     else:
@@ -214,7 +215,7 @@ def has_end_time(call: SimCall, now: datetime) -> bool:
 
 
 def render_call(call: SimCall, now: datetime, acct: str) -> dict[str, Any]:
-    """CallDetailRecordConverter's keys in its order; a null is an absent key (§3.2)."""
+    """CallDetailRecordConverter's keys in its order; Gson omits a null, so its key is absent."""
     sid = call_sid(call)
     live = call.state_at(now) == "in_progress"
     st = status(call, now)
@@ -263,7 +264,8 @@ def render_call(call: SimCall, now: datetime, acct: str) -> dict[str, Any]:
 
 
 def recordings(call: SimCall, now: datetime, acct: str, host: str) -> list[dict[str, Any]]:
-    """Answered calls are recorded about a third of the time, a few twice (§3.4 fields)."""
+    """Answered calls are recorded about a third of the time, a few twice, with the fields
+    Restcomm's RecordingConverter writes."""
     if call.outcome != "answered" or call.answer is None or call.end > now:
         return []
     rng = call.rng("recordings")
@@ -283,7 +285,7 @@ def recordings(call: SimCall, now: datetime, acct: str, host: str) -> list[dict[
                 "date_updated": rfc2822(made),
                 "account_sid": acct,
                 "call_sid": call_sid(call),
-                # Double.toString: a string with the fraction (§3.4).
+                # RecordingConverter uses Double.toString: a string with the fraction.
                 "duration": repr(round(length, 5)),
                 "api_version": API,
                 "uri": f"/{API}/Accounts/{acct}/Recordings/{sid}.json",
@@ -334,7 +336,7 @@ def notes(call: SimCall) -> list[Note]:
 
 
 def render_note(note: Note, acct: str) -> dict[str, Any]:
-    """NotificationConverter's fields; the stored uri already ends in `.json` (§3.4)."""
+    """NotificationConverter's fields; Restcomm's stored uri already ends in `.json`."""
     return {
         "sid": note.sid,
         "date_created": rfc2822(note.at),
@@ -369,7 +371,7 @@ def _page_args(params: dict[str, str]) -> tuple[int, int]:
 
 
 def _day(value: str | None) -> datetime | None:
-    """`SimpleDateFormat("yyyy-MM-dd")`: the date part only, any time part ignored (§3.2)."""
+    """CallsEndpoint's `SimpleDateFormat("yyyy-MM-dd")`: the date only, any time part ignored."""
     if value is None:
         return None
     m = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})", value)
@@ -390,7 +392,7 @@ def _like(pattern: str) -> re.Pattern[str]:
 
 def _sorting(params: dict[str, str], fields: tuple[str, ...]) -> tuple[str, bool]:
     """(field, descending). An unknown field is silently ignored; a bad direction or an empty
-    field is a 400 with a JSON message (§3.2)."""
+    field is a 400 with a JSON message, as Restcomm's Sorting class answers."""
     spec = params.get("SortBy")
     if spec is None:
         descending = params.get("Reverse", "true").lower() != "false"
@@ -421,7 +423,7 @@ def _envelope(
 ) -> dict[str, Any]:
     """CallDetailRecordListConverter: num_pages is the last page index, `start`/`end` are
     strings, `end` is off by one on the last page, and the navigation URIs carry only Page,
-    PageSize and AfterSid (§3.2 quirks 1-6)."""
+    PageSize and AfterSid."""
     last = total // size
     first = page * size
     end = first + len(items) if page == last else first + size - 1
@@ -455,8 +457,8 @@ class RestcommSim:
         self.world = world
 
     def authorized(self, req: Request, acct: str) -> Response | None:
-        """401 with an empty body for bad credentials; 403, empty, for another account's
-        resources (§3.1)."""
+        """401 with an empty body for bad credentials, as Restcomm's SecurityFilter sends; 403,
+        empty, for another account's resources."""
         creds = req.basic_auth()
         if creds is None or creds != (ACCOUNT_SID, AUTH_TOKEN):
             return unauthorized()
@@ -471,12 +473,12 @@ class RestcommSim:
         if since is not None:
             calls = [c for c in calls if start_time(c) >= since]
         if until is not None:
-            # `end_time <= EndTime + 1 day`: a call with no end time never matches (§3.2).
+            # The SQL is `end_time <= EndTime + 1 day`: a call with no end time never matches.
             limit = until + timedelta(days=1)
             calls = [c for c in calls if has_end_time(c, now) and c.end <= limit]
         for param, attr in (("From", "from_num"), ("To", "to_num")):
             if params.get(param):
-                # CallDetailRecordFilter prefixes the value with `%`: a suffix match (§3.2).
+                # CallDetailRecordFilter prefixes the value with `%`: a suffix match.
                 pattern = _like("%" + params[param])
                 calls = [c for c in calls if pattern.fullmatch(getattr(c, attr))]
         if params.get("Status"):
@@ -502,7 +504,7 @@ class RestcommSim:
         except BadRequest as e:
             return _bad_request(e)
         items = [render_call(c, now, acct) for c in chosen]
-        # The navigation URIs lack `/restcomm` (and `.json` at HEAD) (§3.2 quirk 7).
+        # CallsEndpoint builds the navigation URIs without `/restcomm` (and now without `.json`).
         path = f"/{API}/Accounts/{acct}/Calls"
         return negotiate(req, ext, _envelope(path, page, size, len(calls), items, "calls"), "Calls")
 
@@ -519,7 +521,7 @@ class RestcommSim:
         return negotiate(req, ext, render_call(call, self.world.now(), acct), "Call")
 
     def call_recordings(self, req: Request, acct: str, sid: str, ext: str | None) -> Response:
-        """A bare array, not a paged envelope; an unknown call has none (§3.4)."""
+        """CallsEndpoint returns a bare array, not a paged envelope; an unknown call has none."""
         denied = self.authorized(req, acct)
         if denied:
             return denied
@@ -529,11 +531,11 @@ class RestcommSim:
         return negotiate(req, ext, items, "Recordings")
 
     def call_notifications(self, req: Request, acct: str, sid: str, ext: str | None) -> Response:
-        """Advertised in subresource_uris but without a server route: 404, no body (§3.4)."""
+        """Advertised in subresource_uris, but Restcomm's server has no such route: 404, no body."""
         return Response.empty(404)
 
     def list_notifications(self, req: Request, acct: str, ext: str | None) -> Response:
-        """The account's notifications: no CallSid filter, date-only StartTime/EndTime (§3.4)."""
+        """NotificationsEndpoint's list: no CallSid filter, date-only StartTime/EndTime."""
         denied = self.authorized(req, acct)
         if denied:
             return denied

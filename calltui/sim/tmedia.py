@@ -1,31 +1,37 @@
-"""Simulated TelcoBridges Tmedia / ProSBC `GET /call_trace` (research: providers-jambonz-tmedia §2).
+"""Simulated TelcoBridges Tmedia / ProSBC `GET /call_trace`.
 
-What the box serves, and why (sections of the research file):
-- HTTP Basic only (§2.3). Wrong credentials get a 401 with the body Rails' HTTP Basic sends (the
-  portal is a Rails app: `_WebOAMP_session`, `authenticity_token`); a request without credentials
-  is sent to the portal's form login (302 to `/login`, an HTML page), which is how a client ends
-  up with "a non-JSON response" (§2.4 b). Both are INFERENCE: the real status and body are
-  unverified (§2.7).
+What the box serves, and why (from TelcoBridges' docs, and from open-source clients of live boxes):
+- HTTP Basic only, as TelcoBridges' RESTful API page says. Wrong credentials get a 401 with the
+  body Rails' HTTP Basic sends (the portal is a Rails app: `_WebOAMP_session`,
+  `authenticity_token`); a request without credentials is sent to the portal's form login (302
+  to `/login`, an HTML page), which is how a client ends up with "a non-JSON response", the error a
+  client of live boxes raises. Both are INFERENCE: the real status and body are
+  published nowhere.
 - One JSON object keyed by leg id with `***meta***` at every level: top, each leg, and inside
-  `call_traces` (§2.4 a, b). Keys come out in string order, as from a C++ std::map: legs are not
-  in time order and `call_traces` keys run "1", "10", "11", "2"..., so a client must sort by
-  `timestamp` and by `order` (the consumer sorts by Number(order)).
+  `call_traces`, per TelcoBridges' REST convention and a client of live boxes. Keys come out in
+  string order, as from a C++ std::map: legs are not in time order and `call_traces` keys run
+  "1", "10", "11", "2"..., so a client must sort by `timestamp` and by `order` (the consumer
+  sorts by Number(order)).
 - `page` from 1 (the newest legs), `nb_result` legs a page, 10 when `nb_result` is missing
-  (§2.2, design 1.5); no total: a short page is the end. Without `recursive=yes` each leg is `{}`.
-- `start` bounds a leg's start and `end` its END (seed 000: "Filters calls ending before this
-  time"); a leg still up counts as ending now. Naive times are read in the box's zone; a run of
-  digits is Unix milliseconds (§2.2 filter reference).
+  (TelcoBridges' call-trace page); no total: a short page is the end. Without `recursive=yes`
+  each leg is `{}`.
+- `start` bounds a leg's start and `end` its END (TelcoBridges' call-trace page: "Filters calls
+  ending before this time"); a leg still up counts as ending now. Naive times are read in the
+  box's zone; a run of digits is Unix milliseconds, per TelcoBridges' filter reference.
 - Times are written `YYYY/MM/DD HH:MM:SS +0300` in the box's zone (Europe/Moscow, as the demo
-  account says); a leg never connected has `connect_timestamp` at the epoch in that zone (§2.4 b).
+  account says); a leg never connected has `connect_timestamp` at the epoch in that zone, as a
+  client of live boxes reads it.
 - Each call is two legs: the incoming leg (direction 1) and the outgoing leg (direction 2), one
   after the other in leg ids, linked both ways by `other_leg_id`, sharing `uct_call_id`. The SBC
   is a B2BUA, so each leg has its own SIP Call-ID (`call_id`).
 - `terminate_reason` is NORMAL for a call released normally (answered, or given up while ringing)
-  and the numeric SIP final status otherwise (seed 000: "custom string: 206, 404 etc.").
-- Firmware (§2.2: "Limit of 1000 since 3.1.148+ 3.2.65+ 3.3.9+, older versions are limited to
-  100"): the box at the root is current; two old boxes show the two ways "limited" can look,
-  `/old-box-cap` silently answers at most 100 legs a page and `/old-box-reject` answers HTTP 400.
-  Point an account's base_url at SIM_HOST + the prefix to talk to one.
+  and the numeric SIP final status otherwise (TelcoBridges' call-trace page: "custom string:
+  206, 404 etc.").
+- Firmware (TelcoBridges' call-trace page: "Limit of 1000 since 3.1.148+ 3.2.65+ 3.3.9+, older
+  versions are limited to 100"): the box at the root is current; two old boxes show the two ways
+  "limited" can look, `/old-box-cap` silently answers at most 100 legs a page and
+  `/old-box-reject` answers HTTP 400. Point an account's base_url at SIM_HOST + the prefix to
+  talk to one.
 - `drop_call` (terminate every matching call) is refused with 403: the simulator never ends calls.
 - No rate limit is documented, so none is enforced.
 """
@@ -494,7 +500,7 @@ RAILS_PHRASES = {404: "Not Found", 500: "Internal Server Error"}
 
 
 def error_answer(req: Request, status: int, wait_s: float | None) -> Response:
-    """The portal's answer for an error status. The real bodies are unverified (§2.7); these
+    """The portal's answer for an error status. The real bodies are published nowhere; these
     are what its Rails stack sends: HTTP Basic's plain refusal for 401, an empty `head
     :forbidden` for 403, ActionDispatch::PublicExceptions for 404 and 500 (JSON
     `{"status", "error"}` to a client that accepts JSON, else the static HTML page), and

@@ -203,7 +203,7 @@ def test_deltas_against_the_window_before():
     assert all(g.asr_delta is None for g in empty.groups)
 
 
-def test_the_json_is_design_1_6():
+def test_the_json_is_the_documented_contract():
     r = report(sample(), ["account", "sip"])
     d = json.loads(json.dumps(r.to_dict()))
     assert list(d) == ["since", "until", "by", "groups"]

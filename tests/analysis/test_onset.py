@@ -228,7 +228,7 @@ def test_buckets_are_whole_minutes_and_count_attempts_of_the_window_once():
         onset.timeline([], until, since)
 
 
-def test_the_json_is_design_1_6():
+def test_the_json_is_the_documented_contract():
     d = json.loads(json.dumps(onset.timeline(step(70), T0, T0 + WINDOW).to_dict()))
     assert list(d) == ["bucket_s", "buckets", "onset"]
     assert d["buckets"][0] == {"start": "2026-11-20T10:00:00+00:00", "attempts": 20, "failed": 2}

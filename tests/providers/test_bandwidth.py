@@ -1,6 +1,6 @@
 """What Bandwidth (Catapult v1) support means, over real HTTP against the simulator.
 
-research/providers-plivo-bandwidth-restcomm.md §2 is the reference for every quirk shown here.
+Every quirk shown here is what Bandwidth's v1 API docs and its SDKs' tests show.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ async def test_page_size_is_capped_at_1000(open_demo: OpenDemo) -> None:
 async def test_paging_follows_relative_and_absolute_links_and_page_numbers(
     open_demo: OpenDemo,
 ) -> None:
-    """The simulator sends a relative Link, an absolute Link and none by turns (§2.4): every
+    """The simulator sends a relative Link, an absolute Link and none by turns: every
     page is fetched once, in order, and the records come newest first without duplicates."""
     app = fast_sim()
     p = await open_fast(open_demo, app, page_size=25)
@@ -182,7 +182,7 @@ async def test_a_page_can_be_fetched_again_from_its_request(open_demo: OpenDemo)
 
 
 async def test_from_and_to_prefixes_are_refined_locally_not_sent(open_demo: OpenDemo) -> None:
-    """Prefix matching on the server is UNVERIFIED (§2.3, §5.4) and the simulator matches
+    """Bandwidth's docs do not say whether the server matches a prefix; the simulator matches
     exactly: a --from/--to prefix is never sent, and the local refinement finds every call."""
     app = fast_sim()
     since = FIXED_NOW - timedelta(hours=4)
@@ -334,7 +334,7 @@ async def test_request_for_a_record_fetches_that_call(open_demo: OpenDemo) -> No
 
 async def test_events_are_sorted_by_time_with_json_data_decoded(open_demo: OpenDemo) -> None:
     """The events list is unsorted, mixes ISO and epoch-ms times, and `data` is a string that
-    may hold JSON (§2.6): the detail has them in time order, JSON decoded."""
+    may hold JSON, as Bandwidth documents: the detail has them in time order, JSON decoded."""
     app = fast_sim()
     p = await open_fast(open_demo, app)
     answered = [c for c in app.world.calls("bandwidth") if c.outcome == "answered"][5:40]
@@ -372,7 +372,7 @@ async def test_events_are_sorted_by_time_with_json_data_decoded(open_demo: OpenD
 async def test_the_cause_comes_from_the_hangup_event(
     open_demo: OpenDemo, outcome: str, sip_code: int, cause: str, explanation: str
 ) -> None:
-    """The call record has no cause; the hangup event's data holds it (§2.5)."""
+    """Bandwidth's call record has no cause; the hangup event's data holds it."""
     app = fast_sim()
     c = find(app, lambda c: c.outcome == outcome and c.sip_code == sip_code and c.end < FIXED_NOW)
     p = await open_fast(open_demo, app)

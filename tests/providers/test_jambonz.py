@@ -1,5 +1,5 @@
 """What jambonz support means: RecentCalls on both mounts, the record, traces in every Jaeger
-dialect, the pcap, and the server's error shapes (research/providers-jambonz-tmedia.md §1)."""
+dialect, the pcap, and the error shapes jambonz-api-server's code sends."""
 
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ async def test_filters_are_sent_and_nothing_that_matches_is_lost(
     assert sent["start"] == "2026-11-20T11:00:00.000Z"
     assert sent["end"] == "2026-11-20T13:55:00.000Z"
     assert sent["answered"] == "false" and sent["direction"] == target.direction
-    assert sent["filter"] == (target.from_ or "")[:4]  # the `+` stripped (§1.2)
+    assert sent["filter"] == (target.from_ or "")[:4]  # the `+` stripped: it breaks the regex
     assert [c.id for c in got if query.matches(c)] == [c.id for c in everything if query.matches(c)]
     assert target.id in {c.id for c in got}
 

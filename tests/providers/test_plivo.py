@@ -1,6 +1,6 @@
 """What Plivo Zentrunk support means, over real HTTP against the simulator.
 
-research/providers-plivo-bandwidth-restcomm.md §1 is the source of every quirk named here.
+Every quirk named here is what Plivo's docs, or its own plivo-cli and that tool's tests, show.
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ async def test_a_page_can_be_fetched_again_from_its_request(open_demo: Any) -> N
 async def test_stops_at_total_count_and_never_follows_meta_next(open_demo: Any) -> None:
     sim = fast_sim()
     p = await open_demo("demo-plivo", app=sim, page_size=7)
-    # The simulator's `next` drops the filters and the limit, and takes every form (§1.3).
+    # The simulator's `next` drops the filters and the limit, and takes every form Plivo uses.
     body0 = await p.http.get_json(p.list_path(), {"end_time__gte": "2026-11-20 12:00:00"})
     forms = [
         (await p.http.get_json(p.list_path(), {"offset": o, "end_time__gte": "2026-11-20 12:00"}))[
@@ -362,7 +362,7 @@ async def test_until_widens_the_end_time_window_and_the_window_is_refined_locall
     first = list_requests(sim)[0]
     assert first["end_time__gte"] == "2026-11-20 09:00:00"
     assert first["end_time__lte"] == (until + MAX_CALL).strftime("%Y-%m-%d %H:%M:%S")
-    # An upper bound only ever goes with the lower one (§1.2 quirk 3).
+    # An upper bound only ever goes with the lower one: Plivo refuses it alone with a 400.
     assert all("end_time__gte" in r for r in list_requests(sim) if "end_time__lte" in r)
     matched = {c.id for c in calls if query.matches(c)}
     assert matched == world_ids(sim, since, until)
@@ -709,7 +709,7 @@ def test_the_real_zentrunk_cdr_parses() -> None:
 
 
 def test_the_real_trunk_body_is_not_mistaken_for_a_call() -> None:
-    # The trunk endpoint nests its record under `object`; call records are flat (§1.4).
+    # The trunk endpoint nests its record under `object`; call records are flat.
     body = json.loads(shared_fixture("plivo", "zentrunk-trunk-real.json").read_text())
     with pytest.raises(DataError, match="call_uuid"):
         parse_detail(body, "prod", UTC)

@@ -1,6 +1,7 @@
 """What Restcomm Connect support means, over real HTTP against the simulator.
 
-research/providers-plivo-bandwidth-restcomm.md §3 is the reference for every quirk named here.
+Every quirk named here is what the Restcomm-Connect server code, or traffic recorded from it,
+shows.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ async def test_stops_paging_once_no_page_can_hold_a_call_since(open_demo: Any, s
 async def test_always_the_json_form_and_page_urls_built_with_every_filter(
     open_demo: Any, sim: SimApp
 ) -> None:
-    """next_page_uri drops the filters and the /restcomm prefix (§3.2 quirks 6-7): following
+    """Restcomm's next_page_uri drops the filters and the /restcomm prefix: following
     it would leave the API; every page here carries the query."""
     p = await open_demo(ACCOUNT, page_size=10)
     await collect(p, CallQuery(since=FIXED_NOW - timedelta(hours=3), to="+44"))
@@ -118,7 +119,7 @@ async def test_always_the_json_form_and_page_urls_built_with_every_filter(
 
 async def test_phantom_empty_last_page_is_never_fetched(open_demo: Any, sim: SimApp) -> None:
     """total 50 at PageSize 50 reports num_pages 1 and a next_page_uri to an empty page
-    (§3.2 quirk 4): `total` says the stream is over."""
+    (as a real server's recorded traffic shows): `total` says the stream is over."""
     day = FIXED_NOW.replace(hour=0)
     total = len(world_calls(sim, day))
     p = await open_demo(ACCOUNT, page_size=total)
@@ -144,7 +145,7 @@ async def test_start_time_is_the_date_of_since_and_end_time_is_never_sent(
     open_demo: Any,
 ) -> None:
     """EndTime is `end_time <= date + 1 day`, which drops every call without an end time: live,
-    busy and failed ones (§3.2). Live calls must still be listed."""
+    busy and failed ones, in Restcomm's SQL. Live calls must still be listed."""
     sim = sim_mid_call("restcomm")
     p = await open_demo(ACCOUNT, app=sim)
     now = sim.world.now()
@@ -167,8 +168,9 @@ async def test_start_time_date_is_taken_in_the_account_zone(open_demo: Any, sim:
 async def test_from_and_to_are_sent_as_contains_patterns_and_refined_locally(
     open_demo: Any, sim: SimApp
 ) -> None:
-    """The server's From/To are suffix LIKE matches (§3.2): `44` alone would keep only numbers
-    ending in 44. `44%` keeps every number containing it; the prefix is checked here."""
+    """Restcomm's From/To are suffix LIKE matches (CallDetailRecordFilter): `44` alone would
+    keep only numbers ending in 44. `44%` keeps every number containing it; the prefix is checked
+    here."""
     p = await open_demo(ACCOUNT)
     q = CallQuery(since=FIXED_NOW - timedelta(hours=6), from_="+44")
     records = [c for page in await collect(p, q) for c in page.records]
@@ -191,7 +193,7 @@ async def test_records_are_normalized(open_demo: Any) -> None:
         by_dir.setdefault(c.raw["direction"], c)
         assert c.provider == "restcomm" and c.account == ACCOUNT
         assert c.started_at is not None and c.started_at.tzinfo is not None
-        assert c.sip_code is None  # Restcomm's call JSON carries no SIP code (§3.2)
+        assert c.sip_code is None  # Restcomm's call JSON carries no SIP code
     assert by_dir["inbound"].direction == "inbound"
     for d in ("outbound-api", "outbound-dial", "outbound"):
         assert by_dir[d].direction == "outbound"
@@ -295,7 +297,7 @@ async def test_detail_of_an_answered_call_with_recordings(open_demo: Any, sim: S
     d = await p.detail(rsim.call_sid(call))
     assert d.call.id == rsim.call_sid(call) and d.call.outcome is Outcome.ANSWERED
     assert d.recordings and all(r["call_sid"] == d.call.id for r in d.recordings)
-    assert all(isinstance(r["duration"], str) for r in d.recordings)  # §3.4
+    assert all(isinstance(r["duration"], str) for r in d.recordings)  # Double.toString
     assert d.explanation is None
     paths = [s.path for s in sim.seen]
     assert paths[1].endswith(f"/Calls/{d.call.id}/Recordings.json")
@@ -315,7 +317,7 @@ async def test_detail_of_a_failed_call_explained_by_its_notification(
     (listing,) = [s for s in sim.seen if s.path.endswith("/Notifications.json")]
     params = dict(listing.query)
     assert params["StartTime"] == call.start.date().isoformat()
-    assert "CallSid" not in params  # the list has no such filter (§3.4)
+    assert "CallSid" not in params  # NotificationsEndpoint has no such filter
 
 
 async def test_notifications_of_other_calls_are_left_out(open_demo: Any, sim: SimApp) -> None:
@@ -395,7 +397,7 @@ async def test_page_out_of_range_is_a_bad_response_with_a_clear_message(open_dem
 
 
 async def test_rate_limited_then_retried_after_the_wait(open_demo: Any, sim: SimApp) -> None:
-    """Restcomm itself has no limit (§3.5); a front proxy may still answer 429."""
+    """Restcomm's REST layer has no limit; a front proxy may still answer 429."""
     front = Canned(sim, Response.json({"message": "slow down"}, 429, [("retry-after", "0")]))
     p = await open_demo(ACCOUNT, app=front)
     pages = await collect(p, CallQuery(since=FIXED_NOW - timedelta(minutes=20)))

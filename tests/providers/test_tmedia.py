@@ -1,7 +1,8 @@
 """What Tmedia / ProSBC `call_trace` support means, over real HTTP against the simulator.
 
-research/providers-jambonz-tmedia.md §2 is the reference; no real `/call_trace` response has ever
-been published (§3), so the hand-built bodies below are synthetic, shaped as §2.4 b describes.
+TelcoBridges' docs are the reference; no real `/call_trace` response has ever been published,
+so the hand-built bodies below are synthetic, shaped as an open-source client of live boxes
+parses them.
 """
 
 from __future__ import annotations
@@ -307,7 +308,7 @@ async def test_each_call_is_two_linked_legs(open_demo: Any, sim: SimApp) -> None
     assert pairs > 50
 
 
-async def test_outcome_cause_and_mos_follow_design_1_3(open_demo: Any) -> None:
+async def test_outcome_cause_and_mos_follow_the_normalized_record(open_demo: Any) -> None:
     # Stopped during a call, so some legs are still up (FIXED_NOW need have none).
     p = await open_demo("demo-tmedia", app=sim_mid_call("tmedia"), page_size=500, **FAST)
     got = records(await collect(p, CallQuery(since=FIXED_NOW - timedelta(hours=6))))
@@ -345,7 +346,7 @@ async def test_outcome_cause_and_mos_follow_design_1_3(open_demo: Any) -> None:
 
 
 def synthetic_leg(**over: Any) -> dict[str, Any]:
-    """The research's leg shape (§2.4 b, INFERENCE from the consumer), not a capture."""
+    """A leg shaped as an open-source client of live boxes parses it (INFERENCE), not a capture."""
     leg = {
         "***meta***": {"valid_url": False},
         "leg_id": "0x0E47AC10",

@@ -1,5 +1,4 @@
-"""The Bandwidth simulator's wire shape and limits (research/providers-plivo-bandwidth-restcomm.md
-§2), spoken to with a plain HTTP client."""
+"""The Bandwidth simulator's wire shape and limits, spoken to with a plain HTTP client."""
 
 from __future__ import annotations
 

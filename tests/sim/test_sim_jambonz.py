@@ -1,4 +1,4 @@
-"""The jambonz simulator on the wire: what the real server's code does (research §1)."""
+"""The jambonz simulator on the wire: what the real server's code does."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ async def test_filter_is_a_raw_regex_on_from_or_to_or_the_call_sid(sim: SimApp) 
     sid = next(r["call_sid"] for r in rows if r["call_sid"])
     one = (await get(sim, ACCOUNT_PATH, page=1, count=5, filter=sid)).json()["data"]
     assert [r["call_sid"] for r in one] == [sid]
-    # `/.*+1508.*/` is not a valid regex for InfluxQL (§1.2).
+    # time-series pastes the filter into `/.*+1508.*/`, not a valid regex for InfluxQL.
     r = await get(sim, ACCOUNT_PATH, page=1, count=5, filter="+1508")
     assert r.status_code == 500 and "regexp" in r.json()["msg"]
 

@@ -1,4 +1,4 @@
-"""The Plivo Zentrunk simulator: wire shape, limits and quirks (research §1), over raw HTTP."""
+"""The Plivo Zentrunk simulator: wire shape, limits and quirks, over raw HTTP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Restcomm simulator answers as the real server does (research §3), quirks included."""
+"""The Restcomm simulator answers as the real server's code does, quirks included."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ async def test_envelope_strings_nulls_and_gson_escapes(client: Any) -> None:
     assert body["previous_page_uri"] == "null"
     assert body["start"] == "0" and body["end"] == "4"
     assert body["num_pages"] == body["total"] // 5
-    # The navigation URIs drop the filter, the /restcomm prefix and the .json (§3.2).
+    # Restcomm's navigation URIs drop the filter, the /restcomm prefix and the .json.
     nxt = body["next_page_uri"]
     assert nxt.startswith("/2012-04-24/") and "From" not in nxt and ".json" not in nxt
     assert f"AfterSid={body['calls'][-1]['sid']}" in nxt

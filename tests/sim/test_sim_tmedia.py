@@ -1,5 +1,5 @@
-"""The simulated Tmedia box on the wire (research/providers-jambonz-tmedia.md §2), seen by a plain
-HTTP client: what a real box sends, independent of our adapter."""
+"""The simulated Tmedia box on the wire, seen by a plain HTTP client: what a real box sends,
+independent of our adapter."""
 
 from __future__ import annotations
 
