@@ -34,8 +34,9 @@ from typing import Any, Protocol
 from calltui.engine import Recovery, StreamState
 from calltui.http import ProviderError
 from calltui.model import Call, CallQuery
+from calltui.pacing import share_turn
 from calltui.session import Key, Session
-from calltui.store import Refetch
+from calltui.store import CHUNK_ROWS, FLUSH_ROWS, Refetch
 
 BATCH = 200
 """Rows the target moves on by, each time the reader wants more."""
@@ -120,6 +121,8 @@ class Feed:
         """stop() ended every load; start() lists again."""
         self._more = asyncio.Event()
         self._main: Handle | None = None
+        self._packing: Handle | None = None
+        """The task compressing the store's raw records, while one runs."""
         self._generation = 0
         self._failures: dict[str, int] = {}
         """Failures in a row of each account (its next wait doubles with each)."""
@@ -257,7 +260,9 @@ class Feed:
     def _append(self, batch: list[Call]) -> None:
         if not batch:
             return
-        new = self.store.extend(batch)
+        new = self.store.extend(batch, flush=False)
+        if self.store.pending >= FLUSH_ROWS and self._packing is None:
+            self._packing = self.spawn(self._pack(), "pack")
         self._frontier = _start_ts(batch[-1])
         self._wake.set()
         keep_row = None
@@ -266,6 +271,15 @@ class Feed:
                 if self.store.key(i) == self._keep:
                     keep_row, self._keep, self._seek = i, None, False
         self.events.rows_added(new, keep_row)
+
+    async def _pack(self) -> None:
+        """Compress the raw records the store keeps as dicts, a chunk a turn of the loop."""
+        try:
+            while self.store.pending >= CHUNK_ROWS:
+                await share_turn()
+                self.store.flush(CHUNK_ROWS)
+        finally:
+            self._packing = None
 
     def _on_state(self, state: StreamState, generation: int) -> None:
         if generation != self._generation:
