@@ -1,7 +1,7 @@
-"""Snapshots of what users see: the main screen, each provider's detail view, help, 80x24, the
-16-colour theme, and triage: the verdict, related calls, the KPI panel, compare. Regenerate
-with `pytest tests/tui/test_snapshots.py --snapshot-update`
-after an intended change, and look at the report before committing."""
+"""Snapshots of what users see: the main screen, each provider's detail view, help, 80x24 and
+200x50, NO_COLOR, the 16-colour theme, the Tmedia ladder at 80x24, and triage: the verdict,
+related calls, the KPI panel, compare. Regenerate with `pytest tests/tui/test_snapshots.py
+--snapshot-update` after an intended change, and look at the report before committing."""
 
 from __future__ import annotations
 
@@ -43,6 +43,36 @@ def test_main_screen_at_80x24(snap_compare):
         await settle(pilot)
 
     assert snap_compare(make_app([]), run_before=before, terminal_size=(80, 24))
+
+
+def test_main_screen_at_200x50(snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+
+    assert snap_compare(make_app([]), run_before=before, terminal_size=(200, 50))
+
+
+def test_no_color(snap_compare, monkeypatch):
+    async def before(pilot):
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(make_app([]), run_before=before, terminal_size=(120, 36))
+
+
+def test_tmedia_ladder_at_80x24(snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+        _pick(pilot, "failed")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+
+    assert snap_compare(make_app(["demo-tmedia"]), run_before=before, terminal_size=(80, 24))
 
 
 def test_sixteen_colour_theme(snap_compare):
