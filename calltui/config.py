@@ -1,4 +1,4 @@
-"""TOML configuration → validated Settings (design 1.2).
+"""TOML configuration → validated Settings.
 
 Secrets may be given as `<name>`, `<name>_env` or `<name>_cmd`; they are resolved at load and held
 as SecretStr so that no repr, log line or error message can show them. Every error names the

@@ -183,11 +183,11 @@ def redacted_bundle(
     view: str | None = None,
     chain: Chain | None = None,
 ) -> dict[str, Any]:
-    """A JSON-ready document for a carrier ticket: the verdict, the drill-down (design 1.4 keys:
-    call, legs, trace, events, recordings, notifications, explanation), the provider extras,
-    the related calls, the view it was made from (a view spec a colleague can open), the
-    end-to-end call and a plain-text view with the chain as a ladder, every value redacted
-    (see the module doc)."""
+    """A JSON-ready document for a carrier ticket: the verdict, the drill-down (the keys of
+    `show` JSON: call, legs, trace, events, recordings, notifications, explanation), the
+    provider extras, the related calls, the view it was made from (a view spec a colleague can
+    open), the end-to-end call and a plain-text view with the chain as a ladder, every value
+    redacted (see the module doc)."""
     rel = list(related)
     hops = [h.call for h in chain.hops] if chain is not None else []
     calls = [detail.call, *detail.legs, *(r.call for r in rel), *hops]

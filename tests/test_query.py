@@ -117,7 +117,7 @@ def test_a_query_is_rebuilt_from_its_terms():
     assert len({parse("dur:<5"), parse("dur:<5.0"), parse("DUR:<5")}) == 1
 
 
-def test_fields_are_those_of_the_design_each_with_a_line_of_help():
+def test_fields_are_the_documented_ones_each_with_a_line_of_help():
     assert list(FIELDS) == [
         "account", "provider", "from", "to", "trunk", "sip", "cause", "outcome", "dir", "id",
         "country", "dur", "mos", "pdd",

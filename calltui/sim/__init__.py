@@ -1,1 +1,1 @@
-"""The built-in simulator of the five APIs (design 1.5)."""
+"""The built-in simulator of the five APIs."""

@@ -6,8 +6,8 @@ the edges of `datetime`, huge and non-finite numbers, the hostile corpus); and r
 real bodies, recorded (../shared/fixtures) or served by the simulator.
 
 Property: a parser returns records or raises DataError, never another exception; the records are
-typed as design 1.3 says; and every rendering of them (the CLI table and text, CSV, JSON, the
-TUI's views) works.
+typed as the normalized record says; and every rendering of them (the CLI table and text, CSV,
+JSON, the TUI's views) works.
 
 Examples are derandomized, so `make test` always runs the same ones; set CALLTUI_FUZZ_EXAMPLES to
 run that many random examples per test instead.
