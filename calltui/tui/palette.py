@@ -6,6 +6,7 @@ colour only repeats it."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from textual.color import Color, ColorParseError
@@ -25,7 +26,17 @@ OUTCOME_VARIABLE: Mapping[Outcome, str] = {
 
 def outcome_colours(variables: Mapping[str, str]) -> dict[Outcome, str]:
     """Each outcome's colour as a Rich colour name, from the theme's variables
-    (`App.theme_variables`); "default" where the theme leaves it unset."""
+    (`App.theme_variables`); "default" where the theme leaves it unset. The pane asks on every
+    row it shows: the colours of a theme are parsed once."""
+    return dict(_colours(tuple(variables.get(name, "") for name in _NAMES)))
+
+
+_NAMES = tuple(dict.fromkeys(OUTCOME_VARIABLE.values()))
+
+
+@functools.lru_cache(maxsize=8)
+def _colours(values: tuple[str, ...]) -> tuple[tuple[Outcome, str], ...]:
+    variables = dict(zip(_NAMES, values, strict=True))
     out: dict[Outcome, str] = {}
     for outcome, name in OUTCOME_VARIABLE.items():
         value = variables.get(name, "")
@@ -33,4 +44,4 @@ def outcome_colours(variables: Mapping[str, str]) -> dict[Outcome, str]:
             out[outcome] = Color.parse(value).rich_color.name if value else "default"
         except ColorParseError:
             out[outcome] = "default"
-    return out
+    return tuple(out.items())

@@ -5,11 +5,16 @@ span's whole numbers read as numbers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from rich.cells import cell_len
 from textual.widgets import Input, Static, TabbedContent
 
 from calltui.model import Call, Outcome
 from calltui.tui import views
+from calltui.tui.app import CallTUI
+from calltui.tui.screens.detail import DetailScreen
 from calltui.tui.widgets.flow import FlowList
 from tests.tui.harness import go_to, make_app, open_detail, screen_text, settle
 
@@ -21,14 +26,20 @@ def traced(c: Call) -> bool:
     return c.outcome is Outcome.ANSWERED and c.raw.get("trace_id") not in (None, "0" * 32)
 
 
+async def flow_of(pilot: Any, app: CallTUI, want: Callable[[Call], bool]) -> DetailScreen:
+    """The detail of the first call `want` accepts, on its flow tab."""
+    await settle(pilot)
+    await go_to(pilot, app, want)
+    screen = await open_detail(pilot, app)
+    await pilot.press("2")
+    await settle(pilot)
+    return screen
+
+
 async def test_two_puts_the_cursor_in_the_ladder_and_the_arrows_move_it() -> None:
     app = make_app(["demo-tmedia"])
     async with app.run_test(size=WIDE) as pilot:
-        await settle(pilot)
-        await go_to(pilot, app, lambda c: c.outcome is Outcome.ANSWERED)
-        screen = await open_detail(pilot, app)
-        await pilot.press("2")
-        await settle(pilot)
+        screen = await flow_of(pilot, app, lambda c: c.outcome is Outcome.ANSWERED)
         steps = screen.query_one(FlowList)
         assert steps.has_focus
         await pilot.press("down", "down")
@@ -43,11 +54,7 @@ async def test_two_puts_the_cursor_in_the_ladder_and_the_arrows_move_it() -> Non
 async def test_two_puts_the_cursor_in_the_waterfall() -> None:
     app = make_app(["demo-jambonz"])
     async with app.run_test(size=WIDE) as pilot:
-        await settle(pilot)
-        await go_to(pilot, app, traced)
-        screen = await open_detail(pilot, app)
-        await pilot.press("2")
-        await settle(pilot)
+        screen = await flow_of(pilot, app, traced)
         spans = screen.query_one(FlowList)
         assert spans.has_focus and spans.count > 1
         await pilot.press("down")
@@ -73,11 +80,7 @@ async def test_f6_is_the_raw_tab_and_f3_searches_it() -> None:
 async def test_the_ladder_names_caller_sbc_and_callee_and_each_leg_has_its_side() -> None:
     app = make_app(["demo-tmedia"])
     async with app.run_test(size=SMALL) as pilot:
-        await settle(pilot)
-        await go_to(pilot, app, lambda c: c.outcome is Outcome.FAILED)
-        screen = await open_detail(pilot, app)
-        await pilot.press("2")
-        await settle(pilot)
+        screen = await flow_of(pilot, app, lambda c: c.outcome is Outcome.FAILED)
         detail = screen.detail
         assert detail is not None and len(detail.legs) == 2
         incoming = next(leg for leg in detail.legs if leg.direction == "inbound")
@@ -121,11 +124,7 @@ async def test_the_ladder_fits_the_width_at_80_and_200_columns() -> None:
 async def test_whole_numbers_of_a_span_read_as_numbers() -> None:
     app = make_app(["demo-jambonz"])
     async with app.run_test(size=WIDE) as pilot:
-        await settle(pilot)
-        await go_to(pilot, app, traced)
-        screen = await open_detail(pilot, app)
-        await pilot.press("2")
-        await settle(pilot)
+        screen = await flow_of(pilot, app, traced)
         assert screen.detail is not None and screen.detail.spans
         statuses = [s.attributes.get("finalStatus") for s in screen.detail.spans]
         assert 200.0 in statuses  # a float64 tag on the wire
