@@ -110,8 +110,9 @@ class Session:
         self.details: dict[Key, CallDetail] = {}
         self.detail_errors: dict[Key, ProviderError] = {}
         """Why the last drill-down of a call failed (shown where the call is shown)."""
-        self._around: dict[Key, tuple[list[Call], dict[str, ProviderError]]] = {}
-        """The calls of the unlisted accounts around a call, once they all answered."""
+        self._around: dict[Key, dict[str, list[Call]]] = {}
+        """Per call, each account's calls around it, from the accounts that answered (one that
+        failed is asked again next time; a wider scope asks only the accounts not held)."""
 
     @property
     def account_names(self) -> list[str]:
@@ -190,18 +191,18 @@ class Session:
         others = [a for a in wide if a not in shown]
         errors: dict[str, ProviderError] = {}
         if others and call.started_at is not None:
-            key = (call.account, call.id)
-            found = self._around.get(key)
-            if found is None:
+            held = self._around.setdefault((call.account, call.id), {})
+            ask = [a for a in others if a not in held]
+            if ask:
                 if on_asking is not None:
-                    on_asking(others)
+                    on_asking(ask)
                 window = timedelta(seconds=AROUND_S)
                 span = CallQuery(since=call.started_at - window, until=call.started_at + window)
-                found = await around(self.engine.provider, others, span)
-                if not found[1]:  # an account that failed is asked again next time
-                    self._around[key] = found
-            more, errors = found
-            candidates = candidates + more
+                more, errors = await around(self.engine.provider, ask, span)
+                for name in ask:
+                    if name not in errors:
+                        held[name] = [c for c in more if c.account == name]
+            candidates = candidates + [c for a in others for c in held.get(a, ())]
         else:
             others = []
         relations = await asyncio.to_thread(related, call, candidates)

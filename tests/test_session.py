@@ -55,6 +55,24 @@ async def test_one_related_set_whoever_asks() -> None:
     await session.aclose()
 
 
+async def test_a_wider_scope_asks_only_the_accounts_not_yet_asked() -> None:
+    session = session_on(SimApp(seed=7, now=FIXED_NOW))
+    call = await linked_plivo_call(session)
+    session.store.extend([call])
+    asked: list[list[str]] = []
+    narrow = await session.related(call, ["demo-plivo"], asked.append, scope=["demo-jambonz"])
+    assert asked == [["demo-jambonz"]]
+    assert {r.call.provider for r in narrow.relations} == {"jambonz"}
+    wide = await session.related(call, ["demo-plivo"], asked.append)
+    rest = [a for a in session.account_names if a not in ("demo-plivo", "demo-jambonz")]
+    assert asked == [["demo-jambonz"], rest]
+    assert {r.call.provider for r in wide.relations} >= {"jambonz", "tmedia"}
+    again = await session.related(call, ["demo-plivo"], asked.append, scope=["demo-jambonz"])
+    assert len(asked) == 2
+    assert {r.call.provider for r in again.relations} == {"jambonz"}  # the scope still holds
+    await session.aclose()
+
+
 async def test_related_calls_include_the_drill_downs_legs() -> None:
     session = session_on(SimApp(seed=7, now=FIXED_NOW))
     legs = await session.engine.collect(["demo-tmedia"], HOUR, 50)

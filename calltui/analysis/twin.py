@@ -16,9 +16,10 @@ what the records and their drill-downs hold:
 - the trunks of the call's legs in order (the two NAPs of a Tmedia call), the hosts named in
   its SIP flow (`sip:user@host`, the host of its Call-ID) and the codecs of its SDP (`NAME/RATE`
   in its call traces, events or span attributes);
-- the provider's own scalar fields (a Tmedia route, a jambonz remote host, a Plivo transport),
-  but for those that tell one call from any other (ids, numbers, times, durations, money,
-  links).
+- the provider's own scalar fields (a Tmedia route, a Plivo transport), but for those that
+  tell one call from any other (ids, numbers and their countries, times, durations, money,
+  links), those that say it answered (the twin did, by choice), and those that repeat a
+  difference already listed (a jambonz sip_status is the SIP status).
 """
 
 from __future__ import annotations
@@ -42,9 +43,11 @@ _SIP_HOST = re.compile(r"sips?:[^@\s<>;]*@([A-Za-z0-9.\-\[\]:]+?)(?::\d+)?(?=[\s
 _PER_CALL = re.compile(
     r"(^|_)(id|sid|uuid|uri|url|events|recordings|transcriptions|callback\w*)$"
     r"|callid|call_id|leg_id|_sid$|time|date|_at$|duration|amount|price|cost|rate$|mos"
-    r"|quality|^(from|to|calling|called|caller_name|forwarded_from)$|number|instance",
+    r"|quality|^(from|to|calling|called|caller_name|forwarded_from)(_country)?$|number|instance",
     re.IGNORECASE,
 )
+# Fields that differ because of how the twin is chosen (it answered): they tell nothing either.
+_CHOSEN = re.compile(r"^(answered|status|state|call_status|outcome)$", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -113,7 +116,13 @@ def pick(call: Call, candidates: Iterable[Call]) -> Call | None:
 def compare(this: CallDetail | Call, twin: CallDetail | Call) -> Twin:
     """The fields in which `this` and `twin` differ (drill-downs where known, else records)."""
     a, b = _facts(this), _facts(twin)
-    diffs = {k: [a.get(k), b.get(k)] for k in dict.fromkeys([*a, *b]) if a.get(k) != b.get(k)}
+    diffs: dict[str, list[Any]] = {}
+    for k in dict.fromkeys([*a, *b]):
+        pair = [a.get(k), b.get(k)]
+        # A provider field that repeats a difference already listed (Plivo's hangup_cause_code
+        # is the cause code) is told once, under the name every provider shares.
+        if pair[0] != pair[1] and pair not in diffs.values():
+            diffs[k] = pair
     return Twin(twin.call if isinstance(twin, CallDetail) else twin, diffs)
 
 
@@ -139,7 +148,7 @@ def _facts(x: CallDetail | Call) -> dict[str, Any]:
     codecs = list(dict.fromkeys(m for t in texts for m in _CODEC.findall(t)))
     facts["codecs"] = " ".join(codecs) if codecs else None
     for k, value in c.raw.items():
-        if k in facts or _PER_CALL.search(k):
+        if k in facts or _PER_CALL.search(k) or _CHOSEN.match(k):
             continue
         if value is None or isinstance(value, (str, int, float, bool)):
             facts[k] = value

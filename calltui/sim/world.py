@@ -77,6 +77,12 @@ big as a London operator's: the demo's default view holds some 7 calls a minute,
 shares the incident's rise was too faint for the onset to find its minute in most seeds.
 Tmedia's is the largest, for NAP_PEER_LON's 503s to weigh as much as either other trunk's
 (which of the three carries the most still varies with the seed)."""
+HOME_ROUTE = {"bandwidth": ("+1919", 7, 0.4), "restcomm": ("+3314", 7, 0.4)}
+"""The prefix, the digits after it and the share of the calls of the providers without a London
+route: they still call one region most (a US carrier's Raleigh numbers, a French contact
+centre's Paris ones), so their failed calls have answered calls to the same prefix to be set
+beside (the good twin). Outside the incident, which is London's."""
+
 INCIDENT_LEAD = timedelta(minutes=20)
 INCIDENT_ODDS = 0.6
 INCIDENT_CAUSE = (503, 34, "No circuit/channel available")
@@ -140,15 +146,16 @@ def _number(rng: random.Random) -> str:
 
 
 def _destination(rng: random.Random, key: str, provider: str) -> str:
-    """The number called: London for LONDON_SHARE of the provider's calls, else any. The number
-    is drawn from `rng` either way and London chosen by the call's key, so the London route
-    leaves every other draw of the hour (and so every other field of its calls) as it is."""
+    """The number called: London for LONDON_SHARE of the provider's calls (or the provider's
+    HOME_ROUTE for its share), else any. The number is drawn from `rng` either way and the
+    route chosen by the call's key, so a route leaves every other draw of the hour (and so
+    every other field of its calls) as it is."""
     number = _number(rng)
-    share = LONDON_SHARE.get(provider)
+    prefix, rest, share = HOME_ROUTE.get(provider, (LONDON, 8, LONDON_SHARE.get(provider)))
     if share is None:
         return number
     h = int.from_bytes(hashlib.blake2b(f"{key}/london".encode(), digest_size=8).digest(), "big")
-    return f"{LONDON}{h % 10**8:08d}" if (h >> 32) < share * 2**32 else number
+    return f"{prefix}{h % 10**rest:0{rest}d}" if (h >> 32) < share * 2**32 else number
 
 
 def to_london(call: SimCall) -> bool:

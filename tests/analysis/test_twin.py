@@ -15,7 +15,7 @@ from calltui.render import twin_text
 from calltui.session import Session
 from calltui.sim.app import SimApp
 from calltui.sim.demo import demo_accounts
-from calltui.sim.world import INCIDENT_LEAD
+from calltui.sim.world import HOME_ROUTE, INCIDENT_LEAD
 from tests.analysis.records import T0, call
 from tests.conftest import FAST_RETRY, FIXED_NOW
 
@@ -76,6 +76,20 @@ def test_the_differences_name_route_trunks_hosts_and_codecs():
     assert "route_4" in text and "G729/8000" in text
 
 
+def test_what_the_choice_implies_or_a_field_repeats_is_not_a_difference():
+    bad = call(0, Outcome.FAILED, account="pbx", provider="jambonz", to="+442071234567",
+               sip_code=503, raw={"answered": False, "sip_status": 503, "from_country": "RU",
+                                  "transport": "udp"})  # fmt: skip
+    ok = call(1, Outcome.ANSWERED, account="pbx", provider="jambonz", to="+442071230000",
+              talk=30, sip_code=200, raw={"answered": True, "sip_status": 200,
+                                          "from_country": "FR", "transport": "tls"})  # fmt: skip
+    d = compare(bad, ok).differences
+    assert d["sip_code"] == [503, 200] and d["transport"] == ["udp", "tls"]
+    assert "sip_status" not in d  # the SIP status, told once
+    assert "answered" not in d  # the twin answered: that is why it was chosen
+    assert "from_country" not in d  # the caller's number, as the number itself
+
+
 async def test_the_incidents_failed_leg_gets_an_answered_twin_on_its_trunk():
     sim = SimApp(seed=7, now=FIXED_NOW, enforce_rate_limits=False)
     settings = parse_settings({"accounts": demo_accounts()}, Path("<t>"))
@@ -95,7 +109,24 @@ async def test_the_incidents_failed_leg_gets_an_answered_twin_on_its_trunk():
     assert abs(t.started_at - me.started_at) <= timedelta(hours=1)
     assert (t.to or "").lstrip("+")[:4] == (me.to or "").lstrip("+")[:4]
     d = twin.differences
-    assert d["sip_code"] == [503, None] and d["terminate_reason"] == ["503", "NORMAL"]
+    assert d["sip_code"] == [503, None] and d["cause"] == ["503", "NORMAL"]
+    assert "terminate_reason" not in d  # the cause, told once
     assert d["pdd_s"][0] is None and isinstance(d["pdd_s"][1], float)
     assert "hosts" in d and "trunk" not in d
+    await session.aclose()
+
+
+async def test_a_failed_call_without_a_trunk_gets_a_twin_of_its_account():
+    sim = SimApp(seed=1, now=FIXED_NOW, enforce_rate_limits=False)
+    settings = parse_settings({"accounts": demo_accounts()}, Path("<t>"))
+    session = Session(settings, transport=httpx.ASGITransport(app=sim), retry=FAST_RETRY)
+    hour = CallQuery(since=FIXED_NOW - timedelta(hours=1))
+    for account in ("demo-bandwidth", "demo-restcomm"):
+        calls = await session.engine.collect([account], hour, None)
+        home = HOME_ROUTE[account.removeprefix("demo-")][0]
+        me = next(c for c in calls if c.outcome is Outcome.FAILED and (c.to or "").startswith(home))
+        twin = await session.twin(me)
+        assert twin is not None, account
+        assert twin.call.account == account and twin.call.trunk is None
+        assert twin.call.outcome is Outcome.ANSWERED and twin.differences
     await session.aclose()
