@@ -123,7 +123,9 @@ class _Budget:
 
     def change(self, records: int) -> None:
         self.used += records
-        if records < 0:
+        # Only room wakes the waiting pumps: with hundreds of accounts waiting, waking them
+        # all on every page the merge took, each to find no room, was most of a busy loop.
+        if records < 0 and self.used < self.limit:
             self.notify()
 
     def notify(self) -> None:

@@ -39,6 +39,7 @@ from calltui.credentials import (
     redact_url,
 )
 from calltui.log import RequestLog, request_log
+from calltui.netloop import NetLoop, shared
 from calltui.pacing import RateLimit, RateLimiter, RetryPolicy, Slot, share_turn
 
 log = logging.getLogger("calltui.http")
@@ -335,6 +336,9 @@ class HttpClient:
         self._client, problem = environment_client(account, options)
         if problem is not None:  # every request fails with it, as a value
             self._unusable = NetworkError(account, problem)
+        # Sockets are served on the network's own loop (calltui.netloop); an in-process
+        # transport is an object of the caller's and answers on the caller's loop.
+        self._net: NetLoop | None = None if in_process else shared()
 
     async def _guard(self, request: httpx.Request) -> None:
         if request.method != "GET":
@@ -346,7 +350,10 @@ class HttpClient:
             )
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._net is None:
+            await self._client.aclose()
+        else:
+            await self._net.run(self._client.aclose())
 
     def url_for(self, path: str, params: dict[str, Any] | None = None) -> str:
         return redact_url(self._request(path, params).url)
@@ -465,12 +472,25 @@ class HttpClient:
     ) -> httpx.Response:
         if slot is not None:
             self.limiter.sent(slot)
+        if self._net is not None:
+            resp = await self._net.run(self._fetch(request, url, progress, pace=False))
+        else:
+            resp = await self._fetch(request, url, progress, pace=True)
+        resp._content = self._scrub(resp._content)
+        return resp
+
+    async def _fetch(
+        self, request: httpx.Request, url: str, progress: _Progress, *, pace: bool
+    ) -> httpx.Response:
+        """The response to `request`, its body read whole (within max_body_bytes)."""
         resp = await self._client.send(request, stream=True)
         progress.status = resp.status_code
         try:
-            # Hundreds of accounts' answers arrive together: the reading of each body (and the
-            # parsing that follows, in get_json) takes its turn with the rest of the loop.
-            await share_turn()
+            if pace:
+                # Hundreds of accounts' answers arrive together: the reading of each body (and
+                # the parsing that follows, in get_json) takes its turn with the rest of the
+                # loop.
+                await share_turn()
             chunks = []
             # Decoded bytes are counted: the limit is on what we hold, not on what travelled.
             async for chunk in resp.aiter_bytes():
@@ -485,7 +505,7 @@ class HttpClient:
                 chunks.append(chunk)
         finally:
             await resp.aclose()
-        resp._content = self._scrub(b"".join(chunks))
+        resp._content = b"".join(chunks)
         return resp
 
     def _scrub(self, body: bytes) -> bytes:

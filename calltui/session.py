@@ -118,6 +118,14 @@ class Session:
     def account_names(self) -> list[str]:
         return self.engine.account_names
 
+    def progress(self) -> int:
+        """A count that moves while calls load: the rows held and the pages fetched."""
+        return len(self.store) + sum(s.pages for s in self.engine.states.values())
+
+    def busy(self) -> bool:
+        """Whether an account is being fetched."""
+        return any(s.status == "loading" for s in self.engine.states.values())
+
     def now(self) -> datetime:
         return self._clock() if self._clock is not None else datetime.now(timezone.utc)
 

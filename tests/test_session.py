@@ -101,3 +101,13 @@ async def test_a_failed_drill_down_is_remembered_until_one_succeeds() -> None:
     session.forget([call])
     assert session.cached(call) is None
     await session.aclose()
+
+
+async def test_the_progress_of_a_load_moves_with_pages_before_any_row_is_held() -> None:
+    session = session_on(SimApp(seed=7, now=FIXED_NOW))
+    assert session.progress() == 0
+    calls = session.engine.merged(session.account_names, HOUR)
+    await anext(calls)  # every account's first page is in; the store holds none of it
+    assert len(session.store) == 0 and session.progress() >= len(session.account_names)
+    await calls.aclose()
+    await session.aclose()

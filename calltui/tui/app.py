@@ -69,8 +69,11 @@ class IdleGC:
     half second). What is frozen is freed as usual when its last reference
     goes; only a reference cycle that becomes garbage after being frozen is never collected
     (a strip cached by a widget while rows arrived, later dropped): a bounded cost of a load,
-    for collections that do not grow with the calls loaded. Once rows stop coming, nothing
-    more is frozen.
+    for collections that do not grow with the calls loaded. Loading is told by the accounts
+    being fetched as much as by the rows: hundreds of accounts spend seconds on their first
+    pages before the merge shows a row, and unfrozen, their clients and the modules their
+    requests import made each of those collections 50 to 80 ms. Once no account is being
+    fetched and rows stop coming, nothing more is frozen.
     """
 
     IDLE_S = 0.5
@@ -81,10 +84,14 @@ class IdleGC:
     milliseconds (on a busy machine the first includes waiting for a core). How the benchmarks
     see collector pauses, which no terminal shows. Unset: nothing is timed."""
 
-    def __init__(self, rows: Callable[[], int] = lambda: 0) -> None:
-        """`rows`: how many calls are loaded."""
-        self._rows = rows
-        self._frozen_rows = 0
+    def __init__(
+        self, progress: Callable[[], int] = lambda: 0, busy: Callable[[], bool] = lambda: False
+    ) -> None:
+        """`progress`: a count that moves while calls load (the rows held, the pages fetched);
+        `busy`: whether accounts are being fetched."""
+        self._progress = progress
+        self._busy = busy
+        self._frozen_at = 0
         self._last_input = 0.0
         self._last_collection = 0.0
         self._saved: tuple[int, int, int] | None = None
@@ -119,15 +126,15 @@ class IdleGC:
         now = time.monotonic()
         if now - self._last_input < self.IDLE_S:
             return
-        rows = self._rows()
-        loading = rows != self._frozen_rows
+        progress = self._progress()
+        loading = progress != self._frozen_at or self._busy()
         # get_count()[2]: young collections since the last full one, i.e. anything to do.
         if loading or (now - self._last_collection >= self.IDLE_S and gc.get_count()[2]):
             gc.collect()
             self._last_collection = now
         if loading:
             gc.freeze()  # after the collection: only what survived it
-            self._frozen_rows = rows
+            self._frozen_at = progress
 
     def stop(self) -> None:
         if self._log is not None:
@@ -179,7 +186,7 @@ class CallTUI(App[None]):
         """What to tell on stderr once the app has closed the screen."""
         self.session = Session(settings, transport=transport, retry=retry, now=now)
         self._start = (query, accounts, recovery, tail, view)
-        self.idle_gc = IdleGC(lambda: len(self.session.store))
+        self.idle_gc = IdleGC(self.session.progress, self.session.busy)
         self.keymap: dict[str, str] = {}
         """The live keymap ([keys] of the config): help and the palette name these keys."""
         self._theme_problems: list[str] = []

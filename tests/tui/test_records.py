@@ -44,3 +44,25 @@ async def test_loaded_rows_are_kept_out_of_full_collections(
     # Each full collection's duration, wall and CPU, one a line.
     lines = [line.split() for line in log.read_text().splitlines()]
     assert lines and all(len(ms) == 2 and float(ms[0]) >= 0 for ms in lines)
+
+
+def test_what_a_load_makes_is_frozen_before_any_row_shows() -> None:
+    # Hundreds of accounts fetch their first pages for seconds before the merge shows a row:
+    # the pages fetched count as loading, so what survives each collection is frozen then too.
+    fetched = [0]
+    idle = IdleGC(lambda: fetched[0])
+    try:
+        gc.freeze()
+        held = [[n] for n in range(5000)]  # the clients and pages in flight
+        fetched[0] = 3
+        idle._tick()
+        assert gc.get_freeze_count() >= len(held)
+        scanned = {id(o) for o in gc.get_objects()}
+        assert not any(id(x) in scanned for x in held)
+        frozen = gc.get_freeze_count()
+        later = [[n] for n in range(5000)]
+        idle._tick()  # nothing fetched since: collected, not frozen
+        assert gc.get_freeze_count() == frozen
+        assert any(id(x) in {id(o) for o in gc.get_objects()} for x in later)
+    finally:
+        gc.unfreeze()

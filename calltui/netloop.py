@@ -1,0 +1,51 @@
+"""The network's own event loop, on a thread of its own, shared by every account's client.
+
+Hundreds of accounts answering together mean thousands of socket callbacks (connections made,
+bytes received, HTTP parsed), each short, all queued on whichever loop owns the sockets. On the
+TUI's loop they came between a key press and its frame by the hundred. On this loop they do
+not: the thread takes its turns with the TUI's as the interpreter switches threads (every few
+milliseconds), so a key is read and a frame drawn while the exchanges go on, and the TUI's loop
+only sees each exchange once its body is in.
+
+    await shared().run(coro)   # `coro` runs on the network loop; its result or error comes back
+
+A cancellation of the caller cancels the coroutine on the network loop. The thread is a daemon:
+a process that exits leaves nothing to join, and sockets still open close with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class NetLoop:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._serve, name="calltui-net", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    async def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """The result of `coro`, run on the network loop, awaited from the caller's."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+
+_shared: NetLoop | None = None
+_lock = threading.Lock()
+
+
+def shared() -> NetLoop:
+    """The process's network loop, started on first use."""
+    global _shared
+    with _lock:
+        if _shared is None:
+            _shared = NetLoop()
+        return _shared
