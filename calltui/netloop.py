@@ -31,6 +31,13 @@ class NetLoop:
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self.loop)
+        # httpx imports its transport's stack (httpcore and h11 when the first client is made,
+        # anyio when it first connects: some 100 ms); here it is imported meanwhile, while the
+        # caller goes on.
+        import anyio._backends._asyncio  # noqa: F401
+        import httpcore  # noqa: F401
+        import httpx._transports.default  # noqa: F401
+
         self.loop.run_forever()
 
     async def run(self, coro: Coroutine[Any, Any, T]) -> T:

@@ -446,3 +446,56 @@ def test_each_ca_bundle_gets_one_context_shared_by_its_accounts(built, tmp_path)
     by_bundle = [set().union(*(tls_contexts(c) for c in clients[i::2])) for i in (0, 1)]
     assert all(len(s) == 1 for s in by_bundle) and by_bundle[0] != by_bundle[1]
     assert len(set().union(*(tls_contexts(c) for c in unverified))) == 1
+
+
+async def test_every_accounts_sockets_are_served_on_the_one_network_loop():
+    """The exchanges of real sockets run on calltui.netloop's loop, one for every account, and
+    their answers (and errors) come back to the caller's loop, which stays free meanwhile."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from calltui import netloop
+
+    arrived, release = threading.Semaphore(0), threading.Event()
+
+    class Held(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            arrived.release()
+            release.wait(10)
+            body = json.dumps({"path": self.path}).encode()
+            self.send_response(200 if self.path != "/gone" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Held)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    clients = [network_client(base, f"acct-{i}") for i in range(2)]
+    try:
+        asked = [asyncio.ensure_future(c.get_json(f"/{i}")) for i, c in enumerate(clients)]
+        for _ in asked:
+            await asyncio.to_thread(arrived.acquire, True, 10)
+
+        async def fetching() -> list[str]:
+            return [t.get_coro().__qualname__ for t in asyncio.all_tasks()]  # type: ignore[union-attr]
+
+        net = netloop.shared()
+        on_net = await net.run(fetching())
+        assert on_net.count("HttpClient._fetch") == 2  # both accounts', on one loop
+        here = [t.get_coro().__qualname__ for t in asyncio.all_tasks()]  # type: ignore[union-attr]
+        assert "HttpClient._fetch" not in here
+        assert threading.current_thread() is not net._thread
+        release.set()
+        assert await asyncio.gather(*asked) == [{"path": "/0"}, {"path": "/1"}]
+        with pytest.raises(NotFoundError):
+            await clients[0].get_json("/gone")
+    finally:
+        release.set()
+        for c in clients:
+            await c.aclose()
+        server.shutdown()
