@@ -556,9 +556,16 @@ class HttpClient:
 
     async def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         resp = await self.get(path, params)
+        if self._net is not None:
+            # On the network's thread, which takes turns with the caller's: a page of a few
+            # MB takes tens of milliseconds to parse, all in one turn of the caller's loop.
+            return await self._net.run(self._decode(resp))
         # Parsing a page (here, and the provider's records after) takes milliseconds: with
         # many accounts answering together, each waits its share of the loop.
         await share_turn()
+        return self.parse_json(resp)
+
+    async def _decode(self, resp: httpx.Response) -> Any:
         return self.parse_json(resp)
 
     def parse_json(self, resp: httpx.Response) -> Any:
