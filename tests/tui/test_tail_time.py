@@ -19,7 +19,7 @@ from tests.conftest import FIXED_NOW
 from tests.tui.harness import settle
 
 
-def tail_app(sim: SimApp) -> CallTUI:
+def tail_app(sim: SimApp, outcomes: frozenset[Outcome] = frozenset()) -> CallTUI:
     def now() -> datetime:
         assert sim.world.fixed_now is not None
         return sim.world.fixed_now
@@ -27,7 +27,7 @@ def tail_app(sim: SimApp) -> CallTUI:
     return CallTUI(
         demo_settings(timezone="UTC"),
         transport=httpx.ASGITransport(app=sim),
-        query=CallQuery(since=FIXED_NOW - timedelta(hours=1)),
+        query=CallQuery(since=now() - timedelta(hours=1), outcomes=outcomes),
         now=now,
         tail=TailPolicy(interval_s=0.05),
     )
@@ -96,3 +96,29 @@ async def test_sorted_by_another_column_new_calls_go_by_that_sort_and_the_status
         assert "new calls go where the TO descending sort puts them" in str(status.render())
         shown = [store.calls[r].to or "" for r in table.view]
         assert shown == sorted(shown, reverse=True)
+
+
+async def test_each_second_only_the_duration_cells_of_calls_in_progress_are_drawn_again():
+    # Over SSH a tail with nothing new writes next to nothing: a second on a call's clock is
+    # its duration cell, not its line; and the lines are the ones on screen, scrolled or not.
+    sim = SimApp(seed=7, now=FIXED_NOW - timedelta(hours=5))  # four calls up at once
+    app = tail_app(sim, outcomes=frozenset({Outcome.IN_PROGRESS}))
+    async with app.run_test(size=(200, 7)) as pilot:
+        await settle(pilot)
+        table = app.main.table
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        keys = [k for k, _, _ in table.columns]
+        x = 1 + sum(w + 1 for _, _, w in table.columns[: keys.index("duration")])
+        w = table.columns[keys.index("duration")][2]
+        rows = table.size.height - 1  # below the header
+        assert len(table.view) > rows  # every row is a call in progress, more than fit
+        for top in (0, len(table.view) - rows):
+            table.scroll_to(y=top, animate=False)
+            await pilot.pause(0.1)
+            assert int(table.scroll_y) == top
+            table._repaint_regions.clear()
+            table._tick_live()
+            regions = table._repaint_regions
+            assert sorted(r.y for r in regions) == list(range(1, rows + 1))
+            assert all(r.x == x and r.width == w and r.height == 1 for r in regions)

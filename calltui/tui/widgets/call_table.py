@@ -306,14 +306,31 @@ class CallTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _tick_live(self) -> None:
+        cell = self._cell("duration")
+        if cell is None:
+            return  # no column counts the time up
+        x, w = cell
         top = int(self.scroll_y)
         store = self.store
-        for y, index in enumerate(range(top, min(top + self.size.height, len(self.view))), 1):
+        # Line 0 is the header: the rows shown are lines 1 to height - 1. Only the duration's
+        # cells are drawn again: a whole line for a clock's second was most of what a tail
+        # with nothing new wrote to the terminal.
+        shown = range(top, min(top + self.size.height - 1, len(self.view)))
+        for y, index in enumerate(shown, 1):
             row = self.view[index]
             if store.state[row] == HELD and store.brief(row).outcome is Outcome.IN_PROGRESS:
                 for key in [k for k in self._cache if k[0] == row]:
                     del self._cache[key]
-                self.refresh_line(y)
+                self.refresh(Region(x - int(self.scroll_x), y, w, 1))
+
+    def _cell(self, key: str) -> tuple[int, int] | None:
+        """Where the column `key` is drawn in a row (its x and width), if it is shown."""
+        x = 1  # the mark
+        for k, _, w in self.columns:
+            if k == key:
+                return x, w
+            x += w + 1
+        return None
 
     def toggle_column(self, key: str) -> bool:
         """Show the column `key` (in its place in the default order) or hide it; False if it
