@@ -613,10 +613,6 @@ def _tui(args: argparse.Namespace) -> int:
             # it failed and the status line says why, as for a provider error.
             pick_accounts(settings, args.account)
         query = query_from(args, timedelta(hours=1))
-        if transport is None:
-            from calltui import netloop
-
-            netloop.shared()  # its thread imports what requests need while the TUI's modules load
         from calltui.tui.app import CallTUI
 
         now = sim_now() if args.demo else None

@@ -33,7 +33,8 @@ class NetLoop:
         asyncio.set_event_loop(self.loop)
         # httpx imports its transport's stack (httpcore and h11 when the first client is made,
         # anyio when it first connects: some 100 ms); here it is imported meanwhile, while the
-        # caller goes on.
+        # caller opens its accounts. Not before: started with the TUI's own imports, it took
+        # its share of the interpreter from the first frame (70 ms later).
         import anyio._backends._asyncio  # noqa: F401
         import httpcore  # noqa: F401
         import httpx._transports.default  # noqa: F401
