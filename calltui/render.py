@@ -234,6 +234,7 @@ def twin_text(twin: Twin | None, zone: tzinfo | None) -> list[str]:
     out = [
         "TWIN",
         f"  {inert(c.account, 24)} {inert(c.id, 60)}  started {fmt_time(c.started_at, zone)}",
+        f"  the nearest answered call {twin.basis} to the same prefix",
     ]
     if not twin.differences:
         return [*out, "  no field differs"]

@@ -54,6 +54,8 @@ _CHOSEN = re.compile(r"^(answered|status|state|call_status|outcome)$", re.IGNORE
 class Twin:
     call: Call
     differences: dict[str, list[Any]]
+    basis: str = "on the same trunk"
+    """Where it was found, in words: on the call's trunk, or failing that its account's."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"account": self.call.account, "id": self.call.id, "differences": self.differences}
@@ -115,6 +117,14 @@ def pick(call: Call, candidates: Iterable[Call]) -> Call | None:
 
 def compare(this: CallDetail | Call, twin: CallDetail | Call) -> Twin:
     """The fields in which `this` and `twin` differ (drill-downs where known, else records)."""
+    mine = (this.call if isinstance(this, CallDetail) else this).trunk
+    chosen = twin.call if isinstance(twin, CallDetail) else twin
+    if mine is None:
+        basis = "of the same account (the call names no trunk)"
+    elif chosen.trunk == mine:
+        basis = "on the same trunk"
+    else:
+        basis = "of the same account (none on its trunk)"
     a, b = _facts(this), _facts(twin)
     diffs: dict[str, list[Any]] = {}
     for k in dict.fromkeys([*a, *b]):
@@ -123,7 +133,7 @@ def compare(this: CallDetail | Call, twin: CallDetail | Call) -> Twin:
         # is the cause code) is told once, under the name every provider shares.
         if pair[0] != pair[1] and pair not in diffs.values():
             diffs[k] = pair
-    return Twin(twin.call if isinstance(twin, CallDetail) else twin, diffs)
+    return Twin(chosen, diffs, basis)
 
 
 def _facts(x: CallDetail | Call) -> dict[str, Any]:

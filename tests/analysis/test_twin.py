@@ -37,6 +37,8 @@ def test_the_same_trunk_first_then_the_longest_prefix_then_the_nearest():
     assert pick(BAD, [far_same_trunk, nearer_same_trunk]) is nearer_same_trunk
     assert pick(BAD, [nearer_same_trunk, longer_prefix]) is longer_prefix
     assert pick(BAD, [near_other_trunk]) is near_other_trunk  # failing that, the account
+    assert compare(BAD, far_same_trunk).basis == "on the same trunk"
+    assert compare(BAD, near_other_trunk).basis == "of the same account (none on its trunk)"
 
 
 def test_no_twin_outside_the_hour_the_account_or_the_prefix():
@@ -113,6 +115,7 @@ async def test_the_incidents_failed_leg_gets_an_answered_twin_on_its_trunk():
     assert "terminate_reason" not in d  # the cause, told once
     assert d["pdd_s"][0] is None and isinstance(d["pdd_s"][1], float)
     assert "hosts" in d and "trunk" not in d
+    assert twin.basis == "on the same trunk"
     await session.aclose()
 
 
@@ -129,4 +132,5 @@ async def test_a_failed_call_without_a_trunk_gets_a_twin_of_its_account():
         assert twin is not None, account
         assert twin.call.account == account and twin.call.trunk is None
         assert twin.call.outcome is Outcome.ANSWERED and twin.differences
+        assert twin.basis == "of the same account (the call names no trunk)"
     await session.aclose()

@@ -229,7 +229,7 @@ class CompareScreen(Screen[None]):
         head = Text()
         if self.twin is not None:
             head.append("Good twin  ", "bold")
-            head.append("B is the nearest answered call on the same trunk to the same prefix; ")
+            head.append(f"B is the nearest answered call {self.twin.basis} to the same prefix; ")
         else:
             head.append("Compare  ", "bold")
         head.append(f"{len(self.differing)} of {len(self.rows)} fields differ", "")

@@ -248,7 +248,7 @@ class DetailScreen(Screen["Call | None"]):
         if not twins.wanted(self.call):
             self.notify("a good twin is for a failed call", timeout=4)
             return
-        self.notify("looking for the nearest answered call on the same trunk…", timeout=3)
+        self.notify("looking for the nearest answered call to the same prefix…", timeout=3)
         try:
             twin = await self.session.twin(self.call)
         except ProviderError as e:
