@@ -11,7 +11,9 @@ server's wait up to RetryPolicy.max_wait_s); a timeout, a certificate the client
 account's timeout, body included, and bodies beyond MAX_BODY_BYTES are refused. A redirect is
 never followed and its body never read. Every body is scrubbed of the account's credentials as it
 arrives (HttpClient._scrub), so nothing a server echoes reaches a screen, an export or a bundle.
-With CALLTUI_LOG set, each exchange is logged (calltui.log), without secrets.
+With CALLTUI_LOG set, each exchange is logged (calltui.log), without secrets. The exchanges of
+real sockets, and the parsing of their JSON, run on the network's own loop (calltui.netloop);
+the retries, the rate limit and the errors stay with the caller.
 """
 
 from __future__ import annotations
