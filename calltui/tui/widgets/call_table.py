@@ -29,7 +29,6 @@ from rich.style import Style
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
@@ -39,6 +38,7 @@ from calltui.model import Call, Outcome
 from calltui.store import EVICTED, GONE, HELD, Brief, CallStore, NotHeld, Refetch, Sort
 from calltui.text import fit
 from calltui.tui import keys, palette
+from calltui.tui.widgets.styled import StyledView
 
 # The TUI's default columns (calltui.columns.TUI_TABLE) as (key, title, width); SIP/CAUSE (or,
 # without it, the last one) takes what the terminal has left (at least CAUSE_MIN cells).
@@ -58,7 +58,7 @@ FRESH_S = 4.0
 MARK = "●"
 
 
-class CallTable(ScrollView, can_focus=True):
+class CallTable(StyledView, can_focus=True):
     """Rows of the current view; the cursor is an index into the view."""
 
     BINDINGS = keys.bindings("table")
@@ -124,7 +124,7 @@ class CallTable(ScrollView, can_focus=True):
         """`columns`: the keys of the columns shown, in order (`[display] columns`);
         `account_width`: the longest account name, which ACCOUNT widens to while there is
         room."""
-        super().__init__(**kw)  # type: ignore[arg-type]
+        super().__init__(**kw)
         self.store = store
         self.zone = zone
         self.shown: tuple[str, ...] = tuple(columns)
@@ -142,8 +142,6 @@ class CallTable(ScrollView, can_focus=True):
         self._cache: OrderedDict[tuple[int, bool, int, int, bool, bool], Strip] = OrderedDict()
         self._gen = 0
         self._outcome_styles: dict[Outcome, Style] = {}
-        self._style: Style | None = None
-        self._components: dict[str, Style] = {}
         self._head: tuple[tuple[Sort, str, int], Strip] | None = None
         self._why_column = FLEXIBLE
         """The column where a placeholder row says why it has no data (the widest lacking)."""
@@ -364,20 +362,6 @@ class CallTable(ScrollView, can_focus=True):
         self._gen += 1
         self._cache.clear()
         self._outcome_styles.clear()
-        self._style = None
-        self._components.clear()
-
-    def _base_style(self) -> Style:
-        # Widget.rich_style walks the DOM each time: ~0.1 ms, once per line of every frame.
-        if self._style is None:
-            self._style = self.rich_style
-        return self._style
-
-    def _component_style(self, name: str) -> Style:
-        style = self._components.get(name)
-        if style is None:
-            style = self._components[name] = self.get_component_rich_style(name)
-        return style
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -399,7 +383,7 @@ class CallTable(ScrollView, can_focus=True):
             style = self.get_component_rich_style("call-table--status")
             return Strip([Segment(" " + self.status_text, style)]).extend_cell_length(width, style)
         if index > len(self.view):
-            return Strip.blank(width, self._base_style())
+            return Strip.blank(width, self.base_style())
         row = self.view[index]
         store = self.store
         store.touch(row)  # on screen: the last page to evict once it scrolls away
@@ -421,7 +405,7 @@ class CallTable(ScrollView, can_focus=True):
             self._cache[key] = strip
             if len(self._cache) > CACHE_ROWS:
                 self._cache.popitem(last=False)
-        return _window(strip, scroll_x, width, self._base_style())
+        return _window(strip, scroll_x, width, self.base_style())
 
     def _want(self, ticket: Refetch) -> None:
         self.post_message(self.PageWanted(ticket))
@@ -430,7 +414,7 @@ class CallTable(ScrollView, can_focus=True):
         state = (self.sort, self.busy, self._gen)
         if self._head is not None and self._head[0] == state:
             return self._head[1]
-        style = self._component_style("call-table--header")
+        style = self.component_style("call-table--header")
         cells = []
         for key, title, w in self.columns:
             mark = ""
@@ -448,13 +432,13 @@ class CallTable(ScrollView, can_focus=True):
     def _row(self, b: Brief, selected: bool, marked: bool = False, fresh: bool = False) -> Strip:
         held = b.state == HELD
         if selected:
-            base = self._component_style("call-table--cursor")
+            base = self.component_style("call-table--cursor")
         elif held:
-            base = self._base_style()
+            base = self.base_style()
         else:
-            base = self._base_style() + self._component_style("call-table--placeholder")
+            base = self.base_style() + self.component_style("call-table--placeholder")
         if fresh and not selected:
-            base = base + self._component_style("call-table--fresh")
+            base = base + self.component_style("call-table--fresh")
         # On the cursor row the outcome takes the cursor's colours: a red or cyan word on the
         # cursor's own background can fall far below a readable contrast.
         outcome_style = base if selected else base + self._outcome_style(b.outcome)
@@ -468,7 +452,7 @@ class CallTable(ScrollView, can_focus=True):
         last = self._why_column
         # Four segments: the mark, the cells before the outcome, the outcome (its own colour),
         # the rest.
-        mark_style = base + self._component_style("call-table--mark")
+        mark_style = base + self.component_style("call-table--mark")
         segments = [Segment(MARK if marked else " ", mark_style if marked else base)]
         parts = [""]
         for key, _, w in self.columns:

@@ -16,15 +16,13 @@ from collections.abc import Callable
 from datetime import tzinfo
 
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
@@ -34,6 +32,7 @@ from calltui.model import CallDetail, Event, Span
 from calltui.render import span_tree
 from calltui.text import inert
 from calltui.tui import views
+from calltui.tui.widgets.styled import StyledView
 
 CACHE_ROWS = 512
 REST_S = 0.06
@@ -41,7 +40,7 @@ REST_S = 0.06
 two rows that change are drawn, as fast as the call table's."""
 
 
-class FlowList(ScrollView, can_focus=True):
+class FlowList(StyledView, can_focus=True):
     """Rows with a cursor, each row's Text made by `line(index)` only when it is drawn (a trace
     can have 20,000 spans): ↑↓ PgUp PgDn Home End move the cursor, Enter or Space selects."""
 
@@ -84,7 +83,6 @@ class FlowList(ScrollView, can_focus=True):
         self._line: Callable[[int], Text] = lambda _: Text()
         self._cache: OrderedDict[tuple[int, bool], Strip] = OrderedDict()
         self._resting: Timer | None = None
-        self._base = self._cursor_style = Style()
 
     def set_rows(self, count: int, line: Callable[[int], Text], cursor: int = 0) -> None:
         """Show `count` rows, row i drawn as `line(i)`, the cursor on row `cursor`."""
@@ -99,16 +97,9 @@ class FlowList(ScrollView, can_focus=True):
         super().notify_style_update()
         self._cache.clear()
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # Once a frame: each style walks up the DOM (about 0.15 ms), and drawing them for
-        # every line was most of what a key waited for.
-        self._base = self.rich_style
-        self._cursor_style = self.get_component_rich_style("flow-list--cursor")
-        return super().render_lines(crop)
-
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self._base
+        base = self.base_style()
         index = int(self.scroll_y) + y
         if index >= self.count:
             return Strip.blank(width, base)
@@ -117,13 +108,13 @@ class FlowList(ScrollView, can_focus=True):
         strip = self._cache.get(key)
         if strip is None:
             self.renders += 1
-            cursor = self._cursor_style if selected else None
+            cursor = self.component_style("flow-list--cursor") if selected else None
             segments = self._line(index).render(self.app.console)
             strip = Strip(Segment.apply_style(segments, base, cursor))
             self._cache[key] = strip
             if len(self._cache) > CACHE_ROWS:
                 self._cache.popitem(last=False)
-        fill = base + self._cursor_style if selected else base
+        fill = base + self.component_style("flow-list--cursor") if selected else base
         return strip.crop_extend(0, width, fill)
 
     def _move(self, to: int, force: bool = False) -> None:

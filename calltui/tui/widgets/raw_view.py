@@ -28,18 +28,14 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region, Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from calltui.text import ELLIPSIS, MAX_LINE, inert
 from calltui.tui.views import RAW_STRING_MAX
+from calltui.tui.widgets.styled import StyledView
 
 SLICE_S = 0.008
 """Longest run of line-making between two frames: input waits at most this long for it."""
-KEYS_QUIET_S = 0.4
-"""Line-making waits while keys scroll the view, until none came for this long: the lines a
-key shows are made as it asks for them, and a key that met a slice under way waited for it
-(pages of a 270,000-line trace answered at 2.7 times the table's latency)."""
 CACHE_LINES = 1024
 BLOCK = 256
 _encode = json.encoder.encode_basestring
@@ -223,7 +219,7 @@ class RawLines:
         return "\n".join(inert(self.raw(i), MAX_LINE) for i in range(self.count))
 
 
-class RawView(ScrollView, can_focus=True):
+class RawView(StyledView, can_focus=True):
     """The lines of a RawLines, drawn as they scroll into view."""
 
     DEFAULT_CSS = """
@@ -241,8 +237,6 @@ class RawView(ScrollView, can_focus=True):
         """Cells of the widest line drawn (wider than its characters where they are CJK)."""
         self._making = False
         self._drawn = False
-        self._keyed = 0.0
-        self._base = Style()
 
     def show(self, make_doc: Callable[[], Any]) -> None:
         """Show the document `make_doc` makes, from its first line. It is made, and its lines
@@ -262,10 +256,6 @@ class RawView(ScrollView, can_focus=True):
             self.set_timer(SLICE_S, self._make_more)
 
     def _make_more(self) -> None:
-        quiet = KEYS_QUIET_S - (time.monotonic() - self._keyed)
-        if quiet > 0:
-            self.set_timer(quiet, self._make_more)
-            return
         if self.source.make(budget_s=SLICE_S):
             self._resize()
         if self.source.done:
@@ -283,9 +273,6 @@ class RawView(ScrollView, can_focus=True):
         if not self._drawn:
             self._drawn = True
             self.call_after_refresh(self._start)
-        # Once a frame: rich_style walks up the DOM (about 0.15 ms), and a page drew it for
-        # every line, most of what a key waited for.
-        self._base = self.rich_style
         return super().render_lines(crop)
 
     def search(self, needle: str, after: int | None = None) -> int | None:
@@ -302,36 +289,22 @@ class RawView(ScrollView, can_focus=True):
 
     # Keys scroll at once: an animated page would draw (and make) every line it passes.
     def action_scroll_up(self) -> None:
-        self._keyed = time.monotonic()
         self.scroll_up(animate=False)
 
     def action_scroll_down(self) -> None:
-        self._keyed = time.monotonic()
-        self._ahead()
         self.scroll_down(animate=False)
 
     def action_page_up(self) -> None:
-        self._keyed = time.monotonic()
         self.scroll_page_up(animate=False)
 
     def action_page_down(self) -> None:
-        self._keyed = time.monotonic()
-        self._ahead()
         self.scroll_page_down(animate=False)
 
     def action_scroll_home(self) -> None:
-        self._keyed = time.monotonic()
         self.scroll_home(animate=False)
 
     def action_scroll_end(self) -> None:
-        self._keyed = time.monotonic()
         self.scroll_end(animate=False)
-
-    def _ahead(self) -> None:
-        """The lines of the next screens made (line-making waits while keys come), so that
-        scrolling on never stops at the last line made."""
-        if self.source.make(upto=int(self.scroll_y) + 3 * self.size.height):
-            self._resize()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -340,7 +313,7 @@ class RawView(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
-        base = self._base
+        base = self.base_style()
         index = scroll_y + y
         key = (index, self.needle)
         strip = self._cache.get(key)
