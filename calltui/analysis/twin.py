@@ -129,8 +129,9 @@ def compare(this: CallDetail | Call, twin: CallDetail | Call) -> Twin:
     diffs: dict[str, list[Any]] = {}
     for k in dict.fromkeys([*a, *b]):
         pair = [a.get(k), b.get(k)]
-        # A provider field that repeats a difference already listed (Plivo's hangup_cause_code
-        # is the cause code) is told once, under the name every provider shares.
+        # A field that repeats a difference already listed (Plivo's hangup_cause_code is the
+        # cause code, a Tmedia cause code its SIP status) is told once, under the first name:
+        # the record's own come first, the name every provider shares.
         if pair[0] != pair[1] and pair not in diffs.values():
             diffs[k] = pair
     return Twin(chosen, diffs, basis)

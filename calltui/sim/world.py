@@ -82,6 +82,7 @@ HOME_ROUTE = {"bandwidth": ("+1919", 7, 0.4), "restcomm": ("+3314", 7, 0.4)}
 route: they still call one region most (a US carrier's Raleigh numbers, a French contact
 centre's Paris ones), so their failed calls have answered calls to the same prefix to be set
 beside (the good twin). Outside the incident, which is London's."""
+_ROUTES = {**{p: (LONDON, 8, share) for p, share in LONDON_SHARE.items()}, **HOME_ROUTE}
 
 INCIDENT_LEAD = timedelta(minutes=20)
 INCIDENT_ODDS = 0.6
@@ -151,9 +152,10 @@ def _destination(rng: random.Random, key: str, provider: str) -> str:
     route chosen by the call's key, so a route leaves every other draw of the hour (and so
     every other field of its calls) as it is."""
     number = _number(rng)
-    prefix, rest, share = HOME_ROUTE.get(provider, (LONDON, 8, LONDON_SHARE.get(provider)))
-    if share is None:
+    route = _ROUTES.get(provider)
+    if route is None:
         return number
+    prefix, rest, share = route
     h = int.from_bytes(hashlib.blake2b(f"{key}/london".encode(), digest_size=8).digest(), "big")
     return f"{prefix}{h % 10**rest:0{rest}d}" if (h >> 32) < share * 2**32 else number
 
