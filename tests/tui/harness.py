@@ -1,6 +1,7 @@
 """The TUI under test: the demo on the fixed clock and the wait until it has settled (those of
 `make screenshots`, calltui.tui.screenshots), the calls its table lists, what the screen shows,
-and the moves most tests make (the cursor to a call, a call's detail opened)."""
+and the moves most tests make (the cursor to a call, a call's detail opened), and whether a
+widget shows what it would draw from scratch."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from textual.geometry import Region
+from textual.pilot import Pilot
+from textual.widget import Widget
+
 from calltui.model import Call
 from calltui.tui.app import CallTUI
 from calltui.tui.screens.detail import DetailScreen
@@ -16,7 +21,15 @@ from calltui.tui.screenshots import demo_app as make_app
 from calltui.tui.screenshots import settle
 from calltui.tui.widgets.call_table import CallTable
 
-__all__ = ["go_to", "make_app", "open_detail", "screen_text", "settle", "view_calls"]
+__all__ = [
+    "go_to",
+    "make_app",
+    "open_detail",
+    "screen_text",
+    "settle",
+    "shows_what_it_would_draw",
+    "view_calls",
+]
 
 
 def view_calls(app: CallTUI) -> list[Call]:
@@ -52,3 +65,14 @@ async def open_detail(pilot: Any, app: CallTUI) -> DetailScreen:
     screen = app.screen
     assert isinstance(screen, DetailScreen) and screen.detail is not None
     return screen
+
+
+async def shows_what_it_would_draw(pilot: Pilot[None], widget: Widget) -> bool:
+    """Whether the lines `widget` shows (each as last drawn, where no refresh marked it to draw
+    again) are those it draws from scratch: a refresh of the wrong line leaves the right one
+    showing what it was."""
+    region = Region(0, 0, widget.size.width, widget.size.height)
+    shown = [list(strip) for strip in widget.render_lines(region)]
+    widget.refresh()
+    await pilot.pause()
+    return shown == [list(strip) for strip in widget.render_lines(region)]

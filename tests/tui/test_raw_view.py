@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from rich.console import RenderableType
 from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.dom import DOMNode
@@ -25,8 +26,9 @@ from calltui.tui import views
 from calltui.tui.app import CallTUI
 from calltui.tui.widgets.flow import FlowList
 from calltui.tui.widgets.raw_view import BLOCK, RawLines, RawView, pretty_lines
+from calltui.tui.widgets.styled import ThumbBar
 from tests.conftest import FIXED_NOW
-from tests.tui.harness import go_to, open_detail, screen_text, settle
+from tests.tui.harness import go_to, open_detail, screen_text, settle, shows_what_it_would_draw
 from tests.tui.test_hostile_tui import problems
 
 SIZE = (120, 40)
@@ -87,6 +89,29 @@ async def test_huge_trace_styles_a_screenful_of_spans_and_of_raw_lines() -> None
         assert raw.renders <= 6 * rows
 
 
+async def test_a_cursor_move_in_a_scrolled_flow_list_redraws_the_lines_it_left_and_reached() -> (
+    None
+):
+    app = big_app("demo-jambonz")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await go_to(pilot, app, traced)
+        screen = await open_detail(pilot, app)
+        await pilot.press("2")
+        await settle(pilot)
+        spans = screen.query_one(FlowList)
+        for _ in range(3):
+            await pilot.press("pagedown")
+        await settle(pilot)
+        assert spans.scroll_y > 0
+        for key in ("up", "up", "down"):
+            top = spans.scroll_y
+            await pilot.press(key)
+            await settle(pilot)
+            assert spans.scroll_y == top
+            assert await shows_what_it_would_draw(pilot, spans), key
+
+
 async def test_a_page_looks_the_views_styles_up_once_until_they_change(monkeypatch) -> None:
     # Widget.rich_style walks the DOM (0.1 to 0.15 ms): asked on every line, it was most of
     # what a page key waited for in the raw view and the flow lists.
@@ -113,6 +138,41 @@ async def test_a_page_looks_the_views_styles_up_once_until_they_change(monkeypat
         app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
         await pilot.pause(0.2)
         assert raw in asked  # a new theme, new styles
+
+
+async def test_paging_a_long_document_draws_the_scrollbar_again_only_when_its_thumb_moves(
+    monkeypatch,
+) -> None:
+    app = big_app("demo-jambonz")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await go_to(pilot, app, traced)
+        screen = await open_detail(pilot, app)
+        await pilot.press("3")
+        await settle(pilot)
+        raw = screen.query_one(RawView)
+        while not raw.source.done:
+            await pilot.pause(0.1)
+        await pilot.pause(0.1)
+        bar = raw.vertical_scrollbar
+        assert isinstance(bar, ThumbBar) and bar.drawn is not None
+        drawn: list[object] = []
+        real = ThumbBar.render
+
+        def counted(self: ThumbBar) -> RenderableType:
+            drawn.append(self.thumb())
+            return real(self)
+
+        monkeypatch.setattr(ThumbBar, "render", counted)
+        for _ in range(4):
+            await pilot.press("pagedown")
+        await pilot.pause(0.1)
+        assert raw.scroll_y >= 3 * (raw.size.height - 1)
+        assert drawn == []  # 4 pages of 273,000 lines: the thumb has not moved
+        await pilot.press("end")
+        await pilot.pause(0.1)
+        assert len(drawn) == 1 and drawn[0] == bar.drawn
+        assert drawn[0][3] > 0  # the thumb went down
 
 
 async def test_search_jumps_to_a_match_far_down() -> None:

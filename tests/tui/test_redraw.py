@@ -28,7 +28,7 @@ from calltui.tail import TailPolicy
 from calltui.tui.app import CallTUI
 from calltui.tui.widgets.call_table import CallTable
 from tests.conftest import FIXED_NOW
-from tests.tui.harness import make_app, settle
+from tests.tui.harness import make_app, settle, shows_what_it_would_draw
 
 KEYS = 20
 
@@ -98,6 +98,24 @@ async def test_a_cursor_move_redraws_its_two_rows_not_the_table() -> None:
         await settle(pilot)
         assert table.cursor == 5
         assert redraws.calls >= 10 and redraws.whole == 0
+
+
+async def test_a_cursor_move_in_a_scrolled_table_redraws_the_rows_it_left_and_reached() -> None:
+    app = make_app(["demo-plivo"])
+    async with app.run_test(size=(200, 60)) as pilot:
+        await settle(pilot)
+        table = app.query_one(CallTable)
+        assert len(table.view) > table.size.height
+        for _ in range(2):
+            await pilot.press("pagedown")
+        await settle(pilot)
+        assert table.scroll_y > 0
+        for key in ("up", "up", "down"):  # within the rows on screen: nothing scrolls
+            top = table.scroll_y
+            await pilot.press(key)
+            await settle(pilot)
+            assert table.scroll_y == top
+            assert await shows_what_it_would_draw(pilot, table), key
 
 
 def _polls(app: CallTUI) -> Iterator[int]:

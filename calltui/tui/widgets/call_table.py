@@ -236,7 +236,7 @@ class CallTable(StyledView, can_focus=True):
         top = int(self.scroll_y)
         for y, row in enumerate(self.view[top : top + self.size.height]):
             if row in faded:
-                self.refresh_line(y + 1)
+                self.redraw_line(y + 1)
 
     def position(self, row: int) -> int | None:
         """Where store row `row` is in the view, in O(1)."""
@@ -249,7 +249,7 @@ class CallTable(StyledView, can_focus=True):
         """A note in the header while the view is being rebuilt ("sorting…"), or none."""
         if text != self.busy:
             self.busy = text
-            self.refresh_line(0)
+            self.redraw_line(0)
 
     def rows_changed(self, rows: Iterable[int]) -> None:
         """Rows whose record changed (restored by a refetch, or a call in progress that a live
@@ -262,7 +262,7 @@ class CallTable(StyledView, can_focus=True):
     def set_status(self, status: str) -> None:
         if status != self.status_text:
             self.status_text = status
-            self.refresh_line(len(self.view) + 1 - int(self.scroll_y))
+            self.redraw_line(len(self.view) + 1 - int(self.scroll_y))
 
     @property
     def current_row(self) -> int | None:
@@ -368,6 +368,12 @@ class CallTable(StyledView, can_focus=True):
         self._invalidate()
 
     # --- rendering --------------------------------------------------------------------------
+    def redraw_line(self, y: int) -> None:
+        """Draw line `y` of the widget again (0: the header), counted on screen: ScrollView's
+        refresh_line counts in the scrolled document, and given a screen line it redrew another
+        one whenever the table was scrolled (the cursor stayed drawn where it was)."""
+        self.refresh(Region(0, y, self.size.width, 1))
+
     def render_lines(self, crop: Region) -> list[Strip]:
         top = int(self.scroll_y)
         self.store.pin(self.view[top : top + self.size.height])
@@ -484,8 +490,8 @@ class CallTable(StyledView, can_focus=True):
     # --- cursor and keys --------------------------------------------------------------------
     def watch_cursor(self, old: int, new: int) -> None:
         scroll_y = int(self.scroll_y)
-        self.refresh_line(old + 1 - scroll_y)
-        self.refresh_line(new + 1 - scroll_y)
+        self.redraw_line(old + 1 - scroll_y)
+        self.redraw_line(new + 1 - scroll_y)
         self._scroll_cursor_into_view()
         self.post_message(self.Highlighted(self.current_row))
         if self.view and self.wants_more():
@@ -537,7 +543,7 @@ class CallTable(StyledView, can_focus=True):
             except NotHeld:
                 self.app.notify("this call is not in memory yet: mark it once it shows")
                 return
-        self.refresh_line(self.cursor + 1 - int(self.scroll_y))
+        self.redraw_line(self.cursor + 1 - int(self.scroll_y))
         self.post_message(self.MarksChanged())
 
     def clear_marks(self) -> None:

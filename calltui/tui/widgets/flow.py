@@ -122,8 +122,9 @@ class FlowList(StyledView, can_focus=True):
         if old == to and not force:
             return
         top = int(self.scroll_y)
-        self.refresh_line(old - top)
-        self.refresh_line(to - top)
+        # Lines of the document: refresh_line takes the scroll off itself.
+        self.refresh_line(old)
+        self.refresh_line(to)
         height = max(1, self.scrollable_content_region.height)
         if to < top:
             self.scroll_to(y=to, animate=False)

@@ -34,8 +34,14 @@ from calltui.text import ELLIPSIS, MAX_LINE, inert
 from calltui.tui.views import RAW_STRING_MAX
 from calltui.tui.widgets.styled import StyledView
 
-SLICE_S = 0.008
-"""Longest run of line-making between two frames: input waits at most this long for it."""
+SLICE_S = 0.002
+"""Run of line-making between two timer ticks (a block of BLOCK lines at least, ~2.5 ms): a key
+waits for the slice under way, so the shorter the better while the share of the loop given to
+making stays half (8 ms slices had page keys wait 10-15 ms, the table's 5)."""
+GROW_S = 0.25
+"""How often the scrollable height follows the lines made in the background: each change of it
+lays the whole screen out again (and redraws the scrollbar), which on every slice kept the loop
+busy between a key and its frame."""
 CACHE_LINES = 1024
 BLOCK = 256
 _encode = json.encoder.encode_basestring
@@ -237,6 +243,7 @@ class RawView(StyledView, can_focus=True):
         """Cells of the widest line drawn (wider than its characters where they are CJK)."""
         self._making = False
         self._drawn = False
+        self._grown_at = 0.0
 
     def show(self, make_doc: Callable[[], Any]) -> None:
         """Show the document `make_doc` makes, from its first line. It is made, and its lines
@@ -256,7 +263,7 @@ class RawView(StyledView, can_focus=True):
             self.set_timer(SLICE_S, self._make_more)
 
     def _make_more(self) -> None:
-        if self.source.make(budget_s=SLICE_S):
+        if self.source.make(budget_s=SLICE_S) and time.monotonic() - self._grown_at >= GROW_S:
             self._resize()
         if self.source.done:
             self._making = False
@@ -268,6 +275,7 @@ class RawView(StyledView, can_focus=True):
         src = self.source
         width = max(self._wide, min(src.width, MAX_LINE))
         self.virtual_size = Size(width, src.count + (not src.done))
+        self._grown_at = time.monotonic()
 
     def render_lines(self, crop: Region) -> list[Strip]:
         if not self._drawn:
