@@ -119,7 +119,7 @@ def pick(world: World, provider: str, big: bool) -> Pick:
             # The demo account's own: the world's other jambonz account is not configured.
             if f.account_sid != sim_jambonz.DEMO_ACCOUNT_SID:
                 continue
-            if not f.trace_id or f.trace_lost or not f.call_sid:
+            if f.trace_id in (None, sim_jambonz.NO_TRACE) or f.trace_lost or not f.call_sid:
                 continue
             call_id, to = f.call_sid, c.to_num.lstrip("+")
         else:
