@@ -6,6 +6,7 @@ and hostile content stays inert in the virtual raw view as it did in the old one
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from calltui.sim.hostile import BY_NAME, CORPUS
 from calltui.text import inert_block
 from calltui.tui import views
 from calltui.tui.app import CallTUI
+from calltui.tui.screens.detail import DetailScreen
 from calltui.tui.widgets.flow import FlowList
 from calltui.tui.widgets.raw_view import BLOCK, RawLines, RawView, pretty_lines
 from calltui.tui.widgets.styled import ThumbBar
@@ -50,12 +52,23 @@ def traced(c: Any) -> bool:
     return c.outcome is Outcome.ANSWERED and c.raw.get("trace_id") not in (None, NO_TRACE)
 
 
+async def big_detail(
+    pilot: Any, app: CallTUI, want: Callable[[Any], bool] = traced, tab: str | None = None
+) -> DetailScreen:
+    """The detail of the first call `want` takes, once loaded; on tab `tab` if one is given."""
+    await settle(pilot)
+    await go_to(pilot, app, want)
+    screen = await open_detail(pilot, app)
+    if tab is not None:
+        await pilot.press(tab)
+        await settle(pilot)
+    return screen
+
+
 async def test_huge_trace_styles_a_screenful_of_spans_and_of_raw_lines() -> None:
     app = big_app("demo-jambonz")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await go_to(pilot, app, traced)
-        screen = await open_detail(pilot, app)
+        screen = await big_detail(pilot, app)
         assert screen.detail is not None and len(screen.detail.spans or []) == BIG_SPANS
         await pilot.press("2")
         await settle(pilot)
@@ -94,11 +107,7 @@ async def test_a_cursor_move_in_a_scrolled_flow_list_redraws_the_lines_it_left_a
 ):
     app = big_app("demo-jambonz")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await go_to(pilot, app, traced)
-        screen = await open_detail(pilot, app)
-        await pilot.press("2")
-        await settle(pilot)
+        screen = await big_detail(pilot, app, tab="2")
         spans = screen.query_one(FlowList)
         for _ in range(3):
             await pilot.press("pagedown")
@@ -117,11 +126,7 @@ async def test_a_page_looks_the_views_styles_up_once_until_they_change(monkeypat
     # what a page key waited for in the raw view and the flow lists.
     app = big_app("demo-jambonz")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await go_to(pilot, app, traced)
-        screen = await open_detail(pilot, app)
-        await pilot.press("3")
-        await settle(pilot)
+        screen = await big_detail(pilot, app, tab="3")
         raw = screen.query_one(RawView)
         asked: list[object] = []
         real = DOMNode.rich_style
@@ -145,11 +150,7 @@ async def test_paging_a_long_document_draws_the_scrollbar_again_only_when_its_th
 ) -> None:
     app = big_app("demo-jambonz")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await go_to(pilot, app, traced)
-        screen = await open_detail(pilot, app)
-        await pilot.press("3")
-        await settle(pilot)
+        screen = await big_detail(pilot, app, tab="3")
         raw = screen.query_one(RawView)
         while not raw.source.done:
             await pilot.pause(0.1)
@@ -178,9 +179,7 @@ async def test_paging_a_long_document_draws_the_scrollbar_again_only_when_its_th
 async def test_search_jumps_to_a_match_far_down() -> None:
     app = big_app("demo-jambonz")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await go_to(pilot, app, traced)
-        screen = await open_detail(pilot, app)
+        screen = await big_detail(pilot, app)
         assert screen.detail is not None and screen.detail.spans
         # Never drawn: the raw view has made no line.
         raw = screen.query_one(RawView)
@@ -207,9 +206,7 @@ async def test_search_jumps_to_a_match_far_down() -> None:
 async def test_huge_ladder_styles_a_screenful_of_steps() -> None:
     app = big_app("demo-tmedia")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await go_to(pilot, app, lambda c: c.outcome is Outcome.ANSWERED)
-        screen = await open_detail(pilot, app)
+        screen = await big_detail(pilot, app, lambda c: c.outcome is Outcome.ANSWERED)
         assert screen.detail is not None and len(screen.detail.events) == 2 * BIG_STEPS
         await pilot.press("2")
         await settle(pilot)

@@ -368,12 +368,6 @@ class CallTable(StyledView, can_focus=True):
         self._invalidate()
 
     # --- rendering --------------------------------------------------------------------------
-    def redraw_line(self, y: int) -> None:
-        """Draw line `y` of the widget again (0: the header), counted on screen: ScrollView's
-        refresh_line counts in the scrolled document, and given a screen line it redrew another
-        one whenever the table was scrolled (the cursor stayed drawn where it was)."""
-        self.refresh(Region(0, y, self.size.width, 1))
-
     def render_lines(self, crop: Region) -> list[Strip]:
         top = int(self.scroll_y)
         self.store.pin(self.view[top : top + self.size.height])

@@ -122,9 +122,8 @@ class FlowList(StyledView, can_focus=True):
         if old == to and not force:
             return
         top = int(self.scroll_y)
-        # Lines of the document: refresh_line takes the scroll off itself.
-        self.refresh_line(old)
-        self.refresh_line(to)
+        self.redraw_line(old - top)
+        self.redraw_line(to - top)
         height = max(1, self.scrollable_content_region.height)
         if to < top:
             self.scroll_to(y=to, animate=False)

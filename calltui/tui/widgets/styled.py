@@ -1,5 +1,5 @@
-"""A Line-API view whose styles are looked up once, until they change, and whose scrollbar is
-drawn again only when its thumb moves.
+"""A Line-API view whose styles are looked up once, until they change, whose lines are drawn
+again by their place on screen, and whose scrollbar is drawn again only when its thumb moves.
 
 Widget.rich_style and get_component_rich_style walk the DOM each time (0.1 to 0.15 ms), and a
 Line-API widget asks for them on every line of every frame: a page of the raw view or of a flow
@@ -17,6 +17,7 @@ from typing import Any
 
 from rich.console import RenderableType
 from rich.style import Style
+from textual.geometry import Region
 from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar, ScrollBarRender
@@ -71,6 +72,12 @@ class StyledView(ScrollView):
             self._vertical_scrollbar = bar
             self.app._start_widget(self, bar)
         return self._vertical_scrollbar
+
+    def redraw_line(self, y: int) -> None:
+        """Draw line `y` on screen again, the y of render_line: ScrollView.refresh_line counts in
+        the scrolled document, and given a line on screen it redrew another one once the view
+        had scrolled (the cursor stayed drawn where it was)."""
+        self.refresh(Region(0, y, self.size.width, 1))
 
     def base_style(self) -> Style:
         if self._style is None:
