@@ -31,6 +31,7 @@ from calltui.http import (
     RefusedError,
     RetryPolicy,
     TLSError,
+    sockets_ready,
 )
 from calltui.model import Call, CallDetail, CallQuery, PageRef
 from calltui.pacing import share_turn
@@ -229,6 +230,9 @@ class Engine:
                     waiting.wanted = True
                     budget.notify()
                 item = await waiting.queue.get()
+                # Pages queued already come without a wait: hundreds of accounts' first pages,
+                # each weighed against every stream, are read in turns with the rest of the loop.
+                await share_turn()
                 waiting.wanted = False
                 waiting.queue.task_done()  # a lazy pump may fetch its next page
                 changed = True
@@ -272,6 +276,7 @@ class Engine:
         try:
             # Opening an account's client and its first request take a millisecond or so:
             # hundreds of accounts started together take turns with the rest of the loop.
+            await sockets_ready(self._transport)
             await share_turn()
             pages = self.provider(state.account).pages(query, first_page)
             while True:

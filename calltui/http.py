@@ -29,7 +29,7 @@ import ssl
 import sys
 import time
 import urllib.request
-from collections.abc import Collection, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -269,6 +269,17 @@ def error_text(resp: httpx.Response, keys: tuple[str, ...] = ("message", "error"
         text = resp.text.strip()
     out = text or resp.reason_phrase or "no reason given"
     return _printable(out)
+
+
+async def sockets_ready(transport: httpx.AsyncBaseTransport | None) -> None:
+    """Returns once a client over real sockets (no in-process `transport`) can be made without
+    importing the network stack on the caller's loop (NetLoop.ready)."""
+    if transport is None:
+        await shared().ready()
+
+
+def _as_is(body: Any) -> Any:
+    return body
 
 
 class HttpClient:
@@ -556,19 +567,29 @@ class HttpClient:
             cls = BadResponseError
         return cls(self.account, reason, status=status, url=url)
 
-    async def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        resp = await self.get(path, params)
-        if self._net is not None:
-            # On the network's thread, which takes turns with the caller's: a page of a few
-            # MB takes tens of milliseconds to parse, all in one turn of the caller's loop.
-            return await self._net.run(self._decode(resp))
-        # Parsing a page (here, and the provider's records after) takes milliseconds: with
-        # many accounts answering together, each waits its share of the loop.
-        await share_turn()
-        return self.parse_json(resp)
+    async def get_json(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        parse: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """The JSON of a GET, or what `parse` makes of it (see read_json)."""
+        return await self.read_json(await self.get(path, params), parse or _as_is)
 
-    async def _decode(self, resp: httpx.Response) -> Any:
-        return self.parse_json(resp)
+    async def read_json(self, resp: httpx.Response, parse: Callable[[Any], Any] = _as_is) -> Any:
+        """What `parse` makes of the JSON of `resp` (a page's records, say), made on the
+        network's thread where there is one: that thread takes turns with the caller's, and
+        the decoding and parsing of a page take milliseconds (tens for a page of a few MB), so
+        hundreds of accounts' pages answered together do not all take them in one turn of
+        the caller's loop, while a key press and the next frame wait. `parse` must hold no
+        state of the caller's: it runs on another thread."""
+        if self._net is not None:
+            return await self._net.run(self._read(resp, parse))
+        await share_turn()
+        return parse(self.parse_json(resp))
+
+    async def _read(self, resp: httpx.Response, parse: Callable[[Any], Any]) -> Any:
+        return parse(self.parse_json(resp))
 
     def parse_json(self, resp: httpx.Response) -> Any:
         url = self._mask(redact_url(resp.request.url))

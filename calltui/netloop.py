@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Coroutine
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -26,6 +27,7 @@ T = TypeVar("T")
 class NetLoop:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
+        self._imported: Future[None] = Future()
         self._thread = threading.Thread(target=self._serve, name="calltui-net", daemon=True)
         self._thread.start()
 
@@ -39,7 +41,14 @@ class NetLoop:
         import httpcore  # noqa: F401
         import httpx._transports.default  # noqa: F401
 
+        self._imported.set_result(None)
         self.loop.run_forever()
+
+    async def ready(self) -> None:
+        """Once the transport's stack is imported: a client made before would import it on
+        the caller's thread, holding the caller's loop for some 50 ms (the first of hundreds of
+        accounts, at start)."""
+        await asyncio.wrap_future(self._imported)
 
     async def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """The result of `coro`, run on the network loop, awaited from the caller's."""

@@ -34,6 +34,7 @@ from calltui.http import (
     TLSError,
     _server_wait,
 )
+from calltui.providers.base import DataError
 
 Reply = tuple[int, dict[str, str], bytes]
 
@@ -494,6 +495,19 @@ async def test_every_accounts_sockets_are_served_on_the_one_network_loop():
         assert await asyncio.gather(*asked) == [{"path": "/0"}, {"path": "/1"}]
         with pytest.raises(NotFoundError):
             await clients[0].get_json("/gone")
+        # A page's records are made there too, and what goes wrong making them comes back.
+        made_on: list[threading.Thread] = []
+
+        def parse(body: Any) -> str:
+            made_on.append(threading.current_thread())
+            if body["path"] == "/bad":
+                raise DataError("no calls in it")
+            return str(body["path"])
+
+        assert await clients[0].get_json("/page", None, parse) == "/page"
+        with pytest.raises(DataError):
+            await clients[1].get_json("/bad", None, parse)
+        assert made_on == [net._thread, net._thread]
     finally:
         release.set()
         for c in clients:

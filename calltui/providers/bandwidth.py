@@ -254,7 +254,7 @@ class Bandwidth(Provider[BandwidthAccount]):
             path, params = request
             resp = await self.http.get(path, params)
             try:
-                records = self.parse_list(self.http.parse_json(resp))
+                records = await self.http.read_json(resp, self.parse_list)
             except DataError as e:
                 raise self.bad(e, path) from None
             fresh = [c for c in records if c.id not in seen]

@@ -145,7 +145,7 @@ class Provider(ABC, Generic[A]):
         """Fetch again a page listed earlier (its Page.request)."""
         path, params = request
         try:
-            return self.parse_list(await self.http.get_json(path, params))
+            return await self.http.get_json(path, params, self.parse_list)
         except DataError as e:
             raise self.bad(e, path) from None
 

@@ -455,12 +455,14 @@ class Jambonz(Provider[JambonzAccount]):
         return {k: v for k, v in params.items() if v is not None}
 
     def parse_list(self, body: Any) -> list[Call]:
-        return parse_envelope(body, self.account.name, self.account.zone())[0]
+        return self._parse_page(body)[0]
+
+    def _parse_page(self, body: Any) -> tuple[list[Call], int]:
+        return parse_envelope(body, self.account.name, self.account.zone())
 
     async def _page(self, params: dict[str, Any]) -> tuple[list[Call], int]:
-        body = await self.http.get_json(self.base_path, params)
         try:
-            calls, total = parse_envelope(body, self.account.name, self.account.zone())
+            calls, total = await self.http.get_json(self.base_path, params, self._parse_page)
         except DataError as e:
             raise self.bad(e, self.base_path) from None
         known = self._attempted_ms

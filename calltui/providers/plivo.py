@@ -331,10 +331,12 @@ class Plivo(Provider[PlivoAccount]):
                 return
             offset += self.page_size
 
+    def _parse_fetched(self, body: Any) -> _Fetched:
+        return self.parse_list(body), total_count(body)
+
     async def _fetch(self, path: str, params: dict[str, Any]) -> _Fetched:
-        body = await self.http.get_json(path, params)
         try:
-            return self.parse_list(body), total_count(body)
+            return await self.http.get_json(path, params, self._parse_fetched)
         except DataError as e:
             raise self.bad(e, path) from None
 

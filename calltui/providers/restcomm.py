@@ -20,7 +20,7 @@ has it; the parts that shape this adapter:
 from __future__ import annotations
 
 import email.utils
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -271,12 +271,10 @@ class RestcommProvider(Provider[RestcommAccount]):
         for number, size in enumerate(page_sizes(self.page_size, first), 1):
             page = offset // size
             params = {**base, "Page": page, "PageSize": size}
-            body = await self._get_json(path, params, "the call list")
             try:
-                listing = parse_envelope(body, "calls")
-                calls = [
-                    parse_call(r, self.account.name, self.account.zone()) for r in listing.items
-                ]
+                listing, calls = await self._get_json(
+                    path, params, "the call list", self._parse_page
+                )
             except DataError as e:
                 raise self.bad(e, path) from None
             mark = self._watermark(calls, mark)
@@ -301,11 +299,16 @@ class RestcommProvider(Provider[RestcommAccount]):
     def parse_list(self, body: Any) -> list[Call]:
         return parse_calls(body, self.account.name, self.account.zone())
 
+    def _parse_page(self, body: Any) -> tuple[ListPage, list[Call]]:
+        listing = parse_envelope(body, "calls")
+        return listing, [
+            parse_call(r, self.account.name, self.account.zone()) for r in listing.items
+        ]
+
     async def fetch_page(self, request: tuple[str, dict[str, Any]]) -> list[Call]:
         path, params = request
-        body = await self._get_json(path, params, "the call list")
         try:
-            return self.parse_list(body)
+            return await self._get_json(path, params, "the call list", self.parse_list)
         except DataError as e:
             raise self.bad(e, path) from None
 
@@ -370,9 +373,15 @@ class RestcommProvider(Provider[RestcommAccount]):
                 break
         return found
 
-    async def _get_json(self, path: str, params: dict[str, Any], what: str) -> Any:
+    async def _get_json(
+        self,
+        path: str,
+        params: dict[str, Any],
+        what: str,
+        parse: Callable[[Any], Any] | None = None,
+    ) -> Any:
         try:
-            return await self.http.get_json(path, params)
+            return await self.http.get_json(path, params, parse)
         except ProviderError as e:
             raise clarify(e, what) from None
 

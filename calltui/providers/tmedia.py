@@ -468,14 +468,15 @@ class TmediaProvider(Provider[TmediaAccount]):
 
     async def _list_page(
         self, base: dict[str, Any], offset: int, size: int
-    ) -> tuple[Any, dict[str, Any]]:
-        """One page at `offset` legs in. An old box that refuses nb_result over 100 with a 400
-        (its documented limit) is asked again with 100, and so is every later request to it."""
+    ) -> tuple[list[Call], dict[str, Any]]:
+        """The legs of one page at `offset` legs in. An old box that refuses nb_result over 100
+        with a 400 (its documented limit) is asked again with 100, and so is every later
+        request to it."""
         while True:
             size = min(size, self.page_size)
             params = {**base, "page": offset // size + 1, "nb_result": size}
             try:
-                return await self.http.get_json(PATH, params), params
+                return await self.http.get_json(PATH, params, self.parse_list), params
             except BadResponseError as e:
                 if e.status != 400 or size <= OLD_FIRMWARE_MAX:
                     raise
@@ -489,9 +490,8 @@ class TmediaProvider(Provider[TmediaAccount]):
         watermark = self.end_bound(query.until)
         for number in itertools.count(1):
             size = OLD_FIRMWARE_MAX if capped else next(sizes)
-            body, params = await self._list_page(base, offset, size)
             try:
-                records = self.parse_list(body)
+                records, params = await self._list_page(base, offset, size)
             except DataError as e:
                 raise self.bad(e, PATH) from None
             size = params["nb_result"]

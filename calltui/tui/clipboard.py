@@ -12,7 +12,6 @@ from typing import Any
 from textual.app import App
 
 from calltui.text import inert
-from calltui.tui.screens.copy import CopyScreen
 
 _PROGRAMS = frozenset({"iTerm.app", "WezTerm", "ghostty", "vscode", "Tabby", "rio"})
 _TERMS = ("xterm-kitty", "alacritty", "foot", "wezterm", "xterm-ghostty", "contour", "rio")
@@ -37,4 +36,8 @@ def copy(app: App[Any], text: str, what: str, note: str = "") -> None:
     if osc52_known():
         app.notify(f"copied {inert(what, 60)}{note}", timeout=3)
     else:
+        # Imported when first shown: its TextArea takes tens of milliseconds to import, and the
+        # pane's first detail (through the handover) came in the middle of the first rows.
+        from calltui.tui.screens.copy import CopyScreen
+
         app.push_screen(CopyScreen(f"Copy {what}", text, note))

@@ -24,7 +24,6 @@ from calltui.model import Call, CallDetail
 from calltui.session import Session
 from calltui.text import inert
 from calltui.tui import clipboard
-from calltui.tui.screens.export import OpenWithScreen, open_in
 
 
 class Handover:
@@ -104,6 +103,9 @@ class Handover:
         if not viewers:
             app.notify(f"pcap saved to {inert(path, 200)} (no sngrep or Wireshark on PATH)")
             return path
+        # Imported when first asked (the clipboard's dialog says why).
+        from calltui.tui.screens.export import OpenWithScreen, open_in
+
         viewer = await app.push_screen_wait(OpenWithScreen(path, viewers))
         if viewer is not None:
             open_in(app, viewer, path)

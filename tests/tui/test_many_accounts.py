@@ -19,7 +19,7 @@ from calltui.tui.app import CallTUI
 from calltui.tui.widgets.sidebar import Sidebar
 from calltui.tui.widgets.status import StatusLine
 from tests.conftest import FIXED_NOW
-from tests.tui.harness import settle
+from tests.tui.harness import settle, shows_what_it_would_draw
 
 COPIES = 4
 """The five demo accounts this many times over: 20 accounts, all on the screen at 120x40."""
@@ -80,6 +80,29 @@ async def test_a_state_change_of_one_account_redraws_only_its_sidebar_line(
         app.main.account_changed(state)
         await pilot.pause(0.05)
         assert drawn.lines == []
+
+
+async def test_marks_that_come_together_redraw_the_lines_on_screen_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = many_accounts_app()
+    async with app.run_test(size=(120, 16)) as pilot:  # the sidebar shows a few accounts
+        await settle(pilot)
+        sidebar = app.query_one(Sidebar)
+        names = app.session.account_names
+        shown, hidden = names[2], names[-1]
+        assert sidebar.get_option_index(hidden) >= sidebar.size.height  # below the screen
+        drawn = Drawn(sidebar, monkeypatch)
+        states = app.session.engine.states
+        for name in (shown, hidden):
+            states[name].status = "error"
+            app.main.account_changed(states[name])
+        await pilot.pause(0.05)
+        assert drawn.lines == [sidebar.get_option_index(shown)]  # once, and only what is seen
+        sidebar.highlighted = sidebar.get_option_index(hidden)  # scrolls down to it
+        await pilot.pause(0.05)
+        assert str(sidebar.get_option_at_index(sidebar.highlighted).prompt) == f"✖ {hidden}"
+        assert await shows_what_it_would_draw(pilot, sidebar)
 
 
 async def test_the_changes_that_come_together_draw_the_status_line_once(

@@ -23,6 +23,8 @@ class Sidebar(OptionList):
         self._names: list[str] = []
         self._status: dict[str, str] = {}
         """The mark each account's line shows."""
+        self._marked: set[str] = set()
+        """The accounts whose marks changed since their lines were last drawn."""
 
     def set_accounts(self, names: list[str], states: dict[str, StreamState]) -> None:
         """The accounts and their marks: the list is built again only when the accounts
@@ -41,10 +43,13 @@ class Sidebar(OptionList):
         self.highlighted = min(highlighted or 0, self.option_count - 1)
 
     def mark(self, name: str, status: str) -> None:
-        """`name`'s mark is now `status`: its line alone is drawn again. With hundreds of
-        accounts, each changing state several times while the first pages come in,
-        OptionList.replace_option_prompt (which drops every line's rendering and measures
-        every option again, then repaints the whole list) took most of the loop's time."""
+        """`name`'s mark is now `status`: its line alone is drawn again, and only if it is on
+        screen. With hundreds of accounts, each changing state several times while the first
+        pages come in, OptionList.replace_option_prompt (which drops every line's rendering and
+        measures every option again, then repaints the whole list) took most of the loop's
+        time; and even a line's refresh each (its place looked up, its region measured) took
+        tens of milliseconds for the hundreds of changes that come together. So the lines are
+        drawn again once for all the marks that came in one go."""
         if self._status.get(name, status) == status:
             return  # unchanged, or not an account listed here
         self._status[name] = status
@@ -56,11 +61,21 @@ class Sidebar(OptionList):
         stale = [k for k in cache.keys() if k[0] is option]  # noqa: SIM118 (no __iter__)
         for key in stale:
             cache.discard(key)
-        line = self._index_to_line.get(self.get_option_index(name))
-        if line is None:
-            self.refresh()  # not laid out yet: nothing drawn to keep
-        else:
-            self.refresh_line(line)
+        if not self._marked:
+            self.call_later(self._redraw_marked)
+        self._marked.add(name)
+
+    def _redraw_marked(self) -> None:
+        marked, self._marked = self._marked, set()
+        lines = self._index_to_line
+        top, height = self.scroll_offset.y, self.scrollable_content_region.height
+        for name in marked:
+            line = lines.get(self.get_option_index(name))
+            if line is None:
+                self.refresh()  # not laid out yet: nothing drawn to keep
+                return
+            if top <= line < top + height:
+                self.refresh_line(line)
 
 
 def account_label(name: str, status: str) -> Text:
