@@ -12,10 +12,10 @@ import gc
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from calltui import __version__, filters
 from calltui.columns import sorted_by
@@ -27,7 +27,7 @@ from calltui.config import (
     with_accounts,
 )
 from calltui.filters import FilterError, Kind, build_query
-from calltui.model import CallQuery
+from calltui.model import Call, CallQuery
 from calltui.text import inert
 
 if TYPE_CHECKING:
@@ -269,13 +269,19 @@ async def _calls(args: argparse.Namespace) -> int:
     names, unreadable = pick_accounts(settings, args.account)
     query = query_from(args, timedelta(hours=24))
     engine = Engine(settings, transport=transport)
+    limit = None if args.all else args.limit
+    out = sys.stdout
     try:
-        records = await engine.collect(names, query, None if args.all else args.limit)
+        if args.format in ("ndjson", "csv") and not (view is not None and view.sort):
+            # A record a line, written as it comes, newest first: a script reads the first
+            # lines at once, and nothing is held however long the window.
+            await _stream(engine.calls(names, query, limit), args.format, out)
+            return _report(engine.errors(), settings, unreadable)
+        records = await engine.collect(names, query, limit)
     finally:
         await engine.aclose()
     if view is not None and view.sort:
         records = sorted_by(records, view.sort, view.descending)
-    out = sys.stdout
     if args.format == "json":
         export.to_json(records, out)
     elif args.format == "ndjson":
@@ -285,6 +291,21 @@ async def _calls(args: argparse.Namespace) -> int:
     else:
         out.write(render.table(records, render.display_zone(settings.display.timezone)))
     return _report(engine.errors(), settings, unreadable)
+
+
+async def _stream(calls: AsyncGenerator[Call, None], fmt: str, out: TextIO) -> None:
+    from calltui import export
+
+    try:
+        if fmt == "ndjson":
+            async for call in calls:
+                out.write(export.ndjson_line(call))
+        else:
+            writer = export.csv_writer(out)
+            async for call in calls:
+                writer.writerow(export.csv_row(call))
+    finally:
+        await calls.aclose()  # a reader gone (`| head`): the listing stops here
 
 
 def _report(errors: Sequence[Exception], settings: Settings, unreadable: int = 0) -> int:

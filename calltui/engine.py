@@ -341,21 +341,27 @@ class Engine:
     def errors(self) -> list[ProviderError]:
         return [s.error for s in self.states.values() if s.error is not None]
 
-    async def collect(
+    async def calls(
         self, accounts: Iterable[str], query: CallQuery, limit: int | None
-    ) -> list[Call]:
-        out: list[Call] = []
+    ) -> AsyncGenerator[Call, None]:
+        """The merged calls (see merged), at most `limit` of them, as they come."""
         if limit == 0:
-            return out
+            return
         gen = self.merged(accounts, query)
+        taken = 0
         try:
             async for call in gen:
-                out.append(call)
-                if limit is not None and len(out) >= limit:
+                yield call
+                taken += 1
+                if limit is not None and taken >= limit:
                     break
         finally:
             await gen.aclose()
-        return out
+
+    async def collect(
+        self, accounts: Iterable[str], query: CallQuery, limit: int | None
+    ) -> list[Call]:
+        return [call async for call in self.calls(accounts, query, limit)]
 
 
 def _check_bounds(account: AccountBase, pages: int, fetching_s: float) -> None:

@@ -48,8 +48,11 @@ def to_json(records: Iterable[Call], out: TextIO) -> None:
 
 def to_ndjson(records: Iterable[Call], out: TextIO) -> None:
     for c in records:
-        out.write(json_text(c.to_dict(), separators=(",", ":")))
-        out.write("\n")
+        out.write(ndjson_line(c))
+
+
+def ndjson_line(record: Call) -> str:
+    return json_text(record.to_dict(), separators=(",", ":")) + "\n"
 
 
 _FORMULA = ("=", "+", "-", "@")
@@ -76,11 +79,21 @@ def _is_number(s: str) -> bool:
 
 
 def to_csv(records: Iterable[Call], out: TextIO) -> None:
+    w = csv_writer(out)
+    for c in records:
+        w.writerow(csv_row(c))
+
+
+def csv_writer(out: TextIO) -> Any:
+    """A writer of rows to `out`, the header row written."""
     w = csv.writer(out, lineterminator="\n")
     w.writerow(CSV_KEYS)
-    for c in records:
-        d = c.to_dict(with_raw=False)
-        w.writerow([csv_cell(d[k]) for k in CSV_KEYS])
+    return w
+
+
+def csv_row(record: Call) -> list[str]:
+    d = record.to_dict(with_raw=False)
+    return [csv_cell(d[k]) for k in CSV_KEYS]
 
 
 def csv_text(records: Iterable[Call]) -> str:

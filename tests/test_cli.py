@@ -11,8 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
+from calltui.cli import main
 from calltui.model import RECORD_KEYS
 from calltui.sim.demo import SIM_HOST, demo_accounts
 from tests.conftest import FIXED_NOW, run_cli
@@ -35,6 +37,38 @@ def test_calls_ndjson_prints_exact_records_newest_first(capsys):
     assert starts == sorted(starts, reverse=True)
     assert {r["provider"] for r in records} == {"plivo"}
     assert len({r["id"] for r in records}) == 250
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "csv"])
+def test_ndjson_and_csv_are_written_as_the_records_come(monkeypatch, fmt):
+    """A script reads the first records while the later pages are still being fetched, and
+    nothing is held for the whole window."""
+    served = 0
+    handle = httpx.ASGITransport.handle_async_request
+
+    async def counted(self: httpx.ASGITransport, request: httpx.Request) -> httpx.Response:
+        nonlocal served
+        served += 1
+        return await handle(self, request)
+
+    monkeypatch.setattr(httpx.ASGITransport, "handle_async_request", counted)
+
+    class Out(io.StringIO):
+        served_at_first_line: int | None = None
+
+        def write(self, text: str) -> int:
+            if self.served_at_first_line is None:
+                self.served_at_first_line = served
+            return super().write(text)
+
+    out = Out()
+    monkeypatch.setattr(sys, "stdout", out)
+    with pytest.raises(SystemExit) as e:
+        main(["calls", "--demo", "--since", "2d", "--all", "--format", fmt])
+    assert e.value.code in (0, None)
+    lines = out.getvalue().splitlines()
+    assert len(lines) > 5000
+    assert out.served_at_first_line is not None and out.served_at_first_line < served / 2
 
 
 @pytest.mark.parametrize("account", sorted(demo_accounts()))

@@ -11,6 +11,8 @@ from calltui.text import inert
 
 ALL = "__all__"
 """The option id of 'All accounts'."""
+FIRST_SHOWN = 100
+"""More accounts than a terminal has lines."""
 MARKS = {"idle": "·", "loading": "◌", "ok": "●", "error": "✖"}
 MARK_STYLE = {"idle": "dim", "loading": "yellow", "ok": "green", "error": "bold red"}
 
@@ -25,10 +27,15 @@ class Sidebar(OptionList):
         """The mark each account's line shows."""
         self._marked: set[str] = set()
         """The accounts whose marks changed since their lines were last drawn."""
+        self._later: dict[str, None] = {}
+        """The accounts not listed yet (set_accounts)."""
 
     def set_accounts(self, names: list[str], states: dict[str, StreamState]) -> None:
         """The accounts and their marks: the list is built again only when the accounts
-        change; otherwise only the lines whose mark changed are drawn again."""
+        change; otherwise only the lines whose mark changed are drawn again. Of hundreds of
+        accounts, the first FIRST_SHOWN are listed at once and the others after the next frame:
+        OptionList measures every option as it lays them out, and the measuring of 300 made
+        the app's first frame 20 ms longer, for lines below the screen."""
         if names == self._names:
             for name in names:
                 st = states.get(name)
@@ -38,9 +45,18 @@ class Sidebar(OptionList):
         self._status = {n: st.status if (st := states.get(n)) else "idle" for n in names}
         highlighted = self.highlighted
         options = [Option(Text("All accounts", "bold"), id=ALL)]
-        options += [Option(account_label(n, s), id=n) for n, s in self._status.items()]
+        options += [Option(account_label(n, self._status[n]), id=n) for n in names[:FIRST_SHOWN]]
         self.set_options(options)  # one layout for the whole list, not one per account
         self.highlighted = min(highlighted or 0, self.option_count - 1)
+        self._later = dict.fromkeys(names[FIRST_SHOWN:])
+        if self._later:
+            self.call_after_refresh(self._list_later, self._later)
+
+    def _list_later(self, later: dict[str, None]) -> None:
+        if later is not self._later:
+            return  # the accounts were set again meanwhile
+        self._later = {}
+        self.add_options([Option(account_label(n, self._status[n]), id=n) for n in later])
 
     def mark(self, name: str, status: str) -> None:
         """`name`'s mark is now `status`: its line alone is drawn again, and only if it is on
@@ -53,6 +69,8 @@ class Sidebar(OptionList):
         if self._status.get(name, status) == status:
             return  # unchanged, or not an account listed here
         self._status[name] = status
+        if name in self._later:
+            return  # listed with its mark of then
         option = self.get_option(name)
         option._set_prompt(account_label(name, status))
         # Textual is pinned: its render cache is keyed by (option, style, padding), and only
