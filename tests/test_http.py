@@ -449,6 +449,25 @@ def test_each_ca_bundle_gets_one_context_shared_by_its_accounts(built, tmp_path)
     assert len(set().union(*(tls_contexts(c) for c in unverified))) == 1
 
 
+async def test_a_response_read_whole_is_freed_with_its_last_reference():
+    """No reference cycle keeps a page's body alive until a full collection: the TUI freezes
+    what survives its collections while loading, which would keep every body for good."""
+    import gc
+    import weakref
+
+    c = client(Scripted(ok({"calls": ["x" * 1000]})))
+    resp = await c.get("/calls")
+    assert resp.json()["calls"] == ["x" * 1000]
+    gone = weakref.ref(resp)
+    gc.disable()
+    try:
+        del resp
+        assert gone() is None
+    finally:
+        gc.enable()
+        await c.aclose()
+
+
 async def test_every_accounts_sockets_are_served_on_the_one_network_loop():
     """The exchanges of real sockets run on calltui.netloop's loop, one for every account, and
     their answers (and errors) come back to the caller's loop, which stays free meanwhile."""
