@@ -6,7 +6,7 @@ meets it:
 - RSS per record: the app's RSS once loaded, less the RSS of the same app over the same accounts
   with a window that holds no call (the baseline, run first in this script), over N;
 - the longest full garbage collection, from start to exit: the app appends each one's duration
-  to the file named by CALLTUI_GC_LOG (calltui.tui.app.IdleGC), since no terminal shows one;
+  to the file named by CALLTUI_GC_LOG (calltui.tui.idle_gc.IdleGC), since no terminal shows one;
 - key-to-first-byte p95 at one press per second (so the idle collector runs between presses);
 - ingestion: records per second from the process's start until "complete", against `calltui
   calls --all --format ndjson` over the same accounts and window (its records per second,

@@ -38,7 +38,7 @@ from benchmarks.common import finish, report, synthetic_calls
 from calltui.model import Call, PageRef
 from calltui.render import fmt_duration, fmt_time
 from calltui.store import CallStore
-from calltui.tui.app import IdleGC
+from calltui.tui.idle_gc import IdleGC
 from calltui.tui.widgets.call_table import COLUMNS, CallTable
 
 SIZE = (120, 40)

@@ -520,7 +520,7 @@ class HttpClient:
             await resp.aclose()
             # httpx's response and the stream it was read from refer to each other: a cycle
             # only a full collection frees, and the TUI freezes what survives its collections
-            # while loading (calltui.tui.app.IdleGC), which kept every page's body for good.
+            # while loading (calltui.tui.idle_gc.IdleGC), which kept every page's body for good.
             resp.stream = httpx.ByteStream(b"")
         resp._content = b"".join(chunks)
         return resp

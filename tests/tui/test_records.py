@@ -1,5 +1,5 @@
 """Many records in the TUI, as the collector sees them: once rows have loaded and the user is
-idle, the store's objects are frozen out of the full collections (calltui.tui.app.IdleGC), so
+idle, the store's objects are frozen out of the full collections (calltui.tui.idle_gc.IdleGC), so
 a collection does not grow with the calls loaded; and the collector's pauses can be logged
 (CALLTUI_GC_LOG) for the benchmarks."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from calltui.model import CallQuery
-from calltui.tui.app import IdleGC
+from calltui.tui.idle_gc import IdleGC, give_back_free_memory
 from tests.conftest import FIXED_NOW
 from tests.tui.harness import make_app, settle
 
@@ -66,3 +66,19 @@ def test_what_a_load_makes_is_frozen_before_any_row_shows() -> None:
         assert any(id(x) in {id(o) for o in gc.get_objects()} for x in later)
     finally:
         gc.unfreeze()
+
+
+def test_the_free_memory_goes_back_once_each_load_is_over() -> None:
+    fetched, released = [0], []
+    idle = IdleGC(lambda: fetched[0], release=lambda: released.append(fetched[0]))
+    try:
+        for pages in (1, 2, 2, 2, 5, 5, 5):  # two loads, each followed by quiet ticks
+            fetched[0] = pages
+            idle._tick()
+        assert released == [2, 5]
+    finally:
+        gc.unfreeze()
+
+
+def test_giving_back_free_memory_is_harmless_where_the_c_library_cannot() -> None:
+    give_back_free_memory()  # glibc: malloc_trim; elsewhere nothing, and never an error
