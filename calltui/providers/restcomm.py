@@ -143,7 +143,13 @@ def parse_envelope(body: Any, key: str) -> ListPage:
 
 
 def parse_calls(body: Any, account: str, zone: tzinfo = timezone.utc) -> list[Call]:
-    return [parse_call(raw, account, zone) for raw in parse_envelope(body, "calls").items]
+    return parse_page(body, account, zone)[1]
+
+
+def parse_page(body: Any, account: str, zone: tzinfo = timezone.utc) -> tuple[ListPage, list[Call]]:
+    """A page of the call list: its envelope (for the paging) and its records."""
+    listing = parse_envelope(body, "calls")
+    return listing, [parse_call(raw, account, zone) for raw in listing.items]
 
 
 def created_at(call: Call, zone: tzinfo = timezone.utc) -> datetime | None:
@@ -300,10 +306,7 @@ class RestcommProvider(Provider[RestcommAccount]):
         return parse_calls(body, self.account.name, self.account.zone())
 
     def _parse_page(self, body: Any) -> tuple[ListPage, list[Call]]:
-        listing = parse_envelope(body, "calls")
-        return listing, [
-            parse_call(r, self.account.name, self.account.zone()) for r in listing.items
-        ]
+        return parse_page(body, self.account.name, self.account.zone())
 
     async def fetch_page(self, request: tuple[str, dict[str, Any]]) -> list[Call]:
         path, params = request
