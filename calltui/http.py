@@ -271,6 +271,15 @@ def error_text(resp: httpx.Response, keys: tuple[str, ...] = ("message", "error"
     return _printable(out)
 
 
+def open_sockets_soon(transport: httpx.AsyncBaseTransport | None) -> None:
+    """Starts the network loop (and its imports, NetLoop) now for clients over real sockets, so
+    that they are done by the time the first request is made: a TUI calls it before its first
+    frame, whose drawing leaves the loop's thread idle moments (a terminal write, a select) to
+    import in."""
+    if transport is None:
+        shared()
+
+
 async def sockets_ready(transport: httpx.AsyncBaseTransport | None) -> None:
     """Returns once a client over real sockets (no in-process `transport`) can be made without
     importing the network stack on the caller's loop (NetLoop.ready)."""

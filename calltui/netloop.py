@@ -34,9 +34,12 @@ class NetLoop:
     def _serve(self) -> None:
         asyncio.set_event_loop(self.loop)
         # httpx imports its transport's stack (httpcore and h11 when the first client is made,
-        # anyio when it first connects: some 100 ms); here it is imported meanwhile, while the
-        # caller opens its accounts. Not before: started with the TUI's own imports, it took
-        # its share of the interpreter from the first frame (70 ms later).
+        # anyio when it first connects: some 40 ms); here it is imported meanwhile. The TUI
+        # starts this loop as its screen mounts (calltui.http.open_sockets_soon): started with
+        # the TUI's own imports, it took its share of the interpreter from the first frame
+        # (70 ms later); started after the first frame, its imports (each file read gives the
+        # interpreter away) waited on the frames that follow and the first rows came 50 ms
+        # later than started at the mount.
         import anyio._backends._asyncio  # noqa: F401
         import httpcore  # noqa: F401
         import httpx._transports.default  # noqa: F401

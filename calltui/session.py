@@ -29,7 +29,7 @@ from calltui.analysis import twin as twins
 from calltui.analysis.correlate import Relation, related
 from calltui.config import Settings
 from calltui.engine import Engine
-from calltui.http import ProviderError, RetryPolicy
+from calltui.http import ProviderError, RetryPolicy, open_sockets_soon
 from calltui.model import Call, CallDetail, CallQuery, Outcome
 from calltui.render import display_zone
 from calltui.store import CallStore
@@ -128,6 +128,11 @@ class Session:
 
     def now(self) -> datetime:
         return self._clock() if self._clock is not None else datetime.now(timezone.utc)
+
+    def open_network_soon(self) -> None:
+        """The network stack made ready meanwhile (calltui.http.open_sockets_soon): a screen
+        opening calls it before its first frame."""
+        open_sockets_soon(self.transport)
 
     async def aclose(self) -> None:
         await self.engine.aclose()

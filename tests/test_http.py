@@ -532,3 +532,25 @@ async def test_every_accounts_sockets_are_served_on_the_one_network_loop():
         for c in clients:
             await c.aclose()
         server.shutdown()
+
+
+async def test_the_network_stack_is_opened_ahead_only_for_real_sockets(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """A screen asks for the network loop before its first frame (open_sockets_soon): over real
+    sockets the loop starts then and imports its stack with no request made; over an in-process
+    transport (the demo, tests) nothing is started."""
+    from calltui import netloop
+    from calltui.http import open_sockets_soon
+
+    monkeypatch.setattr(netloop, "_shared", None)
+    open_sockets_soon(httpx.ASGITransport(app=Scripted(ok())))
+    assert netloop._shared is None
+    open_sockets_soon(None)
+    started = netloop._shared
+    assert started is not None
+    try:
+        await asyncio.wait_for(started.ready(), 10)
+        assert started._thread.is_alive()
+    finally:
+        started.loop.call_soon_threadsafe(started.loop.stop)

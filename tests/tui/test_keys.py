@@ -125,3 +125,23 @@ async def test_at_80_columns_the_footer_drops_whole_hints_and_keeps_the_palette_
         await settle(pilot)
         await pilot.pause(0.1)
         assert len(list(app.screen.query(FooterKey))) > len(shown)
+
+
+async def test_the_footer_is_rebuilt_only_when_what_it_shows_changes():
+    """Every focus move and binding refresh tells the footer; it rebuilds its keys only when
+    the row would differ (at start-up that was three rebuilds of a dozen keys before the first
+    rows)."""
+    app = make_app([])
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        shown = list(app.screen.query(FooterKey))
+        assert shown
+        app.screen.refresh_bindings()
+        app.screen.query_one("#sidebar").focus()
+        app.screen.query_one(CallTable).focus()
+        await settle(pilot)
+        assert all(a is b for a, b in zip(app.screen.query(FooterKey), shown, strict=True))
+        await pilot.resize_terminal(70, 30)
+        await settle(pilot)
+        await pilot.pause(0.1)
+        assert len(list(app.screen.query(FooterKey))) < len(shown)

@@ -190,6 +190,7 @@ class MainScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        self.session.open_network_soon()
         self.query_one(Sidebar).set_accounts(self.session.account_names, self.session.engine.states)
         self.table.focus()
         self._show_filters()

@@ -1,9 +1,11 @@
 """The key footer: the hints of the screen's bindings that fit, whole, rebuilt once per burst of
-binding changes.
+binding changes, and only when what it shows would change.
 
 Textual's Footer rebuilds all its keys after every change of the active bindings: every focus
 move, screen push and `refresh_bindings`. At start-up that is a dozen rebuilds of a dozen keys,
-each restyled, before the first rows can be drawn; the last rebuild is the only one seen.
+each restyled, before the first rows can be drawn; the last rebuild is the only one seen. Most
+of those changes leave the hints as they were (a focus move between widgets that share the
+screen's keys): then nothing is rebuilt.
 
 It also lets the last hint that does not fit be cut anywhere ("/ Searc"): here the hints are
 laid out in the order of the bindings and the first that would not fit whole ends the row, with
@@ -21,7 +23,6 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -29,9 +30,14 @@ KEY_PADDING = 3
 """What a FooterKey adds to its key and description: a cell either side and one between."""
 
 
+Hint = tuple[str, str, str, str, bool, str]
+"""What one key shows and does: key, its display, description, action, enabled, tooltip."""
+
+
 class KeyFooter(Footer):
     _rebuild_pending = False
     _laid_out_for = -1
+    _shown: tuple[tuple[Hint, ...], Hint | None] | None = None
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True
@@ -43,7 +49,8 @@ class KeyFooter(Footer):
 
     async def _rebuild(self) -> None:
         self._rebuild_pending = False
-        await self.recompose()
+        if self.is_attached and self._hints_that_fit() != self._shown:
+            await self.recompose()
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._laid_out_for and self._bindings_ready:
@@ -62,50 +69,58 @@ class KeyFooter(Footer):
             seen.add(binding.action)
             yield binding, enabled, tooltip
 
-    def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
+    def _hints_that_fit(self) -> tuple[tuple[Hint, ...], Hint | None]:
+        """The row at the footer's width: the hints in order up to the first that does not fit
+        whole; and the command palette's key, kept at the right edge (if shown)."""
         width = self.size.width
-        self._laid_out_for = width
-        palette = self._palette_key()
-        room = width - (self._width_of(palette) + 1 if palette is not None else 0)
-        keys: list[Widget] = []
+        palette = self._palette_hint()
+        room = width - (_width_of(palette) + 1 if palette is not None else 0)
+        row: list[Hint] = []
         for binding, enabled, tooltip in self.hints():
-            key = FooterKey(
-                binding.key,
-                self.app.get_key_display(binding),
-                binding.description,
-                binding.action,
-                disabled=not enabled,
-                tooltip=tooltip,
-            ).data_bind(compact=Footer.compact)
-            need = self._width_of(key)
+            hint = self._hint(binding, enabled, tooltip)
+            need = _width_of(hint)
             if width and need > room:
                 break
             room -= need
-            keys.append(key)
-        self.styles.grid_size_columns = len(keys)
-        yield from keys
-        if palette is not None:
-            yield palette
+            row.append(hint)
+        return tuple(row), palette
 
-    def _palette_key(self) -> FooterKey | None:
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        self._laid_out_for = self.size.width
+        self._shown = shown = self._hints_that_fit()
+        row, palette = shown
+        self.styles.grid_size_columns = len(row)
+        for key, display, description, action, enabled, tooltip in row:
+            yield FooterKey(
+                key, display, description, action, disabled=not enabled, tooltip=tooltip
+            ).data_bind(compact=Footer.compact)
+        if palette is not None:
+            key, display, description, action, enabled, tooltip = palette
+            yield FooterKey(
+                key,
+                display,
+                description,
+                action,
+                classes="-command-palette",
+                disabled=not enabled,
+                tooltip=tooltip,
+            )
+
+    def _hint(self, binding: Binding, enabled: bool, tooltip: str) -> Hint:
+        display = self.app.get_key_display(binding)
+        return (binding.key, display, binding.description, binding.action, enabled, tooltip)
+
+    def _palette_hint(self) -> Hint | None:
         if not (self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE):
             return None
         found = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
         if found is None:
             return None
         _, binding, enabled, _ = found
-        return FooterKey(
-            binding.key,
-            self.app.get_key_display(binding),
-            binding.description,
-            binding.action,
-            classes="-command-palette",
-            disabled=not enabled,
-            tooltip=binding.tooltip or binding.description,
-        )
+        return self._hint(binding, enabled, binding.tooltip or binding.description)
 
-    @staticmethod
-    def _width_of(key: FooterKey) -> int:
-        return cell_len(key.key_display) + cell_len(key.description) + KEY_PADDING
+
+def _width_of(hint: Hint) -> int:
+    return cell_len(hint[1]) + cell_len(hint[2]) + KEY_PADDING
