@@ -2,9 +2,10 @@
 
 A million records must fit in well under a kilobyte each, so nothing per row is a Python object
 unless it has to be: times, durations, codes and MOS live in typed arrays (a sentinel stands for
-None), provider/account/direction/outcome are small codes into tables, ids and causes are str in
-tuples of a block of rows (causes interned), numbers, SIP Call-IDs and parents are packed a block
-into one str (see store_columns.Strings), and the provider's raw records are kept pickled and
+None), provider/account/direction/outcome are small codes into tables, causes are str in tuples
+of a block of rows (interned), ids, numbers, SIP Call-IDs and parents are packed a block into
+one str (see store_columns.Strings) and ids are found by their hash (store_columns.IdIndex), and
+the provider's raw records are kept pickled and
 zlib-compressed per page, decoded on demand (a small LRU of decoded chunks). `call(row)`
 materializes a full Call; the table reads `brief(row)` and never touches the raw.
 
@@ -36,7 +37,7 @@ from typing import Any, NamedTuple, overload
 
 from calltui.columns import STARTED
 from calltui.model import Call, Outcome, PageRef
-from calltui.store_columns import NO_INT, NO_TIME, Codes, Snapshot, Strings, build_view
+from calltui.store_columns import NO_INT, NO_TIME, Codes, IdIndex, Snapshot, Strings, build_view
 from calltui.store_columns import positions as view_positions
 
 _INT_MAX = 2**63 - 1
@@ -165,7 +166,7 @@ class CallStore:
         self.state = array("B")
         # 4-byte ints where no value can pass 2**31: page and chunk numbers, places in a chunk.
         self.page = array("i")
-        self.ids = Strings()  # the same str objects as _by_id's keys: packing saves nothing
+        self.ids = Strings(packed=True)
         self.parent_id = Strings(packed=True)
         self.sip_call_id = Strings(packed=True)
         self.from_ = Strings(packed=True)
@@ -180,9 +181,8 @@ class CallStore:
         self._chunks: list[bytes | None] = []
         self._pending: dict[int, dict[str, Any]] = {}
         self._decoded: OrderedDict[int, list[dict[str, Any]]] = OrderedDict()
-        self._by_id: dict[str, int] = {}
-        self._twins: dict[tuple[str, str], int] = {}
-        """Rows whose id another account's row already holds in _by_id (ids rarely collide)."""
+        self._index = IdIndex()
+        """Every row by its id (and the account's: two accounts may hold the same id)."""
         self._pages: list[_Page] = []
         self._page_of: dict[PageRef, int] = {}
         self._loose: int | None = None
@@ -213,7 +213,7 @@ class CallStore:
         first = len(self)
         # Bound methods and locals: this loop runs once per record loaded, and attribute
         # look-ups were most of its cost.
-        by_id, find, page_for = self._by_id, self.find, self._page_for
+        find, page_for, index = self.find, self._page_for, self._index.add
         started_col, pages, pending = self.started, self._pages, self._pending
         answered, ended = self.answered.append, self.ended.append
         duration, billed = self.duration.append, self.billed.append
@@ -230,7 +230,7 @@ class CallStore:
         row = first
         last = started_col[row - 1] if row else NO_TIME
         for c in calls:
-            if c.id in by_id and find(c.account, c.id) is not None:
+            if find(c.account, c.id) is not None:
                 continue
             pid = page_for(c.page)
             started = _ts(c.started_at)
@@ -262,7 +262,7 @@ class CallStore:
             state(HELD)  # last: len(self) counts only rows with every column
             pending[row] = c.raw
             pages[pid].rows.append(row)
-            self._add_key(c.account, c.id, row)
+            index(hash(c.id), row)
             if pid != self._last_page:
                 self._last_page = pid
                 if pid in self._lru:
@@ -292,10 +292,6 @@ class CallStore:
     def _new_page(self, ref: PageRef | None) -> int:
         self._pages.append(_Page(ref))
         return len(self._pages) - 1
-
-    def _add_key(self, account: str, call_id: str, row: int) -> None:
-        if self._by_id.setdefault(call_id, row) != row:
-            self._twins[(account, call_id)] = row
 
     @property
     def pending(self) -> int:
@@ -329,13 +325,13 @@ class CallStore:
 
     # --- reading ------------------------------------------------------------------------------
     def find(self, account: str | None, call_id: str) -> int | None:
-        """The row of (account, id), held or not; any account's when `account` is None."""
-        row = self._by_id.get(call_id)
-        if row is None or account is None:
-            return row
-        if self._accounts.values[self.account[row]] == account:
-            return row
-        return self._twins.get((account, call_id))
+        """The row of (account, id), held or not; any account's when `account` is None (the
+        first added)."""
+        ids, codes, names = self.ids, self.account, self._accounts.values
+        for row in self._index.rows(hash(call_id)):
+            if ids[row] == call_id and (account is None or names[codes[row]] == account):
+                return row
+        return None
 
     def is_held(self, row: int) -> bool:
         return self.state[row] == HELD

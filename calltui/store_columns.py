@@ -43,6 +43,50 @@ class Codes:
         return c
 
 
+INDEX_BITS = 14
+INDEX_MASK = (1 << INDEX_BITS) - 1
+
+
+class IdIndex:
+    """Rows by the hash of their id, in arrays: no Python object per row.
+
+    A dict of id keys kept a str and an int object per row (~110 bytes, more for an id that
+    two accounts share) and, made among each page's short-lived parse objects, those small
+    objects pinned the interpreter's memory pools that the page's garbage left nearly empty:
+    a third of the RSS of a load. Here the hashes and rows of a fixed number of buckets are
+    two arrays each (16 bytes a row); a bucket is searched in C (`in`, `index`), never
+    rebuilt as the store grows (some 60 rows a bucket at a million). Equal hashes are not
+    equal ids: the caller compares the id of each row found (CallStore.find)."""
+
+    __slots__ = ("_buckets",)
+
+    def __init__(self) -> None:
+        self._buckets: dict[int, tuple[array[int], array[int]]] = {}
+
+    def add(self, h: int, row: int) -> None:
+        bucket = self._buckets.get(h & INDEX_MASK)
+        if bucket is None:
+            bucket = self._buckets[h & INDEX_MASK] = (array("q"), array("q"))
+        bucket[0].append(h)
+        bucket[1].append(row)
+
+    def rows(self, h: int) -> Iterator[int]:
+        """The rows whose id hashes to `h`, in the order they were added."""
+        bucket = self._buckets.get(h & INDEX_MASK)
+        if bucket is None:
+            return
+        hashes, rows = bucket
+        if h not in hashes:
+            return
+        i = hashes.index(h)
+        while True:
+            yield rows[i]
+            try:
+                i = hashes.index(h, i + 1)
+            except ValueError:
+                return
+
+
 class Packed:
     """A full block of a packed Strings column: its values joined into one str, where each one
     ends in it, and which are None (empty when none is)."""

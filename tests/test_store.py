@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import random
+import sys
 import threading
 from dataclasses import replace
 from datetime import timedelta
@@ -158,6 +159,41 @@ def test_dedup_by_account_and_id():
     assert store.find("other", a.id) == 1
     assert store.find("nobody", a.id) is None
     assert len(store) == 2
+
+
+def test_ids_are_found_among_many_rows_by_their_hash(monkeypatch):
+    """Ids are found by their hash (store_columns.IdIndex); in one bucket (forced here by a
+    bucket count of 1), the rows of each hash are found in the order they came."""
+    calls = made_up(3 * store_columns.BLOCK)
+    store = CallStore()
+    store.extend(calls)
+    assert all(store.find(c.account, c.id) == i for i, c in enumerate(calls))
+    assert store.find(None, calls[7].id) == 7
+    assert store.find(calls[7].account, calls[7].id + "x") is None
+
+    monkeypatch.setattr(store_columns, "INDEX_MASK", 0)
+    narrow = store_columns.IdIndex()
+    for row in range(50):
+        narrow.add(row & 7, row)
+    assert list(narrow.rows(3)) == [3, 11, 19, 27, 35, 43]
+    assert list(narrow.rows(8)) == []
+
+
+def test_the_store_keeps_no_str_object_of_its_ids():
+    """Sealed blocks of ids are packed and the index holds arrays: once the calls that
+    brought them are gone, none of their id strs is kept (a str and an int per row, in a
+    dict, pinned a third of a load's memory)."""
+    calls = made_up(store_columns.BLOCK + 10)
+    ids = [c.id for c in calls[: store_columns.BLOCK]]
+    before = [sys.getrefcount(x) for x in ids]
+    for c in calls:
+        c.raw = {}
+    store = CallStore()
+    store.extend(calls)
+    store.flush()
+    del calls, c
+    assert [sys.getrefcount(x) for x in ids] == [n - 1 for n in before]
+    assert store.find(store.account_of(5), ids[5]) == 5
 
 
 SORT_KEYS = [c.key for c in COLUMNS.values() if c.sort is not None]
