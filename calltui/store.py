@@ -5,9 +5,9 @@ unless it has to be: times, durations, codes and MOS live in typed arrays (a sen
 None), provider/account/direction/outcome are small codes into tables, causes are str in tuples
 of a block of rows (interned), ids, numbers, SIP Call-IDs and parents are packed a block into
 one str (see store_columns.Strings) and ids are found by their hash (store_columns.IdIndex), and
-the provider's raw records are kept pickled and
-zlib-compressed per page, decoded on demand (a small LRU of decoded chunks). `call(row)`
-materializes a full Call; the table reads `brief(row)` and never touches the raw.
+the provider's raw records are kept pickled and zlib-compressed per page, decoded on demand (a
+small LRU of decoded chunks). `call(row)` materializes a full Call; the table reads `brief(row)`
+and never touches the raw.
 
 Rows never move: a view is an array of row indices. Past `max_records` rows held, the pages used
 least recently lose their heavy parts (phone numbers, SIP Call-ID, parent, cause text and raw)
