@@ -244,11 +244,13 @@ class Feed:
                         )
                     self._more.clear()
                     self.idle = True
+                    self._pack_soon()
                     await self._more.wait()
                     self.idle = False
             self._append(batch)
             self.exhausted = True
             self.idle = True
+            self._pack_soon()
             self._wake.set()
             if self._seek and self._keep is not None:
                 self._seek = False
@@ -261,8 +263,8 @@ class Feed:
         if not batch:
             return
         new = self.store.extend(batch, flush=False)
-        if self.store.pending >= FLUSH_ROWS and self._packing is None:
-            self._packing = self.spawn(self._pack(), "pack")
+        if self.store.pending >= FLUSH_ROWS:
+            self._pack_soon()
         self._frontier = _start_ts(batch[-1])
         self._wake.set()
         keep_row = None
@@ -272,10 +274,18 @@ class Feed:
                     keep_row, self._keep, self._seek = i, None, False
         self.events.rows_added(new, keep_row)
 
+    def _pack_soon(self) -> None:
+        if self._packing is None and self.store.pending:
+            self._packing = self.spawn(self._pack(), "pack")
+
     async def _pack(self) -> None:
-        """Compress the raw records the store keeps as dicts, a chunk a turn of the loop."""
+        """Compress the raw records the store keeps as dicts, a chunk a turn of the loop: while
+        rows come, whole chunks; once the listing rests (it waits for the reader, or has
+        ended), the rest too. Kept as dicts, the last few thousand raw records of a load took
+        ~4 KB each where packed they take ~150 B: 14 MB after any load of 4,000 calls or
+        more, and all of a smaller one's."""
         try:
-            while self.store.pending >= CHUNK_ROWS:
+            while self.store.pending >= (1 if self.idle else CHUNK_ROWS):
                 await share_turn()
                 self.store.flush(CHUNK_ROWS)
         finally:
