@@ -6,10 +6,13 @@ a collection does not grow with the calls loaded; and the collector's pauses can
 from __future__ import annotations
 
 import gc
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from rich.segment import Segment
+from textual.strip import Strip
 
 from calltui.model import CallQuery
 from calltui.tui.idle_gc import IdleGC, give_back_free_memory
@@ -44,6 +47,20 @@ async def test_loaded_rows_are_kept_out_of_full_collections(
     # Each full collection's duration, wall and CPU, one a line.
     lines = [line.split() for line in log.read_text().splitlines()]
     assert lines and all(len(ms) == 2 and float(ms[0]) >= 0 for ms in lines)
+
+
+async def test_a_line_drawn_whole_is_freed_without_the_collector() -> None:
+    # Frozen while on screen, a line that held itself (Textual caches a strip's one piece, the
+    # strip, in the strip) was never freed once dropped: 12 MB of a load of 276,000 calls.
+    textual_divide = Strip.divide
+    async with make_app([]).run_test() as pilot:
+        await settle(pilot)
+        line = Strip([Segment("abc"), Segment("de")])
+        before = sys.getrefcount(line)
+        assert line.divide([5, 9]) == [line]
+        assert sys.getrefcount(line) == before
+        assert [piece.text for piece in line.divide([1, 5])] == ["a", "bcde"]
+    assert Strip.divide is textual_divide  # as it was once the app has stopped
 
 
 def test_what_a_load_makes_is_frozen_before_any_row_shows() -> None:
