@@ -126,9 +126,9 @@ def test_clear_frees_the_old_rows_in_a_thread_of_its_own():
             freed_in.append(threading.current_thread().name)
 
     calls = made_up(3000)
-    calls[-1].raw = {"witness": Witness()}  # still waiting to be compressed: held as is
+    calls[-1].raw = {"witness": Witness()}  # not compressed (flush=False): held as is
     store = CallStore()
-    store.extend(calls)
+    store.extend(calls, flush=False)
     del calls
     store.clear()
     assert len(store) == 0 and store.find(None, "id-0-a") is None
