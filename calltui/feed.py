@@ -55,6 +55,8 @@ HANDOVER_S = 0.25
 """Past the first BATCH, rows are handed over BULK_CHUNK at once, or when the oldest has waited
 HANDOVER_S: every hand-over lays the table out again (its height, the scrollbar, the status
 line: ~20 ms), and 50 at a time made that most of a long load's work."""
+PACK_PAGES = 8
+"""Pages whose raw records are compressed in one chunk of work (~0.5 ms a page, however few)."""
 PROGRESS_S = 0.25
 """After an account's first state, its changes while it loads (a page more; waiting on a full
 queue and loading again) are told at most this often, all accounts together, the last of each
@@ -287,7 +289,7 @@ class Feed:
         try:
             while self.store.pending >= (1 if self.idle else CHUNK_ROWS):
                 await share_turn()
-                self.store.flush(CHUNK_ROWS)
+                self.store.flush(CHUNK_ROWS, PACK_PAGES)
         finally:
             self._packing = None
 

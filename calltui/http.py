@@ -392,6 +392,10 @@ class HttpClient:
         """GET with retries (connect errors, 5xx, 429) and the account's rate limit and
         concurrency. Returns a 2xx response or raises a ProviderError."""
         clean = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
+        # Making a request (its URL, its log line, its hand-over to the network loop) takes
+        # a fraction of a millisecond: hundreds of accounts' requests, started together by
+        # the pages that came together, take turns with the rest of the loop.
+        await share_turn()
         attempt = 0
         while True:
             async with self.concurrency:

@@ -21,6 +21,8 @@ from collections.abc import Coroutine
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+from calltui.pacing import share_turn
+
 T = TypeVar("T")
 
 
@@ -54,8 +56,14 @@ class NetLoop:
         await asyncio.wrap_future(self._imported)
 
     async def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        """The result of `coro`, run on the network loop, awaited from the caller's."""
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+        """The result of `coro`, run on the network loop, awaited from the caller's. What the
+        caller does with it takes its turn with the rest of the caller's loop (share_turn):
+        the answers of hundreds of accounts come back together, and each caller's next steps
+        (a page's records handed on, the next request made), a fraction of a millisecond
+        each, had all run in one turn of 60 to 115 ms."""
+        result = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+        await share_turn()
+        return result
 
 
 _shared: NetLoop | None = None

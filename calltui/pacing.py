@@ -9,6 +9,7 @@ import asyncio
 import os
 import random
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -138,18 +139,71 @@ same turn also runs what cannot wait its turn (the sockets' callbacks of every e
 way, a frame, the messages): with 300 accounts loading, a budget of 20 ms left turns of 100 to
 250 ms; with 8 ms, about half that, and the first rows came no later."""
 
+LET_GO_MAX = 64
+"""Chunks waiting let go in one turn at most, however short the turns before (a burst of
+chunks may follow a quiet spell)."""
 
-class _Turn:
-    """When the current turn's chunks began (None: none yet), on which loop."""
 
-    loop: asyncio.AbstractEventLoop | None = None
-    began: float | None = None
+class _Turns:
+    """One loop's chunks of work: when this turn's began (None: none yet), and those waiting
+    for a later turn, first come first served.
+
+    The waiting are let go a few a turn, as many as the turns allow: their number halves after
+    a turn longer than TURN_BUDGET_S (frames and sockets count too) and grows after a shorter
+    one. Each waiting chunk had tried again every turn until the budget let it through: with
+    the hundreds of requests of 300 accounts waiting, their tries (a task step each, through
+    the awaits above them) were a turn's first 6 to 8 ms, and a timer due, or a key, waited
+    two or three such turns (50 to 60 ms)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.began: float | None = None
+        self.waiting: deque[asyncio.Future[None]] = deque()
+        self.let_go = 4
+        self.released: float | None = None
+        """When `release` last ran (None: it is not due)."""
 
     def end(self) -> None:
         self.began = None
 
+    def admit(self) -> bool:
+        now = time.perf_counter()
+        if self.began is None:
+            self.began = now
+            self.loop.call_soon(self.end)  # runs first in the next turn: the budget starts anew
+        return not self.waiting and now - self.began < TURN_BUDGET_S
 
-_turn = _Turn()
+    def wait(self) -> asyncio.Future[None]:
+        turn = self.loop.create_future()
+        self.waiting.append(turn)
+        if self.released is None:
+            self.released = time.perf_counter()
+            self.loop.call_soon(self.release)
+        return turn
+
+    def release(self) -> None:
+        """Let go this turn's share of the waiting; they run in the next turn, before this
+        runs again and sees how long that turn took."""
+        now = time.perf_counter()
+        assert self.released is not None
+        if now - self.released > TURN_BUDGET_S:
+            self.let_go = max(1, self.let_go // 2)
+        else:
+            self.let_go = min(LET_GO_MAX, self.let_go + 1 + self.let_go // 2)
+        n = self.let_go
+        while n and self.waiting:
+            turn = self.waiting.popleft()
+            if not turn.done():  # else its task was cancelled meanwhile
+                turn.set_result(None)
+                n -= 1
+        if self.waiting:
+            self.released = now
+            self.loop.call_soon(self.release)
+        else:
+            self.released = None
+
+
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Turns] = weakref.WeakKeyDictionary()
 
 
 async def share_turn() -> None:
@@ -157,15 +211,11 @@ async def share_turn() -> None:
     loop from everything else: hundreds of accounts' pages answered together would otherwise
     all be parsed in one turn of the loop (seconds, with 300 accounts) while a key press and
     the next frame wait. The chunks of one turn go ahead until they have taken TURN_BUDGET_S;
-    the others then wait for the next turn, after the input and the timers that came
+    the others then wait for later turns (_Turns), after the input and the timers that came
     meanwhile."""
     loop = asyncio.get_running_loop()
-    while True:
-        now = time.perf_counter()
-        if _turn.loop is not loop or _turn.began is None:
-            _turn.loop, _turn.began = loop, now
-            loop.call_soon(_turn.end)  # runs first in the next turn: the budget starts anew
-            return
-        if now - _turn.began < TURN_BUDGET_S:
-            return
-        await asyncio.sleep(0)
+    turns = _turns.get(loop)
+    if turns is None:
+        turns = _turns[loop] = _Turns(loop)
+    if not turns.admit():
+        await turns.wait()

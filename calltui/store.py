@@ -303,15 +303,22 @@ class CallStore:
         """Raw records still kept as dicts."""
         return len(self._pending)
 
-    def flush(self, rows: int | None = None) -> None:
-        """Compress the raw records still kept as dicts (the oldest `rows` of them; all by
-        default), in chunks of at most CHUNK_ROWS of one page."""
+    def flush(self, rows: int | None = None, pages: int | None = None) -> None:
+        """Compress the raw records still kept as dicts (the oldest `rows` of them, of at most
+        `pages` pages; all by default), in chunks of at most CHUNK_ROWS of one page. A chunk
+        costs its compression's set-up (~0.5 ms) however few records it holds: 512 records of
+        hundreds of accounts' first pages made 140 chunks, 90 ms in one go."""
         groups: dict[int, list[int]] = {}
         page = self.page
         for taken, row in enumerate(self._pending):
             if rows is not None and taken >= rows:
                 break
-            groups.setdefault(page[row], []).append(row)
+            group = groups.get(page[row])
+            if group is None:
+                if pages is not None and len(groups) >= pages:
+                    break
+                group = groups[page[row]] = []
+            group.append(row)
         pending = self._pending
         for pid, group in groups.items():
             for at in range(0, len(group), CHUNK_ROWS):

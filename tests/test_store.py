@@ -139,6 +139,24 @@ def test_clear_frees_the_old_rows_in_a_thread_of_its_own():
     assert freed_in and freed_in != [threading.current_thread().name]
 
 
+def test_raw_records_spread_over_many_pages_are_compressed_a_few_pages_at_a_time():
+    # Each page's share is a chunk of its own, and a chunk costs its compression's set-up however
+    # few records it holds: hundreds of accounts' first pages of a few calls each are packed a
+    # few pages per turn of the loop, oldest first, not 140 chunks at once.
+    calls = made_up(120, page_size=4)
+    store = CallStore()
+    store.extend(calls, flush=False)
+    assert store.pending == 120
+    store.flush(512, pages=3)
+    assert store.pending == 120 - 3 * 4
+    assert [store.raw(row) for row in range(len(store))] == [c.raw for c in calls]
+    store.flush(8)  # rows bound alone: the oldest 8 waiting, whatever their pages
+    assert store.pending == 120 - 3 * 4 - 8
+    store.flush()
+    assert store.pending == 0
+    assert [store.raw(row) for row in range(len(store))] == [c.raw for c in calls]
+
+
 def test_an_int_past_int64_is_clamped_not_fatal():
     (c,) = made_up(1)
     c.duration_s = 10**30
