@@ -121,7 +121,7 @@ async def test_an_account_name_with_escapes_is_inert_in_the_palette_and_sidebar(
         assert f"Accounts: {SHOWN}" in titles and f"List calls of {SHOWN} only" in titles
         assert not any(RAW.search(t) for t in titles)
         sidebar = screen.query_one(Sidebar)
-        prompts = [str(sidebar.get_option_at_index(i).prompt) for i in range(sidebar.option_count)]
+        prompts = [sidebar.label(i).plain for i in range(sidebar.count)]
         assert any(p.endswith(SHOWN) for p in prompts) and not any(RAW.search(p) for p in prompts)
 
 
@@ -450,7 +450,7 @@ async def test_one_account_with_a_missing_secret_fails_alone_in_the_tui(tmp_path
         line = str(screen.query_one(StatusLine).render())
         assert "✖ gone: accounts.gone.auth_token_cmd: the command failed with exit status 4" in line
         sidebar = screen.query_one(Sidebar)
-        prompts = [str(sidebar.get_option_at_index(i).prompt) for i in range(sidebar.option_count)]
+        prompts = [sidebar.label(i).plain for i in range(sidebar.count)]
         assert "✖ gone" in prompts
         await pilot.press("R")  # tried again on demand: fails the same way, nothing sent
         await settle(pilot)

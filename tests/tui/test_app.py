@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-from textual.widgets import OptionList, Static, TabbedContent
+from textual.widgets import Static, TabbedContent
 
 from calltui.feed import BATCH
 from calltui.http import RetryPolicy
@@ -117,7 +117,7 @@ async def test_an_account_that_errors_shows_it_while_other_rows_stay():
         await settle(pilot)
         assert app.session.engine.states["demo-restcomm"].status == "error"
         sidebar = app.query_one(Sidebar)
-        labels = [str(sidebar.get_option_at_index(i).prompt) for i in range(sidebar.option_count)]
+        labels = [sidebar.label(i).plain for i in range(sidebar.count)]
         assert "✖ demo-restcomm" in labels
         status = str(app.query_one("#status", Static).render())
         assert "demo-restcomm" in status and "HTTP 500" in status
@@ -166,7 +166,7 @@ async def test_usable_at_80x24_and_resizes_down_to_40x12():
         await settle(pilot)
         await pilot.press("escape")
         await pilot.pause(0.1)
-        assert isinstance(app.query_one(OptionList), OptionList)
+        assert isinstance(app.query_one(Sidebar), Sidebar)
 
 
 async def test_filter_form_names_a_bad_field_then_applies():

@@ -15,7 +15,7 @@ from calltui.model import Call, Outcome
 from calltui.tui import views
 from calltui.tui.app import CallTUI
 from calltui.tui.screens.detail import DetailScreen
-from calltui.tui.widgets.flow import FlowList
+from calltui.tui.widgets.rows import RowList
 from tests.tui.harness import go_to, make_app, open_detail, screen_text, settle
 
 WIDE = (120, 40)
@@ -40,7 +40,7 @@ async def test_two_puts_the_cursor_in_the_ladder_and_the_arrows_move_it() -> Non
     app = make_app(["demo-tmedia"])
     async with app.run_test(size=WIDE) as pilot:
         screen = await flow_of(pilot, app, lambda c: c.outcome is Outcome.ANSWERED)
-        steps = screen.query_one(FlowList)
+        steps = screen.query_one(RowList)
         assert steps.has_focus
         await pilot.press("down", "down")
         await pilot.pause(0.2)
@@ -55,7 +55,7 @@ async def test_two_puts_the_cursor_in_the_waterfall() -> None:
     app = make_app(["demo-jambonz"])
     async with app.run_test(size=WIDE) as pilot:
         screen = await flow_of(pilot, app, traced)
-        spans = screen.query_one(FlowList)
+        spans = screen.query_one(RowList)
         assert spans.has_focus and spans.count > 1
         await pilot.press("down")
         await pilot.pause(0.2)

@@ -136,12 +136,7 @@ def pane(app: CallTUI) -> str:
 def marks(app: CallTUI) -> dict[str, str]:
     """Each account's mark in the sidebar."""
     sidebar = app.query_one(Sidebar)
-    out = {}
-    for i in range(sidebar.option_count):
-        option = sidebar.get_option_at_index(i)
-        if option.id in ACCOUNTS:
-            out[option.id] = str(option.prompt)[0]
-    return out
+    return {a: sidebar.label(sidebar.row_of(a)).plain[0] for a in ACCOUNTS}
 
 
 def failed(app: CallTUI) -> set[str]:

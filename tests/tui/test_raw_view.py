@@ -26,8 +26,8 @@ from calltui.text import inert_block
 from calltui.tui import views
 from calltui.tui.app import CallTUI
 from calltui.tui.screens.detail import DetailScreen
-from calltui.tui.widgets.flow import FlowList
 from calltui.tui.widgets.raw_view import BLOCK, RawLines, RawView, pretty_lines
+from calltui.tui.widgets.rows import RowList
 from calltui.tui.widgets.styled import ThumbBar
 from tests.conftest import FIXED_NOW
 from tests.tui.harness import go_to, open_detail, screen_text, settle, shows_what_it_would_draw
@@ -72,7 +72,7 @@ async def test_huge_trace_styles_a_screenful_of_spans_and_of_raw_lines() -> None
         assert screen.detail is not None and len(screen.detail.spans or []) == BIG_SPANS
         await pilot.press("2")
         await settle(pilot)
-        spans = screen.query_one(FlowList)
+        spans = screen.query_one(RowList)
         assert spans.has_focus and spans.count == BIG_SPANS
         height = spans.size.height
         assert 0 < spans.renders <= height + 2  # the cursor's row is styled twice
@@ -108,7 +108,7 @@ async def test_a_cursor_move_in_a_scrolled_flow_list_redraws_the_lines_it_left_a
     app = big_app("demo-jambonz")
     async with app.run_test(size=SIZE) as pilot:
         screen = await big_detail(pilot, app, tab="2")
-        spans = screen.query_one(FlowList)
+        spans = screen.query_one(RowList)
         for _ in range(3):
             await pilot.press("pagedown")
         await settle(pilot)
@@ -210,7 +210,7 @@ async def test_huge_ladder_styles_a_screenful_of_steps() -> None:
         assert screen.detail is not None and len(screen.detail.events) == 2 * BIG_STEPS
         await pilot.press("2")
         await settle(pilot)
-        steps = screen.query_one(FlowList)
+        steps = screen.query_one(RowList)
         assert steps.count == 2 * BIG_STEPS
         assert 0 < steps.renders <= steps.size.height + 2
         await pilot.press("end")

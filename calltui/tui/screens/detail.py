@@ -39,9 +39,10 @@ from calltui.text import fit, inert
 from calltui.tui import keys, palette, views
 from calltui.tui.handover import Handover
 from calltui.tui.screens.compare import CompareScreen
-from calltui.tui.widgets.flow import FlowList, flow_widgets
+from calltui.tui.widgets.flow import flow_widgets
 from calltui.tui.widgets.footer import KeyFooter
 from calltui.tui.widgets.raw_view import RawView
+from calltui.tui.widgets.rows import RowList
 
 LEVEL_STYLE = {"high": "bold green", "medium": "yellow", "low": "dim"}
 
@@ -173,7 +174,7 @@ class DetailScreen(Screen["Call | None"]):
     def _focus_flow(self) -> None:
         # No list in a view of events, items or the hangup, nor while loading.
         with suppress(NoMatches):
-            self.query_one("#flow", VerticalScroll).query_one(FlowList).focus()
+            self.query_one("#flow", VerticalScroll).query_one(RowList).focus()
 
     # --- related calls --------------------------------------------------------------------
     @work(exclusive=True, group="related", exit_on_error=False)

@@ -28,7 +28,7 @@ from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import OptionList, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from calltui.columns import COLUMNS as COLUMN_SPEC
@@ -549,10 +549,9 @@ class MainScreen(Screen[None]):
             return None
 
     # --- accounts and filters ----------------------------------------------------------------
-    @on(OptionList.OptionSelected, "#sidebar")
-    def _account_picked(self, event: OptionList.OptionSelected) -> None:
-        picked = event.option.id
-        self.pick_account(None if picked in (None, ALL) else picked)
+    @on(Sidebar.Picked)
+    def _account_picked(self, event: Sidebar.Picked) -> None:
+        self.pick_account(None if event.account == ALL else event.account)
         self.table.focus()
 
     def _restore_marks(self, rows: range) -> None:
