@@ -133,11 +133,12 @@ async def _watch_lag(out: BinaryIO) -> None:
             last = now
 
 
-TURN_BUDGET_S = 0.008
+TURN_BUDGET_S = 0.004
 """How long the chunks of work let through by `share_turn` may run in one turn of the loop. The
 same turn also runs what cannot wait its turn (the sockets' callbacks of every exchange under
-way, a frame, the messages): with 300 accounts loading, a budget of 20 ms left turns of 100 to
-250 ms; with 8 ms, about half that, and the first rows came no later."""
+way, a frame, the messages), and a timer due or a key read waits a turn or two: with 300
+accounts loading, a budget of 20 ms left turns of 100 to 250 ms; of 8 ms, turns of 20-25 ms
+and stalls of 44-71 ms; of 4 ms, 37-60 ms, and the first rows came no later."""
 
 LET_GO_MAX = 64
 """Chunks waiting let go in one turn at most, however short the turns before (a burst of
