@@ -18,10 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from calltui.analysis import kpi
-from calltui.analysis.groups import attempts_of, reader
 from calltui.model import Call
+
+if TYPE_CHECKING:
+    from calltui.analysis import kpi
 
 WINDOW_S = 900
 """The rolling window an alert is about: the last 15 minutes."""
@@ -81,6 +83,9 @@ def check(
 ) -> list[Alert]:
     """The alerts of `calls` (any calls: only those of the last two windows are read) at
     `now`, most attempts first."""
+    # Imported here: only a live tail checks for alerts, and the first frame need not wait.
+    from calltui.analysis.groups import attempts_of, reader
+
     window = timedelta(seconds=WINDOW_S)
     start, middle = now - 2 * window, now - window
     recent: list[Call] = []
@@ -136,5 +141,7 @@ def _judge(
 
 
 def _kpis(calls: Sequence[Call], since: datetime | None, until: datetime | None) -> kpi.Kpis:
+    from calltui.analysis import kpi
+
     merged, _ = kpi.summarize(calls, since=since, until=until, legs=True)  # counted as split
     return merged

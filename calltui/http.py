@@ -41,7 +41,7 @@ from calltui.credentials import (
     redact_url,
 )
 from calltui.log import RequestLog, request_log
-from calltui.netloop import NetLoop, shared
+from calltui.netloop import NetLoop, import_stack, shared
 from calltui.pacing import RateLimit, RateLimiter, RetryPolicy, Slot, share_turn
 
 log = logging.getLogger("calltui.http")
@@ -271,13 +271,12 @@ def error_text(resp: httpx.Response, keys: tuple[str, ...] = ("message", "error"
     return _printable(out)
 
 
-def open_sockets_soon(transport: httpx.AsyncBaseTransport | None) -> None:
-    """Starts the network loop (and its imports, NetLoop) now for clients over real sockets, so
-    that they are done by the time the first request is made: a TUI calls it before its first
-    frame, whose drawing leaves the loop's thread idle moments (a terminal write, a select) to
-    import in."""
+async def open_sockets(transport: httpx.AsyncBaseTransport | None) -> None:
+    """Makes clients over real sockets (no in-process `transport`) ready before the first request
+    needs them: the network stack imported on the caller's thread in short steps, and the
+    network loop started (calltui.netloop.import_stack)."""
     if transport is None:
-        shared()
+        await import_stack()
 
 
 async def sockets_ready(transport: httpx.AsyncBaseTransport | None) -> None:

@@ -16,6 +16,7 @@ a process that exits leaves nothing to join, and sockets still open close with i
 from __future__ import annotations
 
 import asyncio
+import importlib
 import threading
 from collections.abc import Coroutine
 from concurrent.futures import Future
@@ -24,6 +25,10 @@ from typing import Any, TypeVar
 from calltui.pacing import share_turn
 
 T = TypeVar("T")
+
+STACK = (("anyio",), ("anyio._backends._asyncio",), ("httpcore", "httpx._transports.default"))
+"""The modules of httpx's transport, some 40 ms of imports in all, in steps of at most some
+25 ms each (import_stack)."""
 
 
 class NetLoop:
@@ -36,16 +41,10 @@ class NetLoop:
     def _serve(self) -> None:
         asyncio.set_event_loop(self.loop)
         # httpx imports its transport's stack (httpcore and h11 when the first client is made,
-        # anyio when it first connects: some 40 ms); here it is imported meanwhile. The TUI
-        # starts this loop as its screen mounts (calltui.http.open_sockets_soon): started with
-        # the TUI's own imports, it took its share of the interpreter from the first frame
-        # (70 ms later); started after the first frame, its imports (each file read gives the
-        # interpreter away) waited on the frames that follow and the first rows came 50 ms
-        # later than started at the mount.
-        import anyio._backends._asyncio  # noqa: F401
-        import httpcore  # noqa: F401
-        import httpx._transports.default  # noqa: F401
-
+        # anyio when it first connects): here unless the caller has (import_stack).
+        for step in STACK:
+            for name in step:
+                importlib.import_module(name)
         self._imported.set_result(None)
         self.loop.run_forever()
 
@@ -68,6 +67,19 @@ class NetLoop:
 
 _shared: NetLoop | None = None
 _lock = threading.Lock()
+
+
+async def import_stack() -> None:
+    """The transport's stack imported on the caller's thread, a step a turn (share_turn), then
+    the network loop started: a TUI calls it as its screen mounts. Imported on the network's
+    thread instead, every file read gave the interpreter away to the thread drawing the first
+    frames and waited up to a switch interval to get it back: the 40 ms of imports took 125
+    to 165 ms, and the first requests went out that much later."""
+    for step in STACK:
+        await asyncio.sleep(0)
+        for name in step:
+            importlib.import_module(name)
+    shared()
 
 
 def shared() -> NetLoop:

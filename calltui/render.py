@@ -6,17 +6,20 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from rich.cells import cell_len
 
 from calltui.analysis import cause
-from calltui.analysis.chain import Chain
-from calltui.analysis.twin import Twin
 from calltui.analysis.verdict import verdict
 from calltui.columns import CLI_TABLE, fmt_duration, fmt_time
 from calltui.model import Call, CallDetail, Span
 from calltui.text import compact, fit, inert, inert_block
+
+if TYPE_CHECKING:
+    from calltui.analysis.chain import Chain
+    from calltui.analysis.twin import Twin
 
 
 def display_zone(name: str) -> tzinfo | None:

@@ -21,19 +21,24 @@ import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
+from typing import TYPE_CHECKING
 
 import httpx
 
-from calltui.analysis import chain as chains
-from calltui.analysis import twin as twins
-from calltui.analysis.correlate import Relation, related
 from calltui.config import Settings
 from calltui.engine import Engine
-from calltui.http import ProviderError, RetryPolicy, open_sockets_soon
+from calltui.http import ProviderError, RetryPolicy, open_sockets
 from calltui.model import Call, CallDetail, CallQuery, Outcome
 from calltui.render import display_zone
 from calltui.store import CallStore
 from calltui.tail import around
+
+# The analyses behind the detail's tabs are imported when first asked for: the first frame
+# does not wait on them.
+if TYPE_CHECKING:
+    from calltui.analysis import chain as chains
+    from calltui.analysis import twin as twins
+    from calltui.analysis.correlate import Relation
 
 Key = tuple[str, str]
 """A call's (account, id)."""
@@ -43,9 +48,10 @@ NEAR_S = 600.0
 that share one of its ids, whenever they started)."""
 AROUND_S = 30.0
 """The window asked of accounts the table does not show."""
-TWIN_SPANS = (timedelta(minutes=2), timedelta(minutes=10), twins.WINDOW)
-"""The windows either side of a call asked for its twin, narrowest first: the nearest calls
-come first, and a busy account's hour is not read when its next minutes hold one."""
+TWIN_SPANS = (timedelta(minutes=2), timedelta(minutes=10))
+"""The windows either side of a call asked for its twin, narrowest first, before the widest
+(twin.WINDOW): the nearest calls come first, and a busy account's hour is not read when its
+next minutes hold one."""
 TWIN_PAGES = 3
 
 
@@ -129,10 +135,10 @@ class Session:
     def now(self) -> datetime:
         return self._clock() if self._clock is not None else datetime.now(timezone.utc)
 
-    def open_network_soon(self) -> None:
-        """The network stack made ready meanwhile (calltui.http.open_sockets_soon): a screen
-        opening calls it before its first frame."""
-        open_sockets_soon(self.transport)
+    async def open_network(self) -> None:
+        """The network stack made ready before the first request (calltui.http.open_sockets):
+        a screen opening starts it as it mounts."""
+        await open_sockets(self.transport)
 
     async def aclose(self) -> None:
         await self.engine.aclose()
@@ -218,6 +224,8 @@ class Session:
             candidates = candidates + [c for a in others for c in held.get(a, ())]
         else:
             others = []
+        from calltui.analysis.correlate import related
+
         relations = await asyncio.to_thread(related, call, candidates)
         return Related(relations, dict(errors), others)
 
@@ -233,6 +241,8 @@ class Session:
         asks), and those calls. With `steps`, each hop's drill-down is fetched where no
         drill-down already covers it (a Tmedia leg's holds its other leg), for its own steps;
         a hop whose drill-down fails keeps the record's start and end."""
+        from calltui.analysis import chain as chains
+
         found = await self.related(call, listed, scope=scope)
         chain = chains.build(call, found.relations)
         if steps:
@@ -259,9 +269,12 @@ class Session:
     async def twin(self, call: Call) -> twins.Twin | None:
         """The good twin of `call` (calltui.analysis.twin) among the held calls of its account
         and its account's answered calls to the same prefix around it, asked window by window
-        (TWIN_SPANS) until one on its trunk turns up; None for a call that answered, or where
-        none is found. The twin's drill-down is fetched for the comparison (its records alone
-        where that fails); raises ProviderError when the account could not be listed."""
+        (TWIN_SPANS, then twin.WINDOW) until one on its trunk turns up; None for a call that
+        answered, or where none is found. The twin's drill-down is fetched for the comparison
+        (its records alone where that fails); raises ProviderError when the account could not
+        be listed."""
+        from calltui.analysis import twin as twins
+
         if not twins.wanted(call) or call.started_at is None:
             return None
         prefix = twins.digits(call.to)[: twins.MIN_PREFIX]
@@ -271,7 +284,7 @@ class Session:
         held = await asyncio.to_thread(loaded_candidates, self.store, call, widest)
         found = [c for c in held if c.account == call.account]
         best = None
-        for span in TWIN_SPANS:
+        for span in (*TWIN_SPANS, twins.WINDOW):
             query = CallQuery(
                 since=call.started_at - span,
                 until=call.started_at + span,

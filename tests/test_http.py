@@ -534,19 +534,34 @@ async def test_every_accounts_sockets_are_served_on_the_one_network_loop():
         server.shutdown()
 
 
-async def test_the_network_stack_is_opened_ahead_only_for_real_sockets(
+async def test_the_network_stack_is_opened_ahead_in_steps_only_for_real_sockets(
     monkeypatch: pytest.MonkeyPatch,
 ):
-    """A screen asks for the network loop before its first frame (open_sockets_soon): over real
-    sockets the loop starts then and imports its stack with no request made; over an in-process
-    transport (the demo, tests) nothing is started."""
+    """A screen opens the network as it mounts (open_sockets): over real sockets the stack is
+    imported on the caller's thread a step at a time, the caller's loop running between the
+    steps, and the network loop is started with its stack in place and no request made; over
+    an in-process transport (the demo, tests) nothing is started."""
     from calltui import netloop
-    from calltui.http import open_sockets_soon
+    from calltui.http import open_sockets
 
     monkeypatch.setattr(netloop, "_shared", None)
-    open_sockets_soon(httpx.ASGITransport(app=Scripted(ok())))
+    await open_sockets(httpx.ASGITransport(app=Scripted(ok())))
     assert netloop._shared is None
-    open_sockets_soon(None)
+
+    turns = 0
+
+    async def count() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(count())
+    await asyncio.sleep(0)
+    before = turns
+    await open_sockets(None)
+    ticker.cancel()
+    assert turns - before >= len(netloop.STACK)
     started = netloop._shared
     assert started is not None
     try:

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.screen import Screen
 
-from calltui.analysis.groups import reader
 from calltui.feed import Feed
 from calltui.model import Call, CallQuery
 from calltui.query import QueryError
@@ -50,6 +49,7 @@ class Triage:
     # --- pivot --------------------------------------------------------------------------------
     def pivot(self, only: tuple[str, object] | None = None) -> None:
         """The pivot of the view's calls; `only`: of those of one group (field, value)."""
+        from calltui.analysis.groups import reader
         from calltui.tui.screens.pivot import PivotScreen
 
         host = self.host

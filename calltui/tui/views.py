@@ -8,17 +8,19 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.text import Text
 
 from calltui.analysis.cause import final_sip
-from calltui.analysis.chain import Chain
 from calltui.analysis.sip import sip_meaning
 from calltui.model import Call, CallDetail, Event, Outcome, Span
 from calltui.render import fmt_duration, fmt_time, ladder_rows, span_tree
 from calltui.text import ELLIPSIS, compact, fit, inert, inert_block
+
+if TYPE_CHECKING:
+    from calltui.analysis.chain import Chain
 
 
 def _kv(out: Text, key: str, value: Any, style: str = "") -> None:

@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 from textual.widgets import Static
-from textual.widgets._footer import FooterKey
 
 from calltui.analysis.groups import reader
 from calltui.config import parse_settings
@@ -23,6 +22,7 @@ from calltui.sim.demo import demo_accounts
 from calltui.tail import TailPolicy
 from calltui.tui.app import CallTUI
 from calltui.tui.screens.pivot import PivotScreen
+from calltui.tui.widgets.footer import KeyFooter
 from tests.conftest import FIXED_NOW
 from tests.tui.harness import settle
 
@@ -70,7 +70,7 @@ async def test_the_incident_trunk_alerts_with_a_banner_a_bell_and_a_key_to_its_p
     async with app.run_test(size=(200, 50)) as pilot:
         await settle(pilot)
         assert "⚠" not in status(app) and not bells  # alerts belong to the live tail
-        assert "alert_pivot" not in {k.action for k in app.screen.query(FooterKey)}
+        assert "alert_pivot" not in {p.hint.action for p in app.screen.query_one(KeyFooter).placed}
         await pilot.press("t")
         banner = await banner_of(app, pilot)
         alerts = app.main.tailing.alerts
@@ -79,7 +79,7 @@ async def test_the_incident_trunk_alerts_with_a_banner_a_bell_and_a_key_to_its_p
         first = alerts[0]
         assert f"trunk {first.value}" in banner and "ASR" in banner and "a: pivot" in banner
         await pilot.pause(0.1)
-        assert "alert_pivot" in {k.action for k in app.screen.query(FooterKey)}
+        assert "alert_pivot" in {p.hint.action for p in app.screen.query_one(KeyFooter).placed}
         assert first.after < first.before
         assert len(bells) == 1
         keys = {a.key for a in alerts}

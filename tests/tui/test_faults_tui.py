@@ -20,7 +20,6 @@ import httpx
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
-from textual.widgets._footer import FooterKey
 from textual.worker import Worker, WorkerState
 
 from calltui.config import Settings, parse_settings
@@ -32,6 +31,7 @@ from calltui.sim.demo import demo_accounts
 from calltui.tui.app import CallTUI
 from calltui.tui.screens.detail import DetailScreen
 from calltui.tui.widgets.call_table import CallTable
+from calltui.tui.widgets.footer import KeyFooter
 from calltui.tui.widgets.sidebar import Sidebar
 from tests.conftest import FIXED_NOW, FakeClock
 from tests.reliability.conftest import RETRY, uncaught  # noqa: F401  (autouse guard)
@@ -153,7 +153,7 @@ def in_time_order(app: CallTUI) -> bool:
 
 
 def footer_actions(app: CallTUI) -> set[str]:
-    return {k.action for k in app.screen.query(FooterKey)}
+    return {p.hint.action for p in app.screen.query_one(KeyFooter).placed}
 
 
 def recover(sim: SimApp) -> None:

@@ -8,7 +8,6 @@ from collections import Counter
 
 from rich.console import Console
 from textual.command import CommandPalette
-from textual.widgets._footer import FooterKey
 
 from calltui.model import FAILED_OUTCOMES
 from calltui.tui import keys
@@ -23,6 +22,7 @@ from calltui.tui.screens.help import HelpScreen, binding_table
 from calltui.tui.screens.main import MainScreen
 from calltui.tui.screens.pivot import PivotScreen
 from calltui.tui.widgets.call_table import CallTable
+from calltui.tui.widgets.footer import KeyFooter
 from tests.tui.harness import make_app, settle
 
 OWNERS = {
@@ -76,7 +76,7 @@ async def test_a_remapped_key_shows_as_remapped_in_help_palette_and_footer():
     app.set_keymap({"failed_only": "z", "help": "f9"})
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
-        footer = {k.description: k.key for k in app.screen.query(FooterKey)}
+        footer = {p.hint.description: p.hint.key for p in app.screen.query_one(KeyFooter).placed}
         assert footer["Failed only"] == "z"
         await pilot.press("z")
         await settle(pilot)
@@ -108,40 +108,64 @@ def test_help_shows_keys_as_typed():
     assert keys.typed("f6") == "F6" and keys.typed("space") == "Space"
 
 
+def footer_line(app) -> str:
+    """The footer's line as the terminal shows it."""
+    footer = app.screen.query_one(KeyFooter)
+    return "".join(s.text for s in app.screen._compositor.render_strips()[footer.region.y])
+
+
 async def test_at_80_columns_the_footer_drops_whole_hints_and_keeps_the_palette_key():
     app = make_app([])
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        shown = list(app.screen.query(FooterKey))
-        palette = [k for k in shown if k.has_class("-command-palette")]
-        assert len(palette) == 1
-        hints = [k for k in shown if k not in palette]
-        assert 3 <= len(hints) < len(list(app.screen.query_one("KeyFooter").hints()))
-        for key in hints:
-            whole = len(key.key_display) + len(key.description) + 3
-            assert key.region.width == whole, key.description
-            assert key.region.right <= palette[0].region.x, key.description
+        footer = app.screen.query_one(KeyFooter)
+        shown = footer.placed
+        palette = [p for p in shown if p.palette]
+        assert len(palette) == 1 and palette[0].x + palette[0].width == 80
+        hints = [p for p in shown if not p.palette]
+        assert 3 <= len(hints) < len(list(footer.hints()))
+        line = footer_line(app)
+        for p in hints:
+            whole = f" {p.hint.display} {p.hint.description} "
+            assert line[p.x : p.x + p.width] == whole, p.hint.description
+            assert p.x + p.width <= palette[0].x, p.hint.description
+        assert line.endswith(f"▏{palette[0].hint.display} {palette[0].hint.description} ")
         await pilot.resize_terminal(200, 50)
         await settle(pilot)
         await pilot.pause(0.1)
-        assert len(list(app.screen.query(FooterKey))) > len(shown)
+        assert len(footer.placed) > len(shown)
 
 
-async def test_the_footer_is_rebuilt_only_when_what_it_shows_changes():
-    """Every focus move and binding refresh tells the footer; it rebuilds its keys only when
-    the row would differ (at start-up that was three rebuilds of a dozen keys before the first
-    rows)."""
+async def test_a_click_on_a_hint_presses_its_key():
+    app = make_app([])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(KeyFooter)
+        failed = next(p for p in footer.placed if p.hint.action == "toggle_failed")
+        await pilot.click(KeyFooter, offset=(failed.x + 1, 0))
+        await settle(pilot)
+        assert app.main.query_.outcomes == FAILED_OUTCOMES
+
+
+async def test_the_footer_is_redrawn_only_when_what_it_shows_changes():
+    """Every focus move and binding refresh tells the footer; it draws its line again only
+    when the row would differ (Textual's Footer made a dozen key widgets anew each time: three
+    times at start-up, before the first rows)."""
     app = make_app([])
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        shown = list(app.screen.query(FooterKey))
+        footer = app.screen.query_one(KeyFooter)
+        shown = footer.placed
         assert shown
+        drawn = []
+        footer.refresh = lambda *a, **k: drawn.append(a)  # type: ignore[method-assign]
         app.screen.refresh_bindings()
         app.screen.query_one("#sidebar").focus()
         app.screen.query_one(CallTable).focus()
         await settle(pilot)
-        assert all(a is b for a, b in zip(app.screen.query(FooterKey), shown, strict=True))
+        assert drawn == [] and footer.placed == shown
+        del footer.refresh
         await pilot.resize_terminal(70, 30)
         await settle(pilot)
         await pilot.pause(0.1)
-        assert len(list(app.screen.query(FooterKey))) < len(shown)
+        assert len(footer.placed) < len(shown)

@@ -190,13 +190,13 @@ class MainScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.session.open_network_soon()
+        self.run_worker(self.session.open_network(), name="network", group="network")
         self.query_one(Sidebar).set_accounts(self.session.account_names, self.session.engine.states)
         self.table.focus()
         self._show_filters()
         self.set_interval(1.0, self._tick_retries)
-        # The first frame first: opening the accounts' clients (their provider modules
-        # imported), and making and sending their first requests, took longer than drawing it.
+        # The first frame first: the network stack's imports (Session.open_network), opening the
+        # accounts' clients and sending their first requests took longer than drawing it.
         self.call_after_refresh(self._open)
 
     def _open(self) -> None:
