@@ -124,6 +124,22 @@ def _polls(app: CallTUI) -> Iterator[int]:
     return (a.polls for a in poller.accounts.values())
 
 
+async def test_the_size_the_screen_was_drawn_at_lays_nothing_out_again() -> None:
+    """Textual tells the screen its size three times as the app starts; only a new size lays
+    it out (and repaints it whole) again."""
+    app = make_app(["demo-plivo"])
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        layouts = Redraws(app.screen, "_refresh_layout")
+        for _ in range(3):
+            app.screen.post_message(events.Resize(app.size, app.size))
+        await settle(pilot)
+        assert layouts.calls == 0
+        await pilot.resize_terminal(90, 30)
+        await settle(pilot)
+        assert layouts.calls >= 1 and app.screen.has_class("narrow")
+
+
 async def test_a_tail_poll_with_nothing_new_redraws_nothing() -> None:
     # The simulator's clock stands still: every poll finds nothing new and nothing ended.
     sim = SimApp(seed=1, now=FIXED_NOW)

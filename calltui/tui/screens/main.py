@@ -27,6 +27,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -125,6 +126,7 @@ class MainScreen(Screen[None]):
         self.pending_marks = set(self.state.marks)
         """The last session's marks whose calls are not listed yet."""
         self._stepping = False
+        self._laid_out_for: Size | None = None
         self.session = session
         self.store = session.store
         self.zone = session.zone
@@ -190,6 +192,7 @@ class MainScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        self._fit(self.app.size)
         self.run_worker(self.session.open_network(), name="network", group="network")
         self.query_one(Sidebar).set_accounts(self.session.account_names, self.session.engine.states)
         self.table.focus()
@@ -237,9 +240,19 @@ class MainScreen(Screen[None]):
         clipboard.copy(self.app, self.view_spec(), "the view spec", " (calltui --view opens it)")
 
     def on_resize(self, event: events.Resize) -> None:
+        if event.size == self._laid_out_for:
+            # Textual tells the screen the size it was drawn at three times as the app starts,
+            # each a layout and a repaint of the whole screen (15 ms with 300 accounts, in the
+            # turn that draws the first frame): the same size lays nothing out again.
+            event.prevent_default()
+            return
+        self._fit(event.size)
+
+    def _fit(self, size: Size) -> None:
+        self._laid_out_for = size
         # Small terminals: the sidebar goes first (b brings it back), then the detail pane.
-        self.set_class(event.size.width < 100, "narrow")
-        self.set_class(event.size.height < 20, "short")
+        self.set_class(size.width < 100, "narrow")
+        self.set_class(size.height < 20, "short")
 
     def footer_hides(self, action: str) -> bool:
         """R (retry failed) is out of the footer until an account fails, `a` until an alert;
