@@ -30,6 +30,7 @@ STACK = (("anyio",), ("anyio._backends._asyncio",), ("httpcore", "httpx._transpo
 """The modules of httpx's transport, some 40 ms of imports in all, in steps of at most some
 25 ms each (import_stack)."""
 STEP_GAP_S = 0.001
+"""How long import_stack waits before each step (see there)."""
 
 
 class NetLoop:
@@ -71,11 +72,11 @@ _lock = threading.Lock()
 
 
 async def import_stack() -> None:
-    """The transport's stack imported on the caller's thread, a step a turn (share_turn), then
-    the network loop started: a TUI calls it as its screen mounts. Imported on the network's
-    thread instead, every file read gave the interpreter away to the thread drawing the first
-    frames and waited up to a switch interval to get it back: the 40 ms of imports took 125
-    to 165 ms, and the first requests went out that much later."""
+    """The transport's stack imported on the caller's thread, a step at a time between the
+    loop's other work, then the network loop started: a TUI calls it as its screen mounts.
+    Imported on the network's thread instead, every file read gave the interpreter away to the
+    thread drawing the first frames and waited up to a switch interval to get it back: the 40
+    ms of imports took 125 to 165 ms, and the first requests went out that much later."""
     for step in STACK:
         # A timer, not a bare yield: what was already due before it (a frame, a key, the
         # answers of the accounts) runs first; after a bare yield a step ran straight after the
