@@ -41,7 +41,7 @@ from calltui.credentials import (
     redact_url,
 )
 from calltui.log import RequestLog, request_log
-from calltui.netloop import NetLoop, import_stack, shared
+from calltui.netloop import NetLoop, import_stack, ready, shared
 from calltui.pacing import RateLimit, RateLimiter, RetryPolicy, Slot, share_turn
 
 log = logging.getLogger("calltui.http")
@@ -271,19 +271,18 @@ def error_text(resp: httpx.Response, keys: tuple[str, ...] = ("message", "error"
     return _printable(out)
 
 
-async def open_sockets(transport: httpx.AsyncBaseTransport | None) -> None:
-    """Makes clients over real sockets (no in-process `transport`) ready before the first request
-    needs them: the network stack imported on the caller's thread in short steps, and the
-    network loop started (calltui.netloop.import_stack)."""
+def open_sockets(transport: httpx.AsyncBaseTransport | None) -> None:
+    """Starts making clients over real sockets (no in-process `transport`) ready before the
+    first request needs them (calltui.netloop.import_stack)."""
     if transport is None:
-        await import_stack()
+        import_stack()
 
 
 async def sockets_ready(transport: httpx.AsyncBaseTransport | None) -> None:
-    """Returns once a client over real sockets (no in-process `transport`) can be made without
-    importing the network stack on the caller's loop (NetLoop.ready)."""
+    """Returns once a client over real sockets can be made without importing the network
+    stack on the caller's loop (calltui.netloop.ready)."""
     if transport is None:
-        await shared().ready()
+        await ready()
 
 
 def _as_is(body: Any) -> Any:

@@ -69,14 +69,22 @@ class NetLoop:
 
 _shared: NetLoop | None = None
 _lock = threading.Lock()
+_stepping: asyncio.Task[None] | None = None
 
 
-async def import_stack() -> None:
-    """The transport's stack imported on the caller's thread, a step at a time between the
-    loop's other work, then the network loop started: a TUI calls it as its screen mounts.
-    Imported on the network's thread instead, every file read gave the interpreter away to the
-    thread drawing the first frames and waited up to a switch interval to get it back: the 40
-    ms of imports took 125 to 165 ms, and the first requests went out that much later."""
+def import_stack() -> None:
+    """Starts importing the transport's stack on the caller's thread, a step at a time between
+    the loop's other work, then the network loop (ready() waits for both): a TUI calls it as
+    its screen mounts. Imported on the network's thread instead, every file read gave the
+    interpreter away to the thread drawing the first frames and waited up to a switch interval
+    to get it back: the 40 ms of imports took 125 to 165 ms, and the first requests went out
+    that much later."""
+    global _stepping
+    if _shared is None and _stepping is None:
+        _stepping = asyncio.get_running_loop().create_task(_import_in_steps())
+
+
+async def _import_in_steps() -> None:
     for step in STACK:
         # A timer, not a bare yield: what was already due before it (a frame, a key, the
         # answers of the accounts) runs first; after a bare yield a step ran straight after the
@@ -85,6 +93,21 @@ async def import_stack() -> None:
         for name in step:
             importlib.import_module(name)
     shared()
+
+
+async def ready() -> None:
+    """Once a client over real sockets can be made without importing the stack on the caller's
+    loop: after the steps of import_stack, if they are under way (the loop is not started
+    meanwhile, or its thread would import the same modules beside them), else once the
+    network loop has imported them (NetLoop.ready)."""
+    global _stepping
+    stepping = _stepping
+    if stepping is not None:
+        if stepping.get_loop() is asyncio.get_running_loop():
+            await asyncio.shield(stepping)
+        if stepping.done():
+            _stepping = None
+    await shared().ready()
 
 
 def shared() -> NetLoop:

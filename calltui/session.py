@@ -135,10 +135,10 @@ class Session:
     def now(self) -> datetime:
         return self._clock() if self._clock is not None else datetime.now(timezone.utc)
 
-    async def open_network(self) -> None:
-        """The network stack made ready before the first request (calltui.http.open_sockets):
-        a screen opening starts it as it mounts."""
-        await open_sockets(self.transport)
+    def open_network(self) -> None:
+        """Starts making the network stack ready before the first request
+        (calltui.http.open_sockets): a screen opening calls it as it mounts."""
+        open_sockets(self.transport)
 
     async def aclose(self) -> None:
         await self.engine.aclose()

@@ -539,29 +539,39 @@ async def test_the_network_stack_is_opened_ahead_in_steps_only_for_real_sockets(
 ):
     """A screen opens the network as it mounts (open_sockets): over real sockets the stack is
     imported on the caller's thread a step at a time, the caller's loop running between the
-    steps, and the network loop is started with its stack in place and no request made; over
-    an in-process transport (the demo, tests) nothing is started."""
+    steps; a client waiting meanwhile (sockets_ready) waits for those steps and does not start
+    the network loop beside them (its thread would import the same modules), and the loop
+    starts with its stack in place. Over an in-process transport (the demo, tests) nothing is
+    started."""
     from calltui import netloop
-    from calltui.http import open_sockets
+    from calltui.http import open_sockets, sockets_ready
 
     monkeypatch.setattr(netloop, "_shared", None)
-    await open_sockets(httpx.ASGITransport(app=Scripted(ok())))
-    assert netloop._shared is None
+    monkeypatch.setattr(netloop, "_stepping", None)
+    open_sockets(httpx.ASGITransport(app=Scripted(ok())))
+    assert netloop._shared is None and netloop._stepping is None
 
     turns = 0
+    loop_while_stepping: list[bool] = []
 
     async def count() -> None:
         nonlocal turns
         while True:
             turns += 1
+            loop_while_stepping.append(netloop._shared is not None)
             await asyncio.sleep(0)
 
     ticker = asyncio.create_task(count())
     await asyncio.sleep(0)
     before = turns
-    await open_sockets(None)
+    open_sockets(None)
+    waiting = asyncio.create_task(sockets_ready(None))
+    await asyncio.sleep(0)
+    assert netloop._shared is None  # the client waits on the steps, not on a loop of its own
+    await asyncio.wait_for(waiting, 10)
     ticker.cancel()
     assert turns - before >= len(netloop.STACK)
+    assert loop_while_stepping[before] is False
     started = netloop._shared
     assert started is not None
     try:

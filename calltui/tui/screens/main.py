@@ -193,7 +193,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._fit(self.app.size)
-        self.run_worker(self.session.open_network(), name="network", group="network")
+        self.session.open_network()
         self.query_one(Sidebar).set_accounts(self.session.account_names, self.session.engine.states)
         self.table.focus()
         self._show_filters()
