@@ -1,9 +1,14 @@
 """Destination numbers as the query language and the groupings read them: the
 country of a number (`country:GB`, `stats --by country`) and its first digits (`prefix:N`).
 
-A country is told only from a number in international format (`+44 20 7123 4567`,
-`sip:+4420...@host`, `tel:+44...`): a number without `+` is in some national format, and which
-nation's is not in the number, so its country is None.
+A country is told only from a number in international format: written with `+`
+(`+44 20 7123 4567`, `sip:+4420...@host`, `tel:+44...`), or all digits, 11 to 15 of them and the
+first not 0 (`442071234567`, `sip:442071234567@host`), read as E.164 without its `+` (as Tmedia
+and jambonz write every number). A number of 10 digits or fewer without `+` (`2025550123`), or
+one starting with 0 (a trunk or international prefix: `020...`, `0044...`), is in some national
+format, and which nation's is not in the number (calltui knows no account's home region), so its
+country is None. The rule can misread a national number of 11 digits or more (a Chinese mobile,
+`138...`): it reads as the country of its first digits.
 
 phonenumbers (installed as `phonenumberslite`: the same parser and metadata without the
 geocoder, carrier and time-zone data, 5 MB on disk against 48 MB; import time and memory are the
@@ -18,6 +23,10 @@ import functools
 _SCHEMES = frozenset({"sip", "sips", "tel"})
 _SEPARATORS = str.maketrans("", "", " -.")
 """What E.123 and the providers write between a number's digits (`+44 20 7123 4567`)."""
+_BARE_E164 = range(11, 16)
+"""The lengths of a number without `+` read as E.164 all the same: a national number is 10
+digits or fewer in most plans (NANP 10; GB 10 after its trunk 0, which rules it out anyway),
+E.164 at most 15."""
 _NON_GEOGRAPHIC = "001"
 """phonenumbers' region for the calling codes of no country (+800, +881...): not ISO 3166."""
 
@@ -40,15 +49,25 @@ def _digits(s: str) -> str | None:
 
 
 def international(number: str | None) -> str | None:
-    """The digits after the `+` of a number in international format (`sip:+44 20...@host` →
-    `4420...`), else None. Cheap (no parse): a query tests the calling code on it before the
-    dearer `country_of`."""
+    """The digits of a number in international format, after its `+` (`sip:+44 20...@host` →
+    `4420...`) or without one (`442071234567`: see the module's docstring), else None. Cheap
+    (no parse): a query tests the calling code on it before the dearer `country_of`."""
     if not number:
         return None
-    if number[:1] == "+" and number.isascii() and number[1:].isdigit():
-        return number[1:]  # plain E.164, most records: a sixth of the cost of the general way
+    if number.isascii():  # plain digits, most records: a sixth of the cost of the general way
+        if number[:1] == "+" and number[1:].isdigit():
+            return number[1:]
+        if number.isdigit():
+            return number if _bare_e164(number) else None
     s = _user_part(number)
-    return _digits(s[1:]) if s.startswith("+") else None
+    if s.startswith("+"):
+        return _digits(s[1:])
+    digits = _digits(s)
+    return digits if digits is not None and _bare_e164(digits) else None
+
+
+def _bare_e164(digits: str) -> bool:
+    return len(digits) in _BARE_E164 and digits[0] != "0"
 
 
 @functools.cache
@@ -70,7 +89,7 @@ def _calling_code(digits: str) -> str | None:
 
 def calling_code_of(number: str | None) -> str | None:
     """The country calling code of a number in international format (`+4420...` → `44`), else
-    None (no `+`, or no such code)."""
+    None (not in that format, or no such code)."""
     digits = international(number)
     return None if digits is None else _calling_code(digits)
 

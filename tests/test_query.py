@@ -273,10 +273,19 @@ def test_a_country_term_parses_only_numbers_of_its_calling_code(calls):
     country_of.cache_clear()
     kept = [c for c in calls if q.matches(c)]
     info = country_of.cache_info()
-    assert kept and all((c.to or "").startswith("+49") for c in kept)
+    assert kept and all((international(c.to) or "").startswith("49") for c in kept)
     assert info.hits + info.misses == sum(
         (international(c.to) or "").startswith("49") for c in calls
     )
+
+
+def test_a_country_term_keeps_the_numbers_written_without_a_plus(calls):
+    """Tmedia and jambonz write E.164 without its `+` (442098975505): London is GB all the same."""
+    kept = {(c.account, c.id) for c in calls if parse("country:GB").matches(c)}
+    for provider in ("tmedia", "jambonz"):
+        london = [c for c in calls if c.provider == provider and (c.to or "").startswith("4420")]
+        assert london and not any((c.to or "").startswith("+") for c in london)
+        assert all((c.account, c.id) in kept for c in london)
 
 
 def test_phonenumbers_is_loaded_by_a_country_term_only():
@@ -307,8 +316,17 @@ COUNTRIES = [
     ("tel:+4930123456", "DE"),
     ("+800 1234 5678", None),  # a calling code of no country
     ("+999 123", None),  # no such calling code
-    ("442079460018", None),  # no +: a national format, whose nation the number does not say
+    # Without +: 11 to 15 digits are E.164 without it (Tmedia's, jambonz's); fewer, or a
+    # leading 0, a national format whose nation the number does not say.
+    ("442098975505", "GB"),
+    ("+442098975505", "GB"),
+    ("12025550123", "US"),
+    ("2025550123", None),
+    ("sip:4930123456789@sbc.example.net", "DE"),
+    ("44 20 7946 0018", "GB"),
+    ("1234567890123456", None),  # 16 digits: longer than any E.164 number
     ("02079460018", None),
+    ("00442079460018", None),
     ("alice", None),
     ("sip:alice@example.net", None),
     ("+44abc", None),
@@ -332,6 +350,7 @@ def test_calling_codes():
     assert calling_code_of("+3531234") == "353"
     assert calling_code_of("+999") is None
     assert calling_code_of("4420") is None
+    assert calling_code_of("442079460018") == "44"
 
 
 INTERNATIONAL = [
@@ -341,9 +360,13 @@ INTERNATIONAL = [
     ("sip:+4930123@sbc.example.net:5060;user=phone", "4930123"),
     ("SIPS:+4930123@sbc.example.net", "4930123"),
     ("tel:+4930123;phone-context=example.net", "4930123"),
-    ("442079460018", None),
+    ("442079460018", "442079460018"),
+    ("sip:14155550100@sbc.example.net", "14155550100"),
+    ("4930123456", None),
+    ("02079460018", None),
     ("+44abc", None),
     ("+４４", None),  # full-width digits are digits to isdigit, not to a number plan
+    ("４４２０７９４６００１８", None),
     ("", None),
     (None, None),
 ]

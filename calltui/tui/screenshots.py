@@ -46,6 +46,12 @@ def _failed_on_peer(c: Call) -> bool:
     return c.outcome is Outcome.FAILED and c.trunk == "NAP_PEER_LON"
 
 
+def _typed(text: str) -> tuple[str, ...]:
+    """The keys that type `text`."""
+    names = {":": "colon", " ": "space"}
+    return tuple(names.get(ch, ch) for ch in text)
+
+
 @dataclass(frozen=True)
 class Shot:
     """One screenshot: the demo listing `accounts` (none: all), the cursor put on the first
@@ -68,6 +74,7 @@ SHOTS: list[Shot] = [
     Shot("failed-only", keys=("f",)),
     Shot("error-log", faults="401@plivo", keys=("E",)),
     Shot("filter-form", keys=("f7",)),
+    Shot("query", keys=("slash", *_typed("country:GB sip:5xx"), "enter")),
     Shot("tmedia-ladder", ["demo-tmedia"], _failed_with_code, ("enter", "2")),
     Shot("jambonz-waterfall", ["demo-jambonz"], _traced, ("enter", "2")),
     Shot("verdict", ["demo-plivo"], _failed_with_code, ("enter",)),

@@ -48,8 +48,8 @@ class Triage:
 
     # --- pivot --------------------------------------------------------------------------------
     def pivot(self, only: tuple[str, object] | None = None) -> None:
-        """The pivot of the view's calls; `only`: of those of one group (field, value)."""
-        from calltui.analysis.groups import reader
+        """The pivot of the view's calls; `only`: of those of one group (field, value), against
+        that group's calls of the window before, its term first in what Enter adds."""
         from calltui.tui.screens.pivot import PivotScreen
 
         host = self.host
@@ -57,16 +57,12 @@ class Triage:
         rows = host.table.view[:]
 
         def gather() -> list[Call]:
-            calls = [store.call(r) for r in rows if store.is_held(r)]
-            if only is None:
-                return calls
-            read = reader(only[0])
-            return [c for c in calls if read(c) == only[1]]
+            return [store.call(r) for r in rows if store.is_held(r)]
 
         q = host.query_
         until = q.until or host.session.now()
         before = partial(host.session.window_before, host.accounts, q, until)
-        screen = PivotScreen(gather, q.since, until, host.session.zone, before)
+        screen = PivotScreen(gather, q.since, until, host.session.zone, before, within=only)
         self.screen.app.push_screen(screen, self.add_terms)
 
     def add_terms(self, text: str | None) -> None:

@@ -1,8 +1,9 @@
 """Alerts in live tail, as the user meets them: `[alerts]` from the config decides what is watched,
 a group whose ASR fell shows as a banner in the status line with one line of what changed, the
 terminal bell rings once per new alert unless `bell = false`, and `a` opens the pivot of that
-group. The simulator's incident (503s on the London trunks from 20 minutes before its clock)
-is what makes the ASR fall."""
+group: its changes against that group's own calls of the window before, and Enter's query terms
+starting with the group's. The simulator's incident (503s on the London trunks from 20 minutes
+before its clock) is what makes the ASR fall."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ import httpx
 import pytest
 from textual.widgets import Static
 
-from calltui.analysis.groups import reader
+from calltui.analysis.cause import answered, label
+from calltui.analysis.groups import attempts_of, reader
 from calltui.config import parse_settings
-from calltui.model import CallQuery
+from calltui.model import Call, CallQuery
 from calltui.sim.app import SimApp
 from calltui.sim.demo import demo_accounts
 from calltui.tail import TailPolicy
@@ -24,7 +26,7 @@ from calltui.tui.app import CallTUI
 from calltui.tui.screens.pivot import PivotScreen
 from calltui.tui.widgets.footer import KeyFooter
 from tests.conftest import FIXED_NOW
-from tests.tui.harness import settle
+from tests.tui.harness import settle, view_calls
 
 LONDON = {"NAP_PEER_LON", "58306119427730941.zt.plivo.com", "peer-lon"}
 """The incident's trunk on Tmedia, Plivo and jambonz."""
@@ -92,6 +94,65 @@ async def test_the_incident_trunk_alerts_with_a_banner_a_bell_and_a_key_to_its_p
         assert isinstance(pivot, PivotScreen)
         read = reader("trunk")
         assert pivot.calls and all(read(c) == first.value for c in pivot.calls)
+
+
+def by_cause(calls: list[Call]) -> dict[str, tuple[int, float]]:
+    """Each cause label's attempts and ASR, counted from the calls."""
+    counts: dict[str, list[int]] = {}
+    for c in attempts_of(calls, legs=False):
+        n = counts.setdefault(label(c), [0, 0])
+        n[0] += 1
+        n[1] += answered(c)
+    return {k: (n, 100.0 * a / n) for k, (n, a) in counts.items()}
+
+
+async def test_the_alert_pivot_compares_the_group_with_its_own_past_and_filters_to_it(bells):
+    app = alerting_app(min_attempts=5, by=["trunk"])
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await banner_of(app, pilot)
+        first = app.main.tailing.alerts[0]
+        query, accounts = app.main.query_, app.main.accounts
+        await pilot.press("a")
+        pivot = app.screen
+        assert isinstance(pivot, PivotScreen)
+        for _ in range(500):
+            report = pivot.report
+            if report and report.groups and report.groups[0].attempts_delta is not None:
+                break
+            await pilot.pause(0.02)
+        assert pivot.report is not None and pivot.calls
+        read = reader("trunk")
+        window_before = await app.session.window_before(accounts, query, pivot.until)
+        assert window_before is not None
+        own_before = [c for c in window_before if read(c) == first.value]
+        now, then = by_cause(pivot.calls), by_cause(own_before)
+        whole_then = by_cause(window_before)
+        differs = False
+        for g in pivot.report.groups:
+            cause = str(g.key["cause"])
+            attempts, asr = now[cause]
+            if cause in then:
+                assert g.attempts_delta == attempts - then[cause][0], cause
+                assert g.asr_delta == pytest.approx(asr - then[cause][1]), cause
+            else:  # none before: no ASR to compare with
+                assert g.attempts_delta == attempts and g.asr_delta is None, cause
+            differs |= g.attempts_delta != attempts - whole_then.get(cause, (0, 0.0))[0]
+        assert differs  # the group's own window before is not the whole window before
+
+        top = pivot.report.groups[0]
+        pivot.query_one("#groups").highlighted = next(
+            i for i, (g, _) in enumerate(pivot.rows) if g is top
+        )
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, PivotScreen)
+        terms = str(app.main.query_.terms)
+        assert terms.startswith(f"trunk:{first.value} ") and len(terms.split()) >= 2
+        shown = view_calls(app)
+        assert shown and all(read(c) == first.value for c in shown)
+        assert all(label(c) == top.key["cause"] for c in attempts_of(shown, legs=False))
 
 
 async def test_bell_false_keeps_the_banner_and_rings_nothing(bells):

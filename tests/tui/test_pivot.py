@@ -1,6 +1,7 @@
 """The pivot (`v`): the view's calls grouped, most failures first, with the numbers of
-`stats --by`; the change against the window before once it is loaded; Enter filters the
-table to the group under the cursor as query terms; Esc goes back."""
+`stats --by`, and a second level under each group (`n`); the change against the window before
+once it is loaded; Enter filters the table to the group under the cursor as query terms (a
+sub-group's with its group's); Esc goes back."""
 
 from __future__ import annotations
 
@@ -87,3 +88,33 @@ async def test_the_calls_are_gathered_and_grouped_off_the_ui_thread(monkeypatch)
         assert isinstance(screen, PivotScreen) and screen.report is not None
         assert screen.report.by == ["sip"] and screen.calls == view_calls(app)
         assert len(threads) >= 2 and threading.main_thread().ident not in threads
+
+
+async def test_a_second_level_splits_each_group_and_enter_on_a_sub_group_filters_to_both():
+    app = make_app([])
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")  # the whole window
+        await settle(pilot)
+        await pilot.press("v", "b", "b", "n", "n")  # trunk, then sip under it
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PivotScreen) and screen.by() == ["trunk", "sip"]
+        assert screen.report is not None
+        for top in screen.report.groups:
+            assert top.groups and sum(g.attempts for g in top.groups) == top.attempts
+        index, (sub, chain) = next(
+            (i, row)
+            for i, row in enumerate(screen.rows)
+            if len(row[1]) == 2 and None not in (v for _, v in row[1])
+        )
+        (_, trunk), (_, sip) = chain
+        assert sub.key == {"sip": sip}
+        screen.query_one("#groups").highlighted = index
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, PivotScreen)
+        assert str(app.main.query_.terms) == f"trunk:{trunk} sip:{sip}"
+        shown = view_calls(app)
+        assert len(shown) == sub.attempts
+        assert all(reader("trunk")(c) == trunk and reader("sip")(c) == sip for c in shown)

@@ -8,10 +8,15 @@ must answer meanwhile.
 Keys: `b` the next field for the groups, `n` the next for the sub-groups (or none), `+`/`-` the
 digits of a destination prefix; Enter closes the pivot with the query terms of the group under
 the cursor (the main screen adds them to its query, where `/` shows and edits them); Esc back.
+
+The pivot of an alert's group (`a`, `within`) is of that group's calls alone, in the window and
+in the window before (its changes are the group's own), and its Enter's terms start with the
+group's own (`trunk:X`, then the sub-group's).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, tzinfo
 
@@ -65,9 +70,11 @@ class PivotScreen(Screen["str | None"]):
         until: datetime,
         zone: tzinfo | None,
         previous: Previous | None = None,
+        within: tuple[str, object] | None = None,
     ) -> None:
         """`calls` gathers the view's calls (run in a thread); `previous` fetches the window
-        just before (None: the changes are not shown)."""
+        just before (None: the changes are not shown); `within` (field, value): the pivot of
+        that group's calls alone."""
         super().__init__()
         self.gather = calls
         self.calls: list[Call] | None = None
@@ -75,6 +82,7 @@ class PivotScreen(Screen["str | None"]):
         self.since, self.until = since, until
         self.zone = zone
         self.previous_of = previous
+        self.within = within
         self.previous: list[Call] | None = None
         self.loading_previous = previous is not None
         self.first = "cause"
@@ -99,7 +107,9 @@ class PivotScreen(Screen["str | None"]):
     @work(exclusive=True, group="pivot", exit_on_error=False)
     async def load_previous(self) -> None:
         assert self.previous_of is not None
-        self.previous = await self.previous_of()
+        calls = await self.previous_of()
+        # In a thread, as the gathering: the window before can hold a million calls.
+        self.previous = None if calls is None else await asyncio.to_thread(self._kept, calls)
         self.loading_previous = False
         self.redraw()
 
@@ -118,10 +128,18 @@ class PivotScreen(Screen["str | None"]):
     @work(thread=True, exclusive=True, group="pivot-groups", exit_on_error=False)
     def regroup(self, by: list[str], previous: list[Call] | None) -> None:
         if self.calls is None:
-            self.calls = self.gather()
+            self.calls = self._kept(self.gather())
         report = group(self.calls, by, since=self.since, until=self.until, previous=previous)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, report)
+
+    def _kept(self, calls: list[Call]) -> list[Call]:
+        """The calls of the `within` group."""
+        if self.within is None:
+            return calls
+        field, value = self.within
+        read = reader(field)
+        return [c for c in calls if read(c) == value]
 
     def _show(self, report: GroupReport) -> None:
         self.report = report
@@ -145,6 +163,9 @@ class PivotScreen(Screen["str | None"]):
         assert self.report is not None
         text = Text()
         text.append("Pivot  ", "bold")
+        if self.within is not None:
+            field, value = self.within
+            text.append(f"of {field} {inert(str(value), 60)} › ", "bold")
         text.append(" › ".join(self.report.by), "bold")
         text.append(
             f"  {fmt_time(self.since, self.zone)} → {fmt_time(self.until, self.zone)}"
@@ -207,13 +228,14 @@ class PivotScreen(Screen["str | None"]):
         _, chain = self.rows[event.option_index]
         members = self.calls or []
         terms: list[str] = []
-        for field, value in chain:
+        for field, value in [self.within, *chain] if self.within else chain:
             members = [c for c in members if _value(field, c) == value]
             t = group_term(field, value, members)
             if t is None:
                 self.notify("an empty value has no query term: pick another group", timeout=3)
                 return
-            terms.append(t)
+            if t not in terms:  # a pivot by the `within` field repeats its term
+                terms.append(t)
         self.workers.cancel_group(self, "pivot")
         self.dismiss(" ".join(terms))
 
