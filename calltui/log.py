@@ -24,7 +24,10 @@ class RequestLog:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        # Appended to, unlike the files of calltui.files, but never through a link planted
+        # under its name.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(path, flags, 0o600)
         self._file: TextIO = os.fdopen(fd, "a", encoding="utf-8", errors="replace")
         self._lock = threading.Lock()
 

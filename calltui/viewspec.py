@@ -54,7 +54,8 @@ class ViewSpec:
             parts.append(("call", "/".join(self.call)))
         if not parts:
             return PREFIX
-        return PREFIX + "?" + "&".join(f"{k}={quote(v, safe='')}" for k, v in parts)
+        encoded = (f"{k}={quote(v, safe='', errors='surrogatepass')}" for k, v in parts)
+        return PREFIX + "?" + "&".join(encoded)
 
     def over(self, other: ViewSpec) -> ViewSpec:
         """This spec with every part `other` gives taken from `other` (flags beside a spec)."""
@@ -80,7 +81,9 @@ def parse(text: str) -> ViewSpec:
         raise ViewSpecError("spec", f"does not start with {PREFIX}?")
     query = urlsplit(text).query
     try:
-        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+        pairs = parse_qsl(
+            query, keep_blank_values=True, strict_parsing=bool(query), errors="surrogatepass"
+        )
     except ValueError:
         raise ViewSpecError("spec", "is not a query string of name=value parts") from None
     seen: dict[str, str] = {}

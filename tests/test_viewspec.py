@@ -32,6 +32,9 @@ def test_a_spec_reads_back_to_the_same_view():
     assert " " not in text and "#" not in text.split("?", 1)[1]
     assert parse(text) == spec
     assert parse("calltui://view") == ViewSpec()
+    # A server's id may hold a lone surrogate (JSON's "\\ud800"): written and read back whole.
+    odd = ViewSpec(call=("demo-plivo", "a\ud800b"))
+    assert parse(str(odd)) == odd
     assert parse("calltui://view?sort=time") == ViewSpec(sort="time")
 
 

@@ -54,8 +54,10 @@ def segment(value: str) -> str:
     """`value` (an id a server sent) as exactly one path segment: every character but letters,
     digits and `-._~` percent-encoded, so `/`, `?`, `#`, `%`, spaces and controls stay inside
     it, and a segment of dots encoded too, which would otherwise climb out of the provider's
-    path (httpx resolves `..`)."""
-    out = quote(value, safe="")
+    path (httpx resolves `..`). A lone surrogate (JSON's `"\\ud800"`, an argument's undecodable
+    byte) is no character UTF-8 can send: its code point's bytes are encoded, so the id still
+    asks the server for itself, and no encoder error escapes."""
+    out = quote(value, safe="", errors="surrogatepass")
     return out.replace(".", "%2E") if out.strip(".") == "" else out
 
 

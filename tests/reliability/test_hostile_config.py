@@ -206,6 +206,21 @@ async def test_f2_saves_a_private_csv_and_a_second_save_beside_the_first(
     assert saved[0].read_text() == saved[1].read_text()
 
 
+def test_the_debug_log_is_never_written_through_a_link(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CALLTUI_LOG is appended to, so it may exist; but a link planted under its name is
+    refused in one line, and what it points at stays as it was."""
+    target = tmp_path / "target"
+    target.write_text("keep\n")
+    (tmp_path / "calltui.log").symlink_to(target)
+    monkeypatch.setenv("CALLTUI_LOG", str(tmp_path / "calltui.log"))
+    code, _, err = run_cli(capsys, "calls", "--demo", "--limit", "1")
+    assert code == 2 and err.startswith("calltui: CALLTUI_LOG: cannot open the log: "), err
+    assert err.count("\n") == 1
+    assert target.read_text() == "keep\n"
+
+
 # --- 3. no tracebacks, ever --------------------------------------------------------------------
 
 SOCKS_MISSING = importlib.util.find_spec("socksio") is None
@@ -460,28 +475,37 @@ async def test_one_account_with_a_missing_secret_fails_alone_in_the_tui(tmp_path
 # --- 5. warnings the README promises -----------------------------------------------------------
 
 
+COMMANDS = (
+    ("calls", *WINDOW, "--limit", "1"),
+    ("stats", *WINDOW),
+    ("show", "--account", "demo-plivo", "no-such-call"),
+    ("config", "check"),
+)
+"""One of each kind of command: each reads the config first."""
+
+
 def test_a_config_others_can_read_warns_on_every_command(
     capsys, tmp_path: Path, to_sim: SimApp
 ) -> None:
     config = config_of(tmp_path / "c.toml", {"demo-plivo": demo_accounts()["demo-plivo"]})
     config.chmod(0o640)
-    for argv in (
-        ("calls", *WINDOW, "--limit", "1"),
-        ("stats", *WINDOW),
-        ("show", "--account", "demo-plivo", "no-such-call"),
-        ("config", "check"),
-    ):
+    for argv in COMMANDS:
         _, _, err = run_cli(capsys, *argv, "--config", str(config))
         assert "calltui: warning: " in err and f"chmod 600 {config}" in err, argv
 
 
-def test_a_config_in_a_folder_others_can_write_warns(capsys, tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", [0o777, 0o770, 0o707, 0o720, 0o702])
+def test_a_config_in_a_folder_others_can_write_warns(
+    capsys, tmp_path: Path, to_sim: SimApp, mode: int
+) -> None:
+    """On every command, whoever may write: the group, the others or both."""
     shared = tmp_path / "shared"
     shared.mkdir()
-    config = config_of(shared / "c.toml", {"p": PLIVO})
-    shared.chmod(0o777)
-    code, _, err = run_cli(capsys, "config", "check", "--config", str(config))
-    assert code == 0 and f"calltui: warning: {shared}: writable by group or others" in err
-    assert "replace c.toml and the commands it runs" in err
-    shared.chmod(0o1777)  # sticky, as /tmp: others cannot replace the file
+    config = config_of(shared / "c.toml", {"demo-plivo": demo_accounts()["demo-plivo"]})
+    shared.chmod(mode)
+    for argv in COMMANDS:
+        _, _, err = run_cli(capsys, *argv, "--config", str(config))
+        assert f"calltui: warning: {shared}: writable by group or others" in err, argv
+        assert "replace c.toml and the commands it runs" in err, argv
+    shared.chmod(mode | 0o1000)  # sticky, as /tmp: others cannot replace the file
     assert run_cli(capsys, "config", "check", "--config", str(config))[2] == ""
