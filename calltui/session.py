@@ -48,11 +48,9 @@ NEAR_S = 600.0
 that share one of its ids, whenever they started)."""
 AROUND_S = 30.0
 """The window asked of accounts the table does not show."""
-TWIN_SPANS = (timedelta(minutes=2), timedelta(minutes=10))
-"""The windows either side of a call asked for its twin, narrowest first, before the widest
-(twin.WINDOW): the nearest calls come first, and a busy account's hour is not read when its
-next minutes hold one."""
 TWIN_PAGES = 3
+"""The pages of each of twin.SPANS asked for a call's twin, narrowest first: the nearest calls
+come first, and a busy account's hour is not read when its next minutes hold one."""
 
 
 @dataclass(slots=True)
@@ -269,7 +267,7 @@ class Session:
     async def twin(self, call: Call) -> twins.Twin | None:
         """The good twin of `call` (calltui.analysis.twin) among the held calls of its account
         and its account's answered calls to the same prefix around it, asked window by window
-        (TWIN_SPANS, then twin.WINDOW) until one on its trunk turns up; None for a call that
+        (twin.SPANS) until the twin is settled (one on its trunk); None for a call that
         answered, or where none is found. The twin's drill-down is fetched for the comparison
         (its records alone where that fails); raises ProviderError when the account could not
         be listed."""
@@ -284,7 +282,7 @@ class Session:
         held = await asyncio.to_thread(loaded_candidates, self.store, call, widest)
         found = [c for c in held if c.account == call.account]
         best = None
-        for span in (*TWIN_SPANS, twins.WINDOW):
+        for span in twins.SPANS:
             query = CallQuery(
                 since=call.started_at - span,
                 until=call.started_at + span,
@@ -296,7 +294,7 @@ class Session:
                 raise errors[call.account]
             found += more
             best = twins.pick(call, found)
-            if best is not None and best.trunk == call.trunk:
+            if twins.settled(call, best, span):
                 break
         if best is None:
             return None

@@ -78,24 +78,49 @@ class TailBatch:
     polled: list[str] = field(default_factory=list)
 
 
+LEAD_PAGES = 50
+"""The most pages before the window (`newest_pages`) one look-up reads, besides its budget."""
+
+
 async def newest_pages(
     provider: Provider[Any], query: CallQuery, max_pages: int
 ) -> AsyncIterator[Page]:
     """The first pages of `query`, newest first, until one reaches past `query.since` or
-    `max_pages` were read. Every record knows its page (PageRef), as the engine's do."""
+    `max_pages` were read. Every record knows its page (PageRef), as the engine's do.
+
+    A page whose every call started after `query.until` is before the window and does not count
+    against `max_pages` (at most LEAD_PAGES of them are read): an API that sorts and filters on
+    end time (Plivo's) lists first every call that ended since the window, and for a window
+    hours back those pages come by the dozen before the first that holds one of its calls."""
     pages = provider.pages(query)
     try:
-        read = 0
+        read = lead = 0
         async for page in pages:
             ref = PageRef(provider.account.name, page.request)
             for c in page.records:
                 c.page = ref
             yield page
-            read += 1
-            if page.watermark is None or page.watermark < query.since or read >= max_pages:
+            if _before(page, query):
+                lead += 1
+            else:
+                read += 1
+            if page.watermark is None or page.watermark < query.since:
+                return
+            if read >= max_pages or lead >= LEAD_PAGES:
                 return
     finally:
         await pages.aclose()  # type: ignore[attr-defined]
+
+
+def _before(page: Page, query: CallQuery) -> bool:
+    """Whether every call of `page` started after the window of `query` (a record without a
+    start could be in it)."""
+    until = query.until
+    return (
+        until is not None
+        and bool(page.records)
+        and all(c.started_at is not None and c.started_at > until for c in page.records)
+    )
 
 
 async def around(
@@ -104,9 +129,9 @@ async def around(
     query: CallQuery,
     max_pages: int = 3,
 ) -> tuple[list[Call], dict[str, ProviderError]]:
-    """The calls of `accounts` that `query` matches, from each account's first pages, fetched
-    concurrently (used for a short window around one call, for correlation); each account's
-    error apart."""
+    """The calls of `accounts` that `query` matches, from each account's first `max_pages`
+    pages of the window (newest_pages), fetched concurrently (used for a short window around
+    one call, for correlation); each account's error apart."""
     names = list(accounts)
 
     async def one(name: str) -> list[Call]:

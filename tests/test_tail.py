@@ -13,7 +13,7 @@ from calltui.engine import Engine
 from calltui.model import FAILED_OUTCOMES, Call, CallQuery, Outcome
 from calltui.sim.app import SimApp
 from calltui.sim.demo import demo_settings
-from calltui.tail import TailPolicy, TailPoller, around
+from calltui.tail import LEAD_PAGES, TailPolicy, TailPoller, around
 from tests.conftest import FAST_RETRY, FIXED_NOW
 
 FAST = ["demo-tmedia", "demo-plivo", "demo-restcomm", "demo-jambonz"]
@@ -252,5 +252,44 @@ async def test_around_a_plivo_call_finds_its_relatives_on_other_accounts(window_
             pytest.fail("no Plivo call of the hour was handed on to another provider")
         assert {r.call.provider for r in rel} >= {"jambonz", "tmedia"}
         assert all("same numbers" in r.reason or "Call-ID" in r.reason for r in rel)
+    finally:
+        await engine.aclose()
+
+
+def plivo_call_near(calls: list[Call], t: datetime) -> Call:
+    return min(calls, key=lambda c: abs(c.started_at - t) if c.started_at else timedelta.max)
+
+
+async def test_around_a_plivo_call_hours_back_reads_past_the_calls_that_ended_since():
+    # Plivo sorts and filters on end time: the five hours of calls that ended since the window
+    # come first, and do not use up the look-up's three pages.
+    sim = SimApp(seed=7, now=FIXED_NOW, enforce_rate_limits=False)
+    engine = engine_for(sim)
+    try:
+        t = FIXED_NOW - timedelta(hours=5)
+        hour = CallQuery(since=t - timedelta(minutes=30), until=t + timedelta(minutes=30))
+        me = plivo_call_near(await loaded(engine, ["demo-plivo"], hour), t)
+        assert me.started_at is not None
+        window = timedelta(seconds=30)
+        span = CallQuery(since=me.started_at - window, until=me.started_at + window)
+        near, errors = await around(engine.provider, ["demo-plivo"], span)
+        assert errors == {}
+        assert me.id in {c.id for c in near}
+        assert all(span.matches(c) for c in near)
+    finally:
+        await engine.aclose()
+
+
+async def test_the_pages_before_a_look_ups_window_are_bounded():
+    sim = SimApp(seed=7, now=FIXED_NOW, enforce_rate_limits=False)
+    engine = engine_for(sim)
+    try:
+        t = FIXED_NOW - timedelta(hours=20)  # the calls that ended since fill 90 pages
+        span = CallQuery(since=t, until=t + timedelta(seconds=60))
+        near, errors = await around(engine.provider, ["demo-plivo"], span, max_pages=3)
+        assert errors == {} and all(span.matches(c) for c in near)
+        lists = [s for s in sim.seen if s.path.endswith("/Zentrunk/Call/")]
+        in_flight = engine.provider("demo-plivo").http.max_concurrency
+        assert LEAD_PAGES <= len(lists) <= LEAD_PAGES + 3 + in_flight
     finally:
         await engine.aclose()

@@ -1,13 +1,18 @@
 """A good call beside a bad one: the answered call most like a call that did not answer.
 
     pick(call, candidates) -> Call | None
+    settled(call, twin, span) -> bool
     compare(this, twin) -> Twin
 
 The twin of a call that did not answer is an answered call of the same account that started
 within WINDOW of it in the same direction (where both say) and went to the same destination
 prefix (at least MIN_PREFIX digits).
 Among those, first the calls on the same trunk (failing that, any of the account), then the
-longest shared prefix (the most specific route), then the nearest in start time.
+nearest window first (SPANS: 2 minutes, 10 minutes, then the hour either side), then in it the
+longest shared prefix (the most specific route), then the nearest in start time. A call a
+minute away is the better yardstick for what the route did then than one an hour away with a
+longer prefix; and the calls around a call can be asked for window by window, stopping at the
+first that holds a twin on its trunk (`settled`).
 
 The differences are the fields that differ, each as [this call's value, the twin's], from
 what the records and their drill-downs hold:
@@ -35,6 +40,8 @@ from calltui.analysis.verdict import verdict
 from calltui.model import Call, CallDetail, Outcome, number_key
 
 WINDOW = timedelta(hours=1)
+SPANS = (timedelta(minutes=2), timedelta(minutes=10), WINDOW)
+"""The windows either side of a call, nearest first: a twin in one beats any further away."""
 MIN_PREFIX = 4
 
 _CODEC = re.compile(r"(?<![\w/.-])([A-Za-z][A-Za-z0-9.-]*/\d{4,6})(?![\w/])")
@@ -96,7 +103,7 @@ def pick(call: Call, candidates: Iterable[Call]) -> Call | None:
     to = digits(call.to)
     if len(to) < MIN_PREFIX:
         return None
-    best: tuple[tuple[int, int, float, str], Call] | None = None
+    best: tuple[tuple[int, int, int, float, str], Call] | None = None
     for c in candidates:
         if c.account != call.account or c.id == call.id or c.started_at is None:
             continue
@@ -109,10 +116,21 @@ def pick(call: Call, candidates: Iterable[Call]) -> Call | None:
         if apart > WINDOW.total_seconds() or shared < MIN_PREFIX:
             continue
         same_trunk = call.trunk is not None and c.trunk == call.trunk
-        key = (0 if same_trunk else 1, -shared, apart, c.id)
+        window = next(i for i, span in enumerate(SPANS) if apart <= span.total_seconds())
+        key = (0 if same_trunk else 1, window, -shared, apart, c.id)
         if best is None or key < best[0]:
             best = (key, c)
     return None if best is None else best[1]
+
+
+def settled(call: Call, twin: Call | None, span: timedelta) -> bool:
+    """Whether `twin`, picked among candidates that hold every call within `span` of `call`,
+    is its twin whatever lies further: it is within `span`, and on the call's trunk (or the
+    call names none), so nothing further away can come first."""
+    if twin is None or call.started_at is None or twin.started_at is None:
+        return False
+    near = abs(twin.started_at - call.started_at) <= span
+    return near and (call.trunk is None or twin.trunk == call.trunk)
 
 
 def compare(this: CallDetail | Call, twin: CallDetail | Call) -> Twin:

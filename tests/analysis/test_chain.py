@@ -4,7 +4,7 @@ trunk call handed to jambonz and on to a Tmedia box) and Restcomm <Dial> legs ov
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -20,7 +20,7 @@ from calltui.sim import plivo as sim_plivo
 from calltui.sim import tmedia as sim_tmedia
 from calltui.sim.app import SimApp
 from calltui.sim.demo import demo_accounts
-from calltui.sim.world import INCIDENT_LEAD
+from calltui.sim.world import INCIDENT_LEAD, SimCall
 from tests.analysis.records import T0, call
 from tests.conftest import FAST_RETRY, FIXED_NOW
 
@@ -118,6 +118,20 @@ def session_on(sim: SimApp) -> Session:
     )
 
 
+def hops_of(sim: SimApp, first: SimCall, since: datetime) -> list[tuple[str, str]]:
+    """The (provider, id) of every hop of the Plivo call `first` handed on to jambonz and the
+    Tmedia box, from the caller's side: what its chain holds."""
+    hop = {c.provider: c for p in ("jambonz", "tmedia") for c in sim.world.calls(p, since)
+           if c.link == first.link}  # fmt: skip
+    leg_in = sim_tmedia.incoming_leg_id(hop["tmedia"])
+    return [
+        ("plivo", sim_plivo.call_uuid(first)),
+        ("jambonz", sim_jambonz.facts(hop["jambonz"]).call_sid or hop["jambonz"].sip_call_id),
+        ("tmedia", leg_in),
+        ("tmedia", f"0x{int(leg_in, 16) + 1:08X}"),
+    ]
+
+
 async def test_every_hop_of_the_incidents_chains_is_found_in_order():
     sim = SimApp(seed=7, now=FIXED_NOW, enforce_rate_limits=False)
     since = FIXED_NOW - INCIDENT_LEAD
@@ -131,15 +145,7 @@ async def test_every_hop_of_the_incidents_chains_is_found_in_order():
         for c in await session.engine.collect(session.account_names, CallQuery(since=since), None)
     }
     for first in firsts:
-        hop = {c.provider: c for p in ("jambonz", "tmedia") for c in world.calls(p, since)
-               if c.link == first.link}  # fmt: skip
-        leg_in = sim_tmedia.incoming_leg_id(hop["tmedia"])
-        expected = [
-            ("plivo", sim_plivo.call_uuid(first)),
-            ("jambonz", sim_jambonz.facts(hop["jambonz"]).call_sid or hop["jambonz"].sip_call_id),
-            ("tmedia", leg_in),
-            ("tmedia", f"0x{int(leg_in, 16) + 1:08X}"),
-        ]
+        expected = hops_of(sim, first, since)
         for provider, cid in expected:
             me = index[provider, cid]
             chain, _ = await session.chain(me, [])
@@ -188,4 +194,23 @@ async def test_a_restcomm_parent_and_its_dial_leg_are_one_chain():
     assert [h.call.id for h in chain.hops] == [child.parent_id, child.id]
     assert chain.hops[1].stitch is not None
     assert chain.hops[1].stitch.reason.startswith("a call it spawned")
+    await session.aclose()
+
+
+async def test_a_chain_opened_from_its_tmedia_leg_45_minutes_back_has_its_plivo_hop():
+    # Plivo lists by end time: the calls that ended since fill its first pages (some 20
+    # minutes of the demo's traffic a page), and the Plivo hop comes only after them.
+    sim = SimApp(seed=7, now=FIXED_NOW, enforce_rate_limits=False)
+    since = FIXED_NOW - timedelta(minutes=50)
+    firsts = [c for c in sim.world.calls("plivo", since) if c.link
+              and c.start < FIXED_NOW - timedelta(minutes=40)]  # fmt: skip
+    assert firsts, "calls handed on 40-50 minutes before the clock"
+    session = session_on(sim)
+    legs = await session.engine.collect(["demo-tmedia"], CallQuery(since=since), None)
+    index = {c.id: c for c in legs}
+    for first in firsts:
+        expected = hops_of(sim, first, since)
+        leg_in = index[expected[2][1]]
+        chain, _ = await session.chain(leg_in, [])
+        assert [(h.call.provider, h.call.id) for h in chain.hops] == expected, first.start
     await session.aclose()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from calltui.analysis.twin import compare, pick
+from calltui.analysis.twin import WINDOW, compare, pick, settled
 from calltui.config import parse_settings
 from calltui.model import CallDetail, CallQuery, Event, Outcome
 from calltui.render import twin_text
@@ -28,17 +28,31 @@ def good(n: int, at_s: float, to: str = "+442071230000", trunk: str = "NAP_PEER_
                 to=to, trunk=trunk, **kw)  # fmt: skip
 
 
-def test_the_same_trunk_first_then_the_longest_prefix_then_the_nearest():
+def test_the_same_trunk_first_then_the_nearest_window_the_longest_prefix_the_nearest():
     near_other_trunk = good(1, 5, trunk="NAP_PEER_AMS")
     far_same_trunk = good(2, 1800)
     nearer_same_trunk = good(3, -600)
     longer_prefix = good(4, 3000, to="+44207123456")
+    longer_prefix_as_near = good(5, 500, to="+44207123456")
     assert pick(BAD, [near_other_trunk, far_same_trunk]) is far_same_trunk
     assert pick(BAD, [far_same_trunk, nearer_same_trunk]) is nearer_same_trunk
-    assert pick(BAD, [nearer_same_trunk, longer_prefix]) is longer_prefix
+    # The 10 minutes either side hold one: a longer prefix further away does not count.
+    assert pick(BAD, [nearer_same_trunk, longer_prefix]) is nearer_same_trunk
+    assert pick(BAD, [far_same_trunk, longer_prefix]) is longer_prefix  # both in the hour
+    assert pick(BAD, [nearer_same_trunk, longer_prefix_as_near]) is longer_prefix_as_near
     assert pick(BAD, [near_other_trunk]) is near_other_trunk  # failing that, the account
     assert compare(BAD, far_same_trunk).basis == "on the same trunk"
     assert compare(BAD, near_other_trunk).basis == "of the same account (none on its trunk)"
+
+
+def test_a_twin_is_settled_on_the_calls_trunk_within_the_windows_read():
+    ten = timedelta(minutes=10)
+    assert settled(BAD, good(1, -600), ten)
+    assert not settled(BAD, good(2, 900), ten)  # a nearer one may be in the next window
+    assert not settled(BAD, good(3, 5, trunk="NAP_PEER_AMS"), ten)  # one on its trunk may be
+    assert not settled(BAD, None, ten)
+    no_trunk = call(4, Outcome.FAILED, account="sbc", to="+442071234567")
+    assert settled(no_trunk, good(5, 60, trunk="NAP_PEER_AMS"), ten)
 
 
 def test_no_twin_outside_the_hour_the_account_or_the_prefix():
@@ -133,4 +147,25 @@ async def test_a_failed_call_without_a_trunk_gets_a_twin_of_its_account():
         assert twin.call.account == account and twin.call.trunk is None
         assert twin.call.outcome is Outcome.ANSWERED and twin.differences
         assert twin.basis == "of the same account (the call names no trunk)"
+    await session.aclose()
+
+
+async def test_a_plivo_failure_hours_back_gets_its_twin():
+    # Plivo lists by end time: the minutes around a call five hours back come after five hours
+    # of calls that ended since.
+    sim = SimApp(seed=7, now=FIXED_NOW, enforce_rate_limits=False)
+    settings = parse_settings({"accounts": demo_accounts()}, Path("<t>"))
+    session = Session(settings, transport=httpx.ASGITransport(app=sim), retry=FAST_RETRY)
+    t = FIXED_NOW - timedelta(hours=5)
+    hours = CallQuery(since=t - 2 * WINDOW, until=t + 2 * WINDOW)
+    listed = await session.engine.collect(["demo-plivo"], hours, None)
+    failed = [c for c in listed if c.outcome is Outcome.FAILED and c.trunk
+              and (c.to or "").startswith("+4420")]  # fmt: skip
+    me = min(failed, key=lambda c: abs(c.started_at - t) if c.started_at else WINDOW)
+    assert me.started_at and abs(me.started_at - t) < timedelta(minutes=10)
+    twin = await session.twin(me)
+    assert twin is not None
+    best = pick(me, listed)  # the rule over every call of the hour around it
+    assert best is not None and twin.call.id == best.id
+    assert twin.basis == "on the same trunk"
     await session.aclose()
