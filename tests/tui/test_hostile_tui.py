@@ -172,7 +172,7 @@ async def test_notifications_carrying_hostile_text_stay_inert() -> None:
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         hostile = "".join(BY_NAME[n].value for n in ("markup_click", "ansi_clear", "bidi_rlo"))
-        assert not app.main.go_to_call(hostile)  # warns: no loaded call with that id
+        assert not app.main.jumps.to_id(hostile)  # warns: no loaded call with that id
         await go_to(pilot, app, lambda c: c.id == c.sip_call_id and c.id != inert(c.id))
         await pilot.press("y")  # says which (hostile) id it copied
         await pilot.pause(0.2)

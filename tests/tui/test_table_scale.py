@@ -13,7 +13,7 @@ from textual.worker import Worker
 from calltui.model import Call, CallQuery, Outcome, PageRef
 from calltui.store import EVICTED, HELD, CallStore, Refetch, Sort
 from calltui.tui.idle_gc import IdleGC
-from calltui.tui.screens.main import SYNC_ROWS
+from calltui.tui.view_builder import SYNC_ROWS
 from calltui.tui.widgets.call_table import CallTable
 from tests.conftest import FIXED_NOW
 from tests.tui.harness import make_app, settle

@@ -1,8 +1,8 @@
 """Views you can hand over, in the TUI: `Y` copies the spec of the view shown, which `calls
 --view` lists exactly as the table showed it and `calltui --view` opens again (accounts, filters,
-window, sort, the call under the cursor); `[` and `]` step through this session's views; a
-`[views.NAME]` opens from the palette; the redacted bundle carries the spec and the whole call
-as a ladder, and no secret."""
+window, sort, the call under the cursor; flags beside it override its parts); `[` and `]` step
+through this session's views; a `[views.NAME]` opens from the palette; the redacted bundle
+carries the spec and the whole call as a ladder, and no secret."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import stat
 from datetime import timedelta
 from pathlib import Path
 
+from calltui.cli import apply_view, build_parser, open_source, query_from, sim_now
 from calltui.config import parse_settings
 from calltui.model import FAILED_OUTCOMES, CallQuery
 from calltui.sim.demo import DEMO_ACCOUNTS, demo_accounts, demo_transport
@@ -72,6 +73,48 @@ async def test_calltui_view_opens_the_view_sorted_with_the_cursor_on_its_call():
         assert not main.table.sort.descending
         calls = view_calls(app)
         assert [c.to or "" for c in calls] == sorted(c.to or "" for c in calls)
+        current = main.table.current_row
+        assert current is not None and main.store.key(current) == (target.account, target.id)
+
+
+async def test_calltui_view_with_flags_beside_it_opens_the_view_they_override(fixed_clock):
+    """`calltui --view SPEC --account demo-tmedia --failed --since T`: the accounts, the
+    filters and the window of the flags over the spec's; its sort and its call hold."""
+    half_past = FIXED_NOW.replace(hour=12, minute=30)
+    probe = make_app(["demo-tmedia"])
+    async with probe.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        target = next(c for c in view_calls(probe) if c.outcome in FAILED_OUTCOMES)
+    spec = ViewSpec(
+        accounts=("demo-plivo",),
+        q="dur:>=0",
+        since=iso(FIXED_NOW.replace(hour=13)),
+        sort="to",
+        descending=True,
+        call=(target.account, target.id),
+    )
+    argv = ["--demo", "--view", str(spec), "--account", "demo-tmedia", "--failed"]
+    args = build_parser(None).parse_args([*argv, "--since", iso(half_past)])
+    # What `calltui` hands the app (cli._tui): the flags merged over the spec, and the spec.
+    settings, transport = open_source(args)
+    view = apply_view(args, settings)
+    query = query_from(args, timedelta(hours=1))
+    app = CallTUI(
+        settings, transport=transport, query=query, accounts=args.account, now=sim_now(), view=view
+    )
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")  # the whole window
+        await settle(pilot)
+        main = app.main
+        assert main.selected == ["demo-tmedia"] and main.query_.since == half_past
+        assert main.query_.outcomes == FAILED_OUTCOMES and str(main.query_.terms) == "dur:>=0"
+        calls = view_calls(app)
+        assert calls and {c.account for c in calls} == {"demo-tmedia"}
+        assert all(c.outcome in FAILED_OUTCOMES for c in calls)
+        assert min(c.started_at for c in calls if c.started_at) < FIXED_NOW.replace(hour=13)
+        assert main.table.sort.key == "to" and main.table.sort.descending
+        assert [c.to or "" for c in calls] == sorted((c.to or "" for c in calls), reverse=True)
         current = main.table.current_row
         assert current is not None and main.store.key(current) == (target.account, target.id)
 
@@ -170,14 +213,14 @@ async def test_marks_the_last_view_and_searches_survive_a_restart(tmp_path, monk
         first.screen.query_one("#query").value = "sip:503"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        ended_on = first.main.view_spec_of(call=False)
+        ended_on = first.main.history.spec_of(call=False)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     second = demo_app_remembering()
     async with second.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
         assert list(second.main.table.marks) == marked  # their calls are listed again
         assert second.main.state.searches == ["sip:503"]
-        assert second.main.views[0].startswith(ended_on + "&call=")  # and the cursor's call
+        assert second.main.history.views[0].startswith(ended_on + "&call=")  # and the cursor's call
         await pilot.press("left_square_bracket")
         await settle(pilot)
         assert str(second.main.query_.terms) == "sip:503"

@@ -2,8 +2,10 @@
 KPI panel, `i`), the status line.
 
 The listing is a Feed (calltui.feed): this screen tells it how many rows the table wants and
-shows what it reports. Views of up to SYNC_ROWS rows are rebuilt on the UI thread (ms); bigger
-ones in a thread worker while the table says "sorting…", so the UI never waits on a sort.
+shows what it reports (calltui.tui.feed_reports); the table's view is built again in its sort
+without the UI waiting on a sort (calltui.tui.view_builder); the detail pane follows the cursor
+(calltui.tui.pane). The view shown is a spec (calltui.tui.view_history) that `Y` copies,
+`calltui --view` opens and `[` `]` step back and forth to.
 
 Triage: the verdict tops the detail pane; KPIs of the view are computed in a thread as it
 changes; the live tail (`t`, calltui.tui.tailing) puts new calls on top; Space marks calls for
@@ -14,38 +16,41 @@ it when it is not listed.
 
 from __future__ import annotations
 
-import asyncio
-from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
-from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
-from calltui.columns import COLUMNS as COLUMN_SPEC
-from calltui.columns import DISPLAY_NAMES, tui_columns
+from calltui.columns import tui_columns
 from calltui.engine import Recovery, StreamState
-from calltui.feed import Feed, FeedEvents
+from calltui.feed import Feed
 from calltui.http import ProviderError
 from calltui.model import FAILED_OUTCOMES, Call, CallQuery
 from calltui.session import Key, Session
 from calltui.state import State
-from calltui.store import GONE, Cancelled, NotHeld, Refetch, Sort
+from calltui.store import NotHeld, Refetch, Sort
 from calltui.tail import TailPolicy
 from calltui.text import inert
-from calltui.tui import keys, palette, views
+from calltui.tui import keys
+from calltui.tui.feed_reports import FeedReports
+from calltui.tui.jumps import Jumps
+from calltui.tui.kept_marks import KeptMarks
+from calltui.tui.main_commands import main_commands
+from calltui.tui.pane import Pane, placeholder_text
 from calltui.tui.tailing import Tailing
 from calltui.tui.triage import Triage
+from calltui.tui.view_builder import ViewBuilder
+from calltui.tui.view_history import ViewHistory
 from calltui.tui.widgets.call_table import CallTable
 from calltui.tui.widgets.filterbar import FilterBar
 from calltui.tui.widgets.footer import KeyFooter
@@ -57,39 +62,6 @@ if TYPE_CHECKING:
     from calltui.tui.handover import Handover
     from calltui.tui.widgets.kpi_panel import KpiPanel
     from calltui.viewspec import ViewSpec
-
-SYNC_ROWS = 20_000
-"""Views of up to this many rows are rebuilt on the UI thread (ms); bigger ones in a thread."""
-PANE_SETTLE_S = 0.1
-"""The detail pane follows the cursor once it has rested this long: three repeats of a key held
-at 30 keys/s, and still as good as at once for a single press."""
-
-
-class _Events(FeedEvents):
-    """The Feed's reports, handed to the screen."""
-
-    def __init__(self, screen: MainScreen) -> None:
-        self.screen = screen
-
-    def rows_added(self, rows: range, keep_row: int | None) -> None:
-        self.screen.rows_added(rows, keep_row)
-
-    def rows_merged(self, rows: range) -> None:
-        self.screen.rebuild_view()  # among the rows shown; the cursor stays on its call
-        self.screen.status_soon()
-
-    def account_changed(self, state: StreamState) -> None:
-        if state.done and state.error is not None:
-            self.screen.failed_at[state.account] = self.screen.session.now()
-        self.screen.account_changed(state)
-
-    def changed(self) -> None:
-        self.screen.progress_changed()
-
-    def notice(self, message: str, severity: str) -> None:
-        self.screen.notify(
-            message, severity="warning" if severity == "warning" else "information", timeout=4
-        )
 
 
 class MainScreen(Screen[None]):
@@ -110,37 +82,34 @@ class MainScreen(Screen[None]):
         state: State | None = None,
         leave: Callable[[State], None] | None = None,
     ) -> None:
-        """`view`: a view spec to open on; `state`: what the last session left (its marks
-        come back as their calls are listed, its last view is the one `[` goes back to, its
-        searches are offered as `/` is typed); `leave`: given what this session leaves for the
-        next as the screen goes."""
+        """`view`: a view spec to open on, `query` and `accounts` beside it the CLI's (the
+        flags given beside `--view` merged over its parts); `state`: what the last session left
+        (its marks come back as their calls are listed, its last view is the one `[` goes back
+        to, its searches are offered as `/` is typed); `leave`: given what this session leaves
+        for the next as the screen goes."""
         super().__init__()
         self.leave = leave
         self._table: CallTable | None = None
-        self.opening = view
         self.state = state or State()
-        self.views: list[str] = [self.state.last_view] if self.state.last_view else []
-        """The views of this session, oldest first (specs without a call): the last
-        session's first."""
-        self.view_at = len(self.views) - 1
-        self.pending_marks = set(self.state.marks)
-        """The last session's marks whose calls are not listed yet."""
-        self._stepping = False
+        self.history = ViewHistory(self, self.state.last_view)
+        self.opening: Callable[[], bool] | None = None
+        """The view the app was opened on, opened once the first frame is drawn."""
+        if view is not None:
+            self.opening = partial(self.history.open, view, accounts=accounts, query=query)
+        self.kept = KeptMarks(self.state.marks)
         self._laid_out_for: Size | None = None
         self.session = session
         self.store = session.store
         self.zone = session.zone
         self.query_ = query or CallQuery(since=session.now() - timedelta(hours=1))
         self.selected: list[str] = list(accounts or [])
-        self.failed_at: dict[str, datetime] = {}
-        """When each account's listing last failed (the error log says)."""
-        self.feed = Feed(session, _Events(self), recovery=recovery, spawn=self._spawn)
+        self.reports = FeedReports(self)
+        self.feed = Feed(session, self.reports, recovery=recovery, spawn=self._spawn)
         self.tailing = Tailing(self, tail or TailPolicy(), session.settings.alerts.policy())
         self.triage = Triage(self, self)
-        self._view_pending = False
-        """A view rebuild runs in a thread: rows arriving meanwhile wait for its result."""
-        self._keep_view: Key | None = None
-        """The call the cursor goes to when the view being built in a thread is ready."""
+        self.pane = Pane(self, self)
+        self.builder = ViewBuilder(self, self)
+        self.jumps = Jumps(self)
         self._failed_shown: frozenset[str] = frozenset()
         self._status_due = False
         """A status line is asked for (status_soon) and not drawn yet."""
@@ -151,7 +120,8 @@ class MainScreen(Screen[None]):
     def handover(self) -> Handover:
         from calltui.tui.handover import Handover
 
-        return Handover(self.session, lambda: self.accounts, self.view_spec)
+        view = partial(self.history.spec_of, call=True)
+        return Handover(self.session, lambda: self.accounts, view)
 
     @cached_property
     def exporting(self) -> Exporting:
@@ -196,48 +166,25 @@ class MainScreen(Screen[None]):
         self.session.open_network()
         self.query_one(Sidebar).set_accounts(self.session.account_names, self.session.engine.states)
         self.table.focus()
-        self._show_filters()
+        self.show_filters()
         self.set_interval(1.0, self._tick_retries)
         # The first frame first: the network stack's imports (Session.open_network), opening the
         # accounts' clients and sending their first requests took longer than drawing it.
         self.call_after_refresh(self._open)
 
     def _open(self) -> None:
-        """The first listing: of the view the app was opened on (`--view`), if any: its sort,
-        and the cursor on its call once it is listed."""
-        view, self.opening = self.opening, None
-        if view is None or not self.open_view(view):
+        """The first listing: of the view the app was opened on (`--view`), if any, with the
+        flags given beside it: its sort, and the cursor on its call once it is listed."""
+        opening, self.opening = self.opening, None
+        if opening is None or not opening():
             self.start_fetch()
-
-    def view_spec(self) -> str:
-        """The spec of the view shown: its accounts, filters, window, sort and the call under
-        the cursor (calltui.viewspec), for `calltui --view` on another jump host."""
-        return self.view_spec_of(call=True)
-
-    def view_spec_of(self, *, call: bool) -> str:
-        from calltui.filters import as_terms
-        from calltui.viewspec import ViewSpec, iso
-
-        q, sort = self.query_, self.table.sort
-        row = self.table.current_row
-        name = next((n for n, k in DISPLAY_NAMES.items() if k == sort.key), None)
-        return str(
-            ViewSpec(
-                accounts=tuple(self.selected),
-                q=as_terms(q) or None,
-                since=iso(q.since),
-                until=iso(q.until) if q.until else None,
-                sort=name if sort != Sort() else None,
-                descending=sort.descending,
-                call=None if row is None or not call else self.store.key(row),
-            )
-        )
 
     def action_copy_view(self) -> None:
         """Y: the view's spec on the clipboard (and in a dialog where OSC 52 is unsure)."""
         from calltui.tui import clipboard
 
-        clipboard.copy(self.app, self.view_spec(), "the view spec", " (calltui --view opens it)")
+        spec = self.history.spec_of(call=True)
+        clipboard.copy(self.app, spec, "the view spec", " (calltui --view opens it)")
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size == self._laid_out_for:
@@ -265,10 +212,8 @@ class MainScreen(Screen[None]):
     def start_fetch(self, keep: Key | None = None, seek: bool = False) -> None:
         """List the query's calls again; the cursor goes back to `keep` when it arrives (`seek`:
         fetch on until it does)."""
-        if not self._stepping:
-            self._remember_view()
-        self._view_pending = False  # a rebuild still running is for the rows just dropped
-        self._keep_view = None
+        self.history.remember()
+        self.builder.drop()
         self.feed.start(
             self.accounts, self.query_, keep=keep, seek=seek, want_all=self.triage.kpi_shown
         )
@@ -283,13 +228,13 @@ class MainScreen(Screen[None]):
 
     @property
     def view_pending(self) -> bool:
-        return self._view_pending
+        return self.builder.pending
 
     def rows_added(self, new: range, keep_row: int | None) -> None:
-        if self.pending_marks:
-            self._restore_marks(new)
+        if self.kept.pending:
+            self.kept.restore(self.store, self.table, new)
         default = self.table.sort == Sort()
-        if default and keep_row is None and not self._view_pending:
+        if default and keep_row is None and not self.builder.pending:
             # The merge delivers newest first: new rows go below, nothing above them moves.
             self.table.append_rows(new, table_status(self.feed))
         else:
@@ -346,23 +291,9 @@ class MainScreen(Screen[None]):
 
     def action_error_log(self) -> None:
         """E: every failed account's whole last error."""
-        from calltui.tui.screens.errors import ErrorLogScreen, Failure
+        from calltui.tui.screens.errors import ErrorLogScreen
 
-        failures = []
-        for account in self.feed.failed_accounts():
-            error = self.session.engine.states[account].error
-            assert error is not None
-            failures.append(
-                Failure(
-                    account,
-                    error.message,
-                    error.status,
-                    error.url,
-                    self.failed_at.get(account),
-                    self.feed.retry_in(account),
-                )
-            )
-        self.app.push_screen(ErrorLogScreen(failures, self.zone))
+        self.app.push_screen(ErrorLogScreen(self.reports.failures(), self.zone))
 
     def action_stop(self) -> None:
         """Esc: every load stops now (the list, retries, the detail pane); loaded rows stay.
@@ -383,53 +314,7 @@ class MainScreen(Screen[None]):
         self.rebuild_view()
 
     def rebuild_view(self, keep_row: int | None = None) -> None:
-        """The table's view again, in its sort; the cursor stays on its call (or `keep_row`)."""
-        table = self.table
-        if len(self.store) <= SYNC_ROWS:
-            keep = table.current_row if keep_row is None else keep_row
-            self._view_pending = False
-            table.set_busy("")
-            table.set_view(self.store.view(table.sort), table_status(self.feed), keep)
-            return
-        if keep_row is not None:
-            self._keep_view = self.store.key(keep_row)
-        self._view_pending = True
-        table.set_busy("sorting…")
-        self._build_view(table.sort, self.store.epoch)
-
-    @work(thread=True, exclusive=True, group="view", exit_on_error=False)
-    def _build_view(self, sort: Sort, epoch: int) -> None:
-        worker = get_current_worker()
-
-        def check() -> None:
-            if worker.is_cancelled:
-                raise Cancelled
-
-        store = self.store
-        rows = len(store)
-        try:
-            view = store.view(sort, check=check)
-            positions = store.positions(view, check=check)
-        except Cancelled:
-            return  # a newer rebuild replaced this one
-        self.app.call_from_thread(self._view_built, sort, epoch, rows, view, positions)
-
-    def _view_built(
-        self, sort: Sort, epoch: int, rows: int, view: array[int], pos: array[int]
-    ) -> None:
-        table = self.table
-        if epoch != self.store.epoch or sort != table.sort:
-            return  # the store was refilled, or another sort was asked for meanwhile
-        keep = table.current_row
-        if self._keep_view is not None:
-            found = self.store.find(*self._keep_view)
-            if found is not None and found < rows:
-                keep, self._keep_view = found, None
-        self._view_pending = False
-        table.set_busy("")
-        table.set_view(view, table_status(self.feed), keep, positions=pos)
-        if len(self.store) > rows:
-            self.rebuild_view()  # rows arrived while this one was built
+        self.builder.rebuild(keep_row)
 
     @on(CallTable.PageWanted)
     def _page_wanted(self, event: CallTable.PageWanted) -> None:
@@ -449,7 +334,7 @@ class MainScreen(Screen[None]):
         table.rows_changed(restored)
         row = table.current_row
         if row is not None and self.store.page[row] == ticket.page:
-            self.show_pane(row)  # it said "fetching again"
+            self.pane.show(row)  # it said "fetching again"
 
     # --- the detail pane --------------------------------------------------------------------
     @on(CallTable.Highlighted)
@@ -457,45 +342,10 @@ class MainScreen(Screen[None]):
         if not self.is_attached:
             return  # rows arrived as the app quit: the pane is gone
         self.tailing.cursor_moved()
-        self._follow()
-
-    @work(exclusive=True, group="pane", exit_on_error=False)
-    async def _follow(self) -> None:
-        """The pane follows the cursor once it rests: while a key repeats, each move cancels
-        the last one's wait, so a held key redraws two table rows per move, not the pane."""
-        await asyncio.sleep(PANE_SETTLE_S)
-        self.show_pane(self.table.current_row)
+        self.pane.follow()
 
     def show_pane(self, row: int | None) -> None:
-        """The detail pane for store row `row`: its summary now, its drill-down once loaded."""
-        body = self.query_one("#pane-body", Static)
-        if row is None:
-            body.update(Text("no call selected", "dim"))
-            return
-        try:
-            call = self.store.call(row)
-        except NotHeld:
-            body.update(self._placeholder_text(row))
-            return
-        cached = self.session.cached(call)
-        colours = palette.outcome_colours(self.app.theme_variables)
-        body.update(views.summary(call, cached, self.zone, colours))
-        if cached is None:
-            self.load_pane(call)
-
-    @work(exclusive=True, group="pane", exit_on_error=False)
-    async def load_pane(self, call: Call) -> None:
-        # With the pane's own wait (PANE_SETTLE_S), 0.3 s at rest before a row is fetched:
-        # stepping through rows fetches nothing.
-        await asyncio.sleep(0.2)
-        detail = await self.handover.detail(self.app, call, toast=False)  # said in the pane
-        row = self.table.current_row
-        if row is not None and self.store.key(row) == (call.account, call.id):
-            colours = palette.outcome_colours(self.app.theme_variables)
-            shown = views.summary(call, detail, self.zone, colours)
-            if detail is None:
-                shown.append_text(views.detail_failure(self.session.detail_error(call)))
-            self.query_one("#pane-body", Static).update(shown)
+        self.pane.show(row)
 
     @on(CallTable.Opened)
     def _opened(self, event: CallTable.Opened) -> None:
@@ -504,51 +354,14 @@ class MainScreen(Screen[None]):
         try:
             call = self.store.call(event.row)
         except NotHeld:
-            self.notify(self._placeholder_text(event.row).plain, severity="warning", timeout=3)
+            shown = placeholder_text(self.store, event.row)
+            self.notify(shown.plain, severity="warning", timeout=3)
             return
         self.app.push_screen(DetailScreen(call, self.session, self.handover), self._detail_done)
 
     def _detail_done(self, jump: Call | None) -> None:
         if jump is not None:
-            self.jump_to(jump)
-
-    def jump_to(self, call: Call) -> None:
-        """Put the table's cursor on `call`. A call the view does not list (another account,
-        outside the window or the filters) is fetched: its account joins the selection, the
-        window widens to hold it, filters it fails are cleared, and the fetch goes on until it
-        arrives."""
-        table = self.table
-        table.focus()
-        row = self.store.find(call.account, call.id)
-        at = None if row is None else table.position(row)
-        if at is not None:
-            table.cursor = at
-            return
-        if self.selected and call.account not in self.selected:
-            self.selected = [*self.selected, call.account]
-        q = self.query_
-        since, until = q.since, q.until
-        start = call.started_at
-        if start is not None:
-            margin = timedelta(minutes=5)
-            if start < since:
-                since = start - margin
-            if until is not None and start > until:
-                until = start + margin
-        query = replace(q, since=since, until=until)
-        if not query.matches(call):
-            query = CallQuery(since=since, until=until)
-            self.notify("filters cleared to show that call", timeout=4)
-        self.query_ = query
-        self._show_filters()
-        self.start_fetch((call.account, call.id), seek=True)
-
-    def _placeholder_text(self, row: int) -> Text:
-        if self.store.is_held(row):
-            return Text("")
-        if self.store.state[row] == GONE:
-            return Text("this call is no longer listed by its provider", "dim italic")
-        return Text("this call was dropped to save memory; fetching it again…", "dim italic")
+            self.jumps.to(jump)
 
     def current_call(self) -> Call | None:
         """The call under the cursor; None (said in a toast) for a placeholder row."""
@@ -558,7 +371,7 @@ class MainScreen(Screen[None]):
         try:
             return self.store.call(row)
         except NotHeld:
-            self.notify(self._placeholder_text(row).plain, severity="warning", timeout=3)
+            self.notify(placeholder_text(self.store, row).plain, severity="warning", timeout=3)
             return None
 
     # --- accounts and filters ----------------------------------------------------------------
@@ -566,22 +379,6 @@ class MainScreen(Screen[None]):
     def _account_picked(self, event: Sidebar.Picked) -> None:
         self.pick_account(None if event.account == ALL else event.account)
         self.table.focus()
-
-    def _restore_marks(self, rows: range) -> None:
-        store, table = self.store, self.table
-        found = False
-        for row in rows:
-            key = store.key(row)
-            if key in self.pending_marks:
-                try:
-                    table.marks[key] = store.call(row)
-                except NotHeld:
-                    continue
-                self.pending_marks.discard(key)
-                found = True
-        if found:
-            table.refresh()
-            self.status_soon()
 
     def on_unmount(self) -> None:
         if self.leave is not None:
@@ -591,73 +388,27 @@ class MainScreen(Screen[None]):
         """What this session leaves for the next: its marks (those not listed yet too), the
         view it ends on, its searches."""
         state = self.state
-        state.marks = [*self.table.marks, *sorted(self.pending_marks - set(self.table.marks))]
-        state.last_view = self.view_spec_of(call=True)
+        state.marks = self.kept.left(self.table.marks)
+        state.last_view = self.history.spec_of(call=True)
         return state
-
-    def open_view(self, spec: ViewSpec) -> bool:
-        """Show the view of `spec`: its accounts, filters, window and sort, the cursor on its
-        call once it is listed. False (and why, in a toast) when a part does not hold here."""
-        from calltui.filters import FilterError, build_query
-
-        unknown = [a for a in spec.accounts if a not in self.session.account_names]
-        if unknown:
-            self.notify(f"view: no account named {inert(unknown[0], 60)}", severity="warning")
-            return False
-        try:
-            query = build_query(
-                {"since": spec.since, "until": spec.until, "query": spec.q},
-                default_since=timedelta(hours=1),
-                now=self.session.now(),
-            )
-        except FilterError as e:
-            self.notify(f"view: {inert(e, 200)}", severity="warning")
-            return False
-        self.selected = list(spec.accounts)
-        self.query_ = query
-        if spec.sort:
-            self.table.sort = Sort(DISPLAY_NAMES[spec.sort], spec.descending)
-        self._show_filters()
-        self.start_fetch(keep=spec.call, seek=spec.call is not None)
-        return True
-
-    def _remember_view(self) -> None:
-        """The view now, in this session's history (`[` and `]` step through it)."""
-        spec = self.view_spec_of(call=False)
-        if self.views and self.views[self.view_at] == spec:
-            return
-        del self.views[self.view_at + 1 :]
-        self.views.append(spec)
-        self.view_at = len(self.views) - 1
 
     def action_view_step(self, step: int) -> None:
         """`[` back, `]` forth through the views of this session, as k9s does."""
-        from calltui.viewspec import parse
-
-        at = self.view_at + step
-        if not 0 <= at < len(self.views):
-            self.notify("no view " + ("before" if step < 0 else "after") + " this one", timeout=2)
-            return
-        self.view_at = at
-        self._stepping = True
-        try:
-            self.open_view(parse(self.views[at]))
-        finally:
-            self._stepping = False
+        self.history.step(step)
 
     def pick_account(self, name: str | None) -> None:
         self.selected = [] if name is None else [name]
-        self._show_filters()
+        self.show_filters()
         self.start_fetch()
 
     def set_query(self, query: CallQuery) -> None:
         row = self.table.current_row
         keep = None if row is None else self.store.key(row)
         self.query_ = query
-        self._show_filters()
+        self.show_filters()
         self.start_fetch(keep)
 
-    def _show_filters(self) -> None:
+    def show_filters(self) -> None:
         self.query_one(FilterBar).show(self.selected, self.query_, self.zone)
 
     def action_toggle_failed(self) -> None:
@@ -712,56 +463,12 @@ class MainScreen(Screen[None]):
 
         def done(value: str | None) -> None:
             if value:
-                self.go_to_call(value)
+                self.jumps.to_id(value)
 
         self.app.push_screen(PromptScreen("Go to call id"), done)
 
-    def go_to_call(self, needle: str) -> bool:
-        needle = needle.strip()
-        table = self.table
-        row = self.store.find(None, needle)
-        pos = None if row is None else table.position(row)
-        if pos is not None:
-            table.cursor = pos
-            table.focus()
-            return True
-        self.notify(f"no loaded call with id {inert(needle, 60)}", severity="warning")
-        return False
-
     def palette_extra(self) -> Iterator[SystemCommand]:
-        yield SystemCommand(
-            "Accounts: all", "List calls of every account", partial(self.pick_account, None)
-        )
-        for name, saved in self.session.settings.views.items():
-            yield SystemCommand(
-                f"Views: {inert(name, 60)}",
-                inert(saved.spec, 200),
-                partial(self._open_saved, saved.spec),
-            )
-        visible = set(self.table.shown)
-        for name, key in DISPLAY_NAMES.items():
-            verb = "hide" if key in visible else "show"
-            yield SystemCommand(
-                f"Columns: {verb} {COLUMN_SPEC[key].tui.title}",
-                f"{verb.capitalize()} the {name} column (`[display] columns` sets them)",
-                partial(self.toggle_column, key),
-            )
-        for name in self.session.account_names:
-            shown = inert(name, 60)
-            yield SystemCommand(
-                f"Accounts: {shown}",
-                f"List calls of {shown} only",
-                partial(self.pick_account, name),
-            )
-
-    def _open_saved(self, spec: str) -> None:
-        from calltui.viewspec import parse
-
-        self.open_view(parse(spec))  # checked when the config was read
-
-    def toggle_column(self, key: str) -> None:
-        if not self.table.toggle_column(key):
-            self.notify("the last column stays", timeout=3)
+        return main_commands(self)
 
     # --- triage: pivot, KPIs ----------------------------------------------------------------
     def action_pivot(self) -> None:
