@@ -57,17 +57,6 @@ class ViewSpec:
         encoded = (f"{k}={quote(v, safe='', errors='surrogatepass')}" for k, v in parts)
         return PREFIX + "?" + "&".join(encoded)
 
-    def over(self, other: ViewSpec) -> ViewSpec:
-        """This spec with every part `other` gives taken from `other` (flags beside a spec)."""
-        given = {
-            name: getattr(other, name)
-            for name in ("accounts", "q", "since", "until", "sort", "call")
-            if getattr(other, name)
-        }
-        if other.sort:
-            given["descending"] = other.descending
-        return replace(self, **given)
-
 
 def iso(t: datetime) -> str:
     """A time as a spec writes it: UTC, to the second."""
