@@ -1,7 +1,8 @@
 """The command line: the TUI by default, and headless subcommands for scripts.
 
 Exit codes: 0 ok; 1 a provider error after retries (one line per account on stderr);
-2 bad usage or config.
+2 bad usage or config. Where a command reads its calls from (settings, transport, accounts, view,
+query) is calltui.cli_source's.
 """
 
 from __future__ import annotations
@@ -15,48 +16,30 @@ import sys
 from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from calltui import __version__, filters
-from calltui.columns import sorted_by
-from calltui.config import (
-    ConfigError,
-    Settings,
-    default_config_path,
-    load_settings,
-    with_accounts,
+from calltui.cli_source import (
+    DEMO_SEED,
+    Unusable,
+    UsageError,
+    apply_view,
+    open_source,
+    pick_accounts,
+    query_from,
+    say,
+    sim_now,
 )
-from calltui.filters import FilterError, Kind, build_query
+from calltui.columns import sorted_by
+from calltui.config import ConfigError, Settings, default_config_path, load_settings
+from calltui.filters import FilterError, Kind
 from calltui.model import Call, CallQuery
 from calltui.text import inert
-
-if TYPE_CHECKING:
-    from calltui.viewspec import ViewSpec
 
 SUBCOMMANDS = ("calls", "show", "stats", "simulate", "config")
 EXIT_OK, EXIT_PROVIDER, EXIT_USAGE = 0, 1, 2
 EXIT_PIPE = 128 + getattr(signal, "SIGPIPE", 13)
 """Output into a pipe whose reader has gone: what a shell reports of `yes | head`."""
-ENV_SIM_NOW = "CALLTUI_SIM_NOW"
-DEMO_SEED = 1
-
-
-class UsageError(Exception):
-    pass
-
-
-class Unusable(Exception):
-    """Every account asked for has a secret that could not be read: nothing can run."""
-
-    def __init__(self, errors: Sequence[ConfigError]) -> None:
-        super().__init__(errors[0])
-        self.errors = list(errors)
-
-
-def say(message: object) -> None:
-    """One line on stderr. Account names and keys are the config's, and values in errors the
-    network's: none of them reaches the terminal with an escape sequence in it."""
-    print(f"calltui: {inert(message)}", file=sys.stderr)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -157,96 +140,6 @@ def _port(value: str) -> int:
     if not (value.isdigit() and 1 <= int(value) <= 65535):
         raise argparse.ArgumentTypeError(f"{value!r} is not a port number from 1 to 65535")
     return int(value)
-
-
-def sim_now() -> datetime | None:
-    """A fixed simulator clock from CALLTUI_SIM_NOW (screenshots, reproducible demos)."""
-    value = os.environ.get(ENV_SIM_NOW)
-    if not value:
-        return None
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"{ENV_SIM_NOW}: {value!r} is not an ISO date-time") from None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
-
-
-CONFIG_TRANSPORT: Any = None
-"""The httpx transport a config's accounts are reached through: None, the network. A program
-that embeds the CLI sets it to serve its accounts in-process (tests/test_extra_provider.py)."""
-
-
-def open_source(args: argparse.Namespace) -> tuple[Settings, Any]:
-    """Settings and the transport to reach them: the in-process simulator for --demo. What the
-    config's permissions let others do (read its secrets, swap its commands) is told on every
-    command."""
-    if args.demo:
-        from calltui.sim.demo import demo_accounts, demo_transport
-
-        _, transport = demo_transport(seed=DEMO_SEED, now=sim_now())
-        # The user's [display], [keys] and [alerts] hold in the demo too: it is where keys
-        # and themes are tried out.
-        return with_accounts(
-            args.config, demo_accounts(), required=args.config is not None
-        ), transport
-    settings = load_settings(args.config)
-    for w in settings.warnings:
-        say(f"warning: {w}")
-    return settings, CONFIG_TRANSPORT
-
-
-def pick_accounts(settings: Settings, wanted: Sequence[str]) -> tuple[list[str], int]:
-    """The accounts asked for (none: all) that can run, and how many cannot: those whose
-    secret could not be read, each told on stderr (each fails alone, the others run). Raises
-    Unusable when no account asked for can run."""
-    if not settings.accounts:
-        raise UsageError(
-            f"{settings.path}: no accounts configured (see `calltui config init`, or use --demo)"
-        )
-    for name in wanted:
-        if name not in settings.accounts:
-            known = ", ".join(settings.accounts)
-            raise UsageError(f"--account: no account named {name!r} (configured: {known})")
-    names = list(wanted) or list(settings.accounts)
-    errors = {name: settings.accounts[name].secret_errors() for name in names}
-    unreadable = [e for name in names for e in errors[name]]
-    if all(errors.values()):
-        raise Unusable(unreadable)
-    for e in unreadable:
-        say(e)
-    return [name for name in names if not errors[name]], len(unreadable)
-
-
-def apply_view(args: argparse.Namespace, settings: Settings) -> ViewSpec | None:
-    """The view `--view` names, its parts put into `args` where the flags beside it leave them
-    unset (accounts, since, until, query): so the command lists what the view shows."""
-    from calltui.viewspec import ViewSpecError, parse
-
-    given = getattr(args, "view", None)
-    if not given:
-        return None
-    saved = settings.views.get(given)
-    try:
-        spec = parse(saved.spec if saved is not None else given)
-    except ViewSpecError as e:
-        known = f" (saved views: {', '.join(settings.views)})" if settings.views else ""
-        if not given.startswith("calltui:") and saved is None:
-            raise UsageError(f"--view: no view named {given!r}{known}") from None
-        raise UsageError(f"--view: {e}") from None
-    if not args.account:
-        args.account = list(spec.accounts)
-    for name, value in (("since", spec.since), ("until", spec.until), ("query", spec.q)):
-        if getattr(args, name, None) in (None, "") and value:
-            setattr(args, name, value)
-    return spec
-
-
-def query_from(args: argparse.Namespace, default_since: timedelta) -> CallQuery:
-    return build_query(
-        {f.name: getattr(args, f.name) for f in filters.FILTER_FIELDS if f.flags},
-        default_since=default_since,
-        now=sim_now() if args.demo else None,
-    )
 
 
 def _redactor(settings: Settings) -> Any:
@@ -494,7 +387,7 @@ async def _simulate(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> int:
-    from calltui.config import write_template
+    from calltui.config_template import write_template
 
     path = args.config or default_config_path()
     if args.action == "path":

@@ -2,13 +2,13 @@
 
 Secrets may be given as `<name>`, `<name>_env` or `<name>_cmd`; they are resolved at load and held
 as SecretStr so that no repr, log line or error message can show them. Every error names the
-file, the account and the key, and nothing starts on a bad config.
+file, the account and the key, and nothing starts on a bad config. The file `calltui config init`
+writes is calltui.config_template's.
 """
 
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import ipaddress
 import os
 import ssl
@@ -32,8 +32,8 @@ from pydantic import (
 )
 
 from calltui.columns import DEFAULT_DISPLAY, tui_columns
-from calltui.files import create_private
 from calltui.http import AuthError
+from calltui.http_env import PROXY_VARIABLES, proxy_problem
 from calltui.providers import registry
 
 if TYPE_CHECKING:
@@ -531,73 +531,12 @@ def permission_warnings(path: Path) -> list[str]:
     return out
 
 
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
-"""The proxies the HTTP client takes from the environment (in either case)."""
-
-
 def check_proxies(environ: Mapping[str, str] = os.environ) -> None:
     """A ConfigError naming the variable whose proxy the HTTP client could not use: it would
     fail each request with an error that names no proxy (or, for SOCKS without its package,
     fail to start). The value is never shown: a proxy URL may carry a password."""
     for var, value in environ.items():
         if var.upper() in PROXY_VARIABLES and value.strip():
-            problem = _proxy_problem(value.strip())
+            problem = proxy_problem(value.strip())
             if problem:
                 raise ConfigError("", f"{var} (environment)", problem)
-
-
-def _proxy_problem(value: str) -> str | None:
-    usable = "http://, https:// or socks5:// and HOST:PORT"
-    # A value without a scheme is read as http://VALUE, as the HTTP client reads it.
-    url = value if "://" in value else f"http://{value}"
-    if any(ch.isspace() or not ch.isprintable() for ch in url):
-        return "the proxy URL holds spaces or control characters"
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return f"not a proxy URL: calltui takes {usable}"
-    if parts.scheme not in ("http", "https", "socks5", "socks5h"):
-        return f"{parts.scheme}:// is no proxy calltui can use: it takes {usable}"
-    if not parts.hostname or parts.path not in ("", "/") or parts.query or port == 0:
-        return f"not a proxy URL: calltui takes {usable}"
-    if parts.scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
-        return "a SOCKS proxy needs the socksio package: pip install 'httpx[socks]'"
-    return None
-
-
-TEMPLATE_HEAD = """\
-# calltui configuration. Secrets may be given as <name>, <name>_env (an environment variable)
-# or <name>_cmd (a shell command that prints it). Keep this file private (mode 0600).
-
-[display]
-timezone = "local"              # or "UTC", or an IANA name; how times are shown
-theme = "calltui-dark"
-# glyphs = "auto"               # or "unicode", "ascii" (auto: ascii on TERM=linux/vt100/vt220
-#                               # or a locale that is not UTF-8)
-# columns = ["time", "account", "from", "to", "trunk", "dir", "dur", "outcome", "cause", "mos"]
-
-# [alerts]                      # live tail: a banner (and a bell unless bell = false) when a
-# asr_drop_points = 15          # group's ASR falls this far below its baseline, or
-# min_attempts = 20             # (only groups with this many attempts in the last window)
-# pdd_rise_s = 2.0              # its PDD rises this much
-# by = ["account", "trunk"]
-# bell = true
-
-# [keys]                        # remap any binding by its id, e.g.
-# failed_only = "f,ctrl+f"
-"""
-
-
-def template() -> str:
-    """What `calltui config init` writes: the display settings, then every provider's
-    commented-out example account (Provider.CONFIG_EXAMPLE), in the registry's order."""
-    examples = (registry.get(name).CONFIG_EXAMPLE for name in registry.names())
-    return "\n".join((TEMPLATE_HEAD, *examples))
-
-
-def write_template(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _, f = create_private(path)
-    with f:
-        f.write(template().encode())

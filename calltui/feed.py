@@ -36,7 +36,8 @@ from calltui.http import ProviderError
 from calltui.model import Call, CallQuery
 from calltui.pacing import share_turn
 from calltui.session import Key, Session
-from calltui.store import CHUNK_ROWS, FLUSH_ROWS, Refetch
+from calltui.store import Refetch
+from calltui.store_raw import CHUNK_ROWS, FLUSH_ROWS
 
 BATCH = 200
 """Rows the target moves on by, each time the reader wants more."""

@@ -13,22 +13,18 @@ never followed and its body never read. Every body is scrubbed of the account's 
 arrives (HttpClient._scrub), so nothing a server echoes reaches a screen, an export or a bundle.
 With CALLTUI_LOG set, each exchange is logged (calltui.log), without secrets. The exchanges of
 real sockets, and the parsing of their JSON, run on the network's own loop (calltui.netloop);
-the retries, the rate limit and the errors stay with the caller.
+the retries, the rate limit and the errors stay with the caller. The proxies and the TLS trust
+a client is made with are calltui.http_env's; the words a failure is told in, calltui.http_reasons'.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import logging
-import os
-import re
 import socket
 import ssl
-import sys
 import time
-import urllib.request
 from collections.abc import Callable, Collection, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -40,6 +36,8 @@ from calltui.credentials import (
     echo_forms,
     redact_url,
 )
+from calltui.http_env import environment_client, tls_context
+from calltui.http_reasons import error_text, first_byte, printable, server_wait
 from calltui.log import RequestLog, request_log
 from calltui.netloop import NetLoop, import_stack, ready, shared
 from calltui.pacing import RateLimit, RateLimiter, RetryPolicy, Slot, share_turn
@@ -117,160 +115,6 @@ class ReadOnlyViolation(RefusedError):
     kind = "read-only"
 
 
-def _server_wait(resp: httpx.Response, now_wall: float) -> float | None:
-    """Seconds the server asks us to wait: Retry-After (seconds or HTTP date), Bandwidth's
-    X-RateLimit-Reset (epoch milliseconds; seconds accepted too) or the IETF draft's
-    RateLimit-Reset (seconds from now; jambonz's express-rate-limit sends it)."""
-    ra = resp.headers.get("retry-after")
-    if ra:
-        try:
-            return max(0.0, float(ra))
-        except ValueError:
-            dt = email.utils.parsedate_to_datetime(ra) if ra else None
-            if dt is not None:
-                return max(0.0, dt.timestamp() - now_wall)
-    reset = resp.headers.get("x-ratelimit-reset")
-    if reset:
-        try:
-            value = float(reset)
-        except ValueError:
-            return None
-        epoch_s = value / 1000 if value > 1e11 else value
-        return max(0.0, min(epoch_s - now_wall, 300.0))
-    delta = resp.headers.get("ratelimit-reset")
-    if delta:
-        try:
-            return max(0.0, float(delta))
-        except ValueError:
-            return None
-    return None
-
-
-def plain_proxy(base_url: str) -> str | None:
-    """The origin of the proxy that requests to `base_url` reach in clear text: an http:// URL
-    with HTTP_PROXY or ALL_PROXY set and its host not in NO_PROXY (the variables httpx reads
-    with trust_env); None where there is none. Over https:// a proxy only tunnels TLS."""
-    try:
-        url = httpx.URL(base_url)
-    except httpx.InvalidURL:
-        return None
-    proxies = urllib.request.getproxies_environment()
-    proxy = proxies.get("http") or proxies.get("all")
-    if url.scheme != "http" or not proxy:
-        return None
-    # With a proxy in the environment, proxy_bypass reads NO_PROXY (and no system setting).
-    if urllib.request.proxy_bypass(url.host):
-        return None
-    try:
-        p = httpx.URL(proxy if "://" in proxy else "http://" + proxy)
-    except httpx.InvalidURL:
-        return None
-    return f"{p.scheme}://{p.netloc.decode('ascii')}"  # the proxy's own credentials left out
-
-
-def warn_plain_proxy(account: str, base_url: str) -> None:
-    """One line on stderr (the HTTP client says it once, as it is made) when the account's
-    credentials would go to a proxy over plain HTTP; the TUI captures stderr while it runs."""
-    proxy = plain_proxy(base_url)
-    if proxy is None:
-        return
-    print(
-        f"calltui: warning: {account}: its credentials go to the proxy {proxy} in clear text "
-        "(base_url is http://): use https://, or name the host in NO_PROXY",
-        file=sys.stderr,
-    )
-
-
-def environment_client(
-    account: str, options: dict[str, Any]
-) -> tuple[httpx.AsyncClient, str | None]:
-    """An httpx client made with `options` that honours the environment as curl does
-    (trust_env: HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY, SSL_CERT_FILE, SSL_CERT_DIR),
-    warning where the account's credentials would reach a proxy in clear text. Where the
-    environment's proxy is unusable (SOCKS without httpx's socks extra, a URL httpx cannot
-    read), a client that ignores it, and why: the caller fails each request with that rather
-    than its own creation. httpx's words are not used: they quote the proxy URL, which may hold
-    the proxy's password."""
-    try:
-        client = httpx.AsyncClient(trust_env=True, **options)
-    except (ImportError, ValueError, httpx.InvalidURL) as e:
-        what = "needs the socksio package" if isinstance(e, ImportError) else "is unreadable"
-        problem = f"the proxy in HTTP_PROXY, HTTPS_PROXY or ALL_PROXY {what}"
-        return httpx.AsyncClient(trust_env=False, **options), problem
-    if options.get("transport") is None:  # an in-process transport reaches no proxy
-        warn_plain_proxy(account, str(options["base_url"]))
-    return client, None
-
-
-_tls_contexts: dict[tuple[str, str], ssl.SSLContext] = {}
-
-
-def tls_context(base_url: str, verify: bool | str, *, in_process: bool = False) -> ssl.SSLContext:
-    """The TLS context of a client, shared by every client that trusts alike and built the
-    first time one needs it, so that httpx builds none per client (each would load the CA
-    bundle: about 20 ms and 0.8 MB): the default trust (SSL_CERT_FILE, SSL_CERT_DIR or
-    certifi's bundle, as httpx reads them), no verification (verify_tls = false), or one per
-    ca_bundle path. A ca_bundle is read even for an http:// URL, so that a bad one is said at
-    once. A client that never negotiates TLS (an http:// URL, an in-process transport) gets
-    one that loads nothing: it checks certificates and host names and trusts no CA, so a TLS
-    connection through it, which such a client never makes (redirects are not followed,
-    next-page links stay under the base URL), fails rather than goes unverified. Raises
-    ssl.SSLError or OSError for a ca_bundle that holds no usable certificate (not remembered:
-    the file may be mended)."""
-    key: tuple[str, str]
-    if isinstance(verify, str):
-        key = ("ca_bundle", os.path.expanduser(verify))
-    elif in_process or not base_url.lower().startswith("https:"):
-        key = ("plain", "")
-    elif verify:
-        # httpx reads these as it builds the context: a change of them is another trust.
-        trust = (os.environ.get("SSL_CERT_FILE", ""), os.environ.get("SSL_CERT_DIR", ""))
-        key = ("default", "\0".join(trust))
-    else:
-        key = ("unverified", "")
-    ctx = _tls_contexts.get(key)
-    if ctx is None:
-        kind, where = key
-        if kind == "ca_bundle":
-            ctx = ssl.create_default_context(cafile=where)
-        elif kind == "plain":
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        else:
-            ctx = httpx.create_ssl_context(verify=kind == "default", trust_env=True)
-        _tls_contexts[key] = ctx
-    return ctx
-
-
-_TITLE = re.compile(rb"<title[^>]*>([^<]{1,120})</title", re.IGNORECASE)
-
-
-def error_text(resp: httpx.Response, keys: tuple[str, ...] = ("message", "error", "msg")) -> str:
-    """A short, printable reason from an error body: the first of `keys` in a JSON object, a
-    short plain text (whatever its content type says: Rails and Express send plain sentences
-    as text/html), the title of an HTML page, else the status phrase."""
-    text = ""
-    first = _first_byte(resp.content)
-    if "json" in resp.headers.get("content-type", "") or first in (b"{", b"["):
-        try:
-            body = json.loads(resp.content)
-        except ValueError:
-            body = None
-        if isinstance(body, dict):
-            for k in keys:
-                v = body.get(k)
-                if isinstance(v, str) and v.strip():
-                    text = v.strip()
-                    break
-    elif first == b"<":
-        title = _TITLE.search(resp.content[:4096])
-        name = f' ("{title.group(1).decode("utf-8", "replace").strip()}")' if title else ""
-        text = f"an HTML page{name} instead of JSON (a proxy or login page?)"
-    elif first and len(resp.content) < 300:
-        text = resp.text.strip()
-    out = text or resp.reason_phrase or "no reason given"
-    return _printable(out)
-
-
 def open_sockets(transport: httpx.AsyncBaseTransport | None) -> None:
     """Starts making clients over real sockets (no in-process `transport`) ready before the
     first request needs them (calltui.netloop.import_stack)."""
@@ -338,7 +182,7 @@ class HttpClient:
         except (ssl.SSLError, OSError) as e:
             # Every request fails with this, as a value, rather than the client's creation.
             reason = f"ca_bundle {verify!r} holds no usable PEM certificate ({e})"
-            self._unusable = TLSError(account, _printable(reason))
+            self._unusable = TLSError(account, printable(reason))
             tls = tls_context(base_url, False, in_process=True)
         given = {s for s in secrets if len(s) >= 4}
         self._echoes = echo_forms(given, auth, headers or {})
@@ -366,7 +210,7 @@ class HttpClient:
         unknown = {k for k in request.url.params} - self.allowed_params
         if unknown:
             raise ReadOnlyViolation(
-                self.account, _printable(f"refused to send parameters {sorted(unknown)}")
+                self.account, printable(f"refused to send parameters {sorted(unknown)}")
             )
 
     async def aclose(self) -> None:
@@ -384,7 +228,7 @@ class HttpClient:
         except httpx.InvalidURL as e:
             # Providers encode what servers send them (providers.base.segment): this is the
             # last line, so that no URL becomes a traceback.
-            raise RefusedError(self.account, _printable(f"refused an invalid URL: {e}")) from None
+            raise RefusedError(self.account, printable(f"refused an invalid URL: {e}")) from None
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
         """GET with retries (connect errors, 5xx, 429) and the account's rate limit and
@@ -414,7 +258,7 @@ class HttpClient:
                 err = self._error(resp)
                 if not isinstance(err, (RateLimitedError, ServerError)):
                     raise err
-                wait = _server_wait(resp, time.time())
+                wait = server_wait(resp, time.time())
                 if wait is not None and wait > self.retry.max_wait_s:
                     message = f"{err.message} (the server asks to wait {wait:.0f} s)"
                     raise type(err)(self.account, message, status=err.status, url=err.url)
@@ -554,7 +398,7 @@ class HttpClient:
         where = f"{target.scheme}://{target.netloc.decode('ascii')}" if target else "elsewhere"
         return BadResponseError(
             self.account,
-            self._mask(_printable(f"redirect to {where} not followed")),
+            self._mask(printable(f"redirect to {where} not followed")),
             status=resp.status_code,
             url=self._mask(redact_url(resp.request.url)),
         )
@@ -609,7 +453,7 @@ class HttpClient:
     def parse_json(self, resp: httpx.Response) -> Any:
         url = self._mask(redact_url(resp.request.url))
         body = resp.content
-        first = _first_byte(body)
+        first = first_byte(body)
         if not first:
             raise BadResponseError(self.account, "empty body", status=resp.status_code, url=url)
         if first == b"<":
@@ -646,16 +490,6 @@ class _Progress:
         )
 
 
-_SPACE = re.compile(rb"\s*")
-
-
-def _first_byte(body: bytes) -> bytes:
-    """The first byte that is not whitespace (b"" if none), without copying a large body."""
-    start = _SPACE.match(body)
-    i = start.end() if start else 0
-    return body[i : i + 1]
-
-
 async def _bounded(coro: Coroutine[Any, Any, T], timeout_s: float) -> T:
     """`coro` within `timeout_s`, else asyncio.TimeoutError. Unlike wait_for on Python <= 3.11,
     a cancellation that arrives as the request completes is never swallowed (the engine relies
@@ -690,15 +524,11 @@ def _net_error(e: BaseException) -> tuple[type[NetworkError], str]:
                 "TLS certificate verification failed (set ca_bundle, or verify_tls = false)",
             )
         if isinstance(err, ssl.SSLError):
-            return TLSError, "TLS handshake failed: " + _printable(
+            return TLSError, "TLS handshake failed: " + printable(
                 getattr(err, "reason", None) or text
             )
         if isinstance(err, ConnectionRefusedError) or "refused" in text.lower():
             return NetworkError, "connection refused"
         if isinstance(err, socket.gaierror):
             return NetworkError, "host name not found"
-    return NetworkError, _printable(str(e) or type(e).__name__)
-
-
-def _printable(text: str) -> str:
-    return "".join(ch if ch.isprintable() else " " for ch in text)[:200]
+    return NetworkError, printable(str(e) or type(e).__name__)

@@ -5,9 +5,9 @@ unless it has to be: times, durations, codes and MOS live in typed arrays (a sen
 None), provider/account/direction/outcome are small codes into tables, causes are str in tuples
 of a block of rows (interned), ids, numbers, SIP Call-IDs and parents are packed a block into
 one str (see store_columns.Strings) and ids are found by their hash (store_columns.IdIndex), and
-the provider's raw records are kept pickled and zlib-compressed per page, decoded on demand (a
-small LRU of decoded chunks). `call(row)` materializes a full Call; the table reads `brief(row)`
-and never touches the raw.
+the provider's raw records are kept pickled and zlib-compressed per page, decoded on demand
+(store_raw.RawRecords). `call(row)` materializes a full Call; the table reads `brief(row)` and
+never touches the raw.
 
 Rows never move: a view is an array of row indices. Past `max_records` rows held, the pages used
 least recently lose their heavy parts (phone numbers, SIP Call-ID, parent, cause text and raw)
@@ -23,41 +23,38 @@ The store holds only what the engine kept (CallQuery.matches): views sort, they 
 from __future__ import annotations
 
 import math
-import pickle
 import sys
 import threading
-import time
-import zlib
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, NamedTuple, overload
 
 from calltui.columns import STARTED
 from calltui.model import Call, Outcome, PageRef
-from calltui.store_columns import NO_INT, NO_TIME, Codes, IdIndex, Snapshot, Strings, build_view
+from calltui.store_columns import (
+    NO_INT,
+    NO_TIME,
+    Codes,
+    IdIndex,
+    Snapshot,
+    Strings,
+    build_view,
+    cell_int,
+    cell_time,
+    int_cell,
+    time_cell,
+)
 from calltui.store_columns import positions as view_positions
+from calltui.store_raw import FLUSH_ROWS, RawRecords, release
 
-_INT_MAX = 2**63 - 1
-FLUSH_ROWS = 512
-"""Raw records kept as dicts until this many wait; then each page's share is compressed. With
-4096 waiting (merged from 25 accounts' pages), a load of 276,000 calls ended with 10 MB more
-RSS: the interpreter's memory pools the waiting dicts had filled stayed allocated, mostly
-empty. With 256, the pages' shares were too small to compress well, and it ended as high."""
 LOOSE_ROWS = 4096
 """Records that cannot be fetched again grouped as one page (never evicted) at most."""
-CHUNK_ROWS = 512
-"""Raw records of one page compressed together at most: pickling and compressing 4096 at once
-held the UI thread ~90 ms, 512 take ~11 ms, and compress nearly as well."""
-DECODED_CHUNKS = 8
-RELEASE_STEP = 256
-"""Objects a cleared store's thread frees between hand-overs of the GIL."""
 _OUTCOMES = tuple(Outcome)
 _OUTCOME_CODE = {o: i for i, o in enumerate(_OUTCOMES)}
 _OUTCOME_NAMES = tuple(o.value for o in _OUTCOMES)
-_UTC = timezone.utc
 
 HELD, EVICTED, GONE = 0, 1, 2
 """Row states. EVICTED: only the skeleton is held, its page can be fetched again. GONE: the page
@@ -181,11 +178,7 @@ class CallStore:
         self._accounts = Codes()
         self._directions = Codes()
         self._trunks = Codes()
-        self._chunk_of = array("i")
-        self._chunk_pos = array("I")
-        self._chunks: list[bytes | None] = []
-        self._pending: dict[int, dict[str, Any]] = {}
-        self._decoded: OrderedDict[int, list[dict[str, Any]]] = OrderedDict()
+        self._raw = RawRecords()
         self._index = IdIndex()
         """Every row by its id (and the account's: two accounts may hold the same id)."""
         self._pages: list[_Page] = []
@@ -207,7 +200,7 @@ class CallStore:
         self.epoch += 1
         old = list(vars(self).values())
         self._reset()
-        threading.Thread(target=_release, args=(old,), name="store-release", daemon=True).start()
+        threading.Thread(target=release, args=(old,), name="store-release", daemon=True).start()
 
     # --- adding -------------------------------------------------------------------------------
     def extend(self, calls: Iterable[Call], flush: bool = True) -> range:
@@ -219,7 +212,7 @@ class CallStore:
         # Bound methods and locals: this loop runs once per record loaded, and attribute
         # look-ups were most of its cost.
         find, page_for, index = self.find, self._page_for, self._index.add
-        started_col, pages, pending = self.started, self._pages, self._pending
+        started_col, pages, pending = self.started, self._pages, self._raw.pending
         answered, ended = self.answered.append, self.ended.append
         duration, billed = self.duration.append, self.billed.append
         sip, cause_code, mos = self.sip.append, self.cause_code.append, self.mos.append
@@ -229,7 +222,7 @@ class CallStore:
         ids, parent_id = self.ids.append, self.parent_id.append
         sip_call_id, from_, to = self.sip_call_id.append, self.from_.append, self.to.append
         cause = self.cause.append
-        chunk_of, chunk_pos = self._chunk_of.append, self._chunk_pos.append
+        chunk_of, chunk_pos = self._raw.chunk_of.append, self._raw.chunk_pos.append
         providers, accounts = self._providers.code, self._accounts.code
         trunks, directions = self._trunks.code, self._directions.code
         row = first
@@ -238,17 +231,17 @@ class CallStore:
             if find(c.account, c.id) is not None:
                 continue
             pid = page_for(c.page)
-            started = _ts(c.started_at)
+            started = time_cell(c.started_at)
             if row and started > last:
                 self.newest_first = False
             last = started
             started_col.append(started)
-            answered(_ts(c.answered_at))
-            ended(_ts(c.ended_at))
-            duration(_int(c.duration_s))
-            billed(_int(c.billed_s))
-            sip(_int(c.sip_code))
-            cause_code(_int(c.cause_code))
+            answered(time_cell(c.answered_at))
+            ended(time_cell(c.ended_at))
+            duration(int_cell(c.duration_s))
+            billed(int_cell(c.billed_s))
+            sip(int_cell(c.sip_code))
+            cause_code(int_cell(c.cause_code))
             mos(math.nan if c.mos is None else c.mos)
             provider(providers(c.provider))
             account(accounts(c.account))
@@ -275,7 +268,7 @@ class CallStore:
             row += 1
         added = len(self) - first
         self.held += added
-        if flush and len(self._pending) >= FLUSH_ROWS:
+        if flush and len(self._raw.pending) >= FLUSH_ROWS:
             self.flush()
         self._enforce_cap()
         return range(first, len(self))
@@ -301,39 +294,13 @@ class CallStore:
     @property
     def pending(self) -> int:
         """Raw records still kept as dicts."""
-        return len(self._pending)
+        return len(self._raw.pending)
 
     def flush(self, rows: int | None = None, pages: int | None = None) -> None:
         """Compress the raw records still kept as dicts (the oldest `rows` of them, of at most
-        `pages` pages; all by default), in chunks of at most CHUNK_ROWS of one page. A chunk
-        costs its compression's set-up (~0.5 ms) however few records it holds: 512 records of
-        hundreds of accounts' first pages made 140 chunks, 90 ms in one go."""
-        groups: dict[int, list[int]] = {}
-        page = self.page
-        for taken, row in enumerate(self._pending):
-            if rows is not None and taken >= rows:
-                break
-            group = groups.get(page[row])
-            if group is None:
-                if pages is not None and len(groups) >= pages:
-                    break
-                group = groups[page[row]] = []
-            group.append(row)
-        pending = self._pending
-        for pid, group in groups.items():
-            for at in range(0, len(group), CHUNK_ROWS):
-                part = group[at : at + CHUNK_ROWS]
-                self._store_chunk(pid, part, [pending.pop(r) for r in part])
-
-    def _store_chunk(self, pid: int, rows: list[int], raws: list[dict[str, Any]]) -> None:
-        # Pickle, not JSON: exact for any value a parser put in `raw`, and twice as fast both
-        # ways. Only bytes this store made are ever unpickled.
-        cid = len(self._chunks)
-        self._chunks.append(zlib.compress(pickle.dumps(raws, protocol=5)))
-        for pos, row in enumerate(rows):
-            self._chunk_of[row] = cid
-            self._chunk_pos[row] = pos
-        self._pages[pid].chunks.append(cid)
+        `pages` pages; all by default): calltui.store_raw.RawRecords.flush."""
+        for pid, cid in self._raw.flush(self.page, rows, pages):
+            self._pages[pid].chunks.append(cid)
 
     # --- reading ------------------------------------------------------------------------------
     def find(self, account: str | None, call_id: str) -> int | None:
@@ -372,17 +339,17 @@ class CallStore:
     def brief(self, row: int) -> Brief:
         return Brief(
             self.state[row],
-            _dt(self.started[row]),
+            cell_time(self.started[row]),
             self.account_of(row),
             self.ids[row],
             self.from_[row],
             self.to[row],
             self._directions.values[self.direction[row]],
-            _none(self.duration[row]),
+            cell_int(self.duration[row]),
             _OUTCOMES[self.outcome[row]],
-            _none(self.sip[row]),
+            cell_int(self.sip[row]),
             self.cause[row],
-            _none(self.cause_code[row]),
+            cell_int(self.cause_code[row]),
             None if math.isnan(self.mos[row]) else self.mos[row],
             self._trunks.values[self.trunk[row]],
         )
@@ -401,7 +368,7 @@ class CallStore:
             provider=self._providers.values[self.provider[row]] or "",
             account=self.account_of(row),
             id=call_id,
-            started_at=_dt(self.started[row]),
+            started_at=cell_time(self.started[row]),
             outcome=_OUTCOMES[self.outcome[row]],
             raw=self.raw(row) if raw else {},
             parent_id=self.parent_id[row],
@@ -409,13 +376,13 @@ class CallStore:
             from_=self.from_[row],
             to=self.to[row],
             direction=self._directions.values[self.direction[row]],
-            answered_at=_dt(self.answered[row]),
-            ended_at=_dt(self.ended[row]),
-            duration_s=_none(self.duration[row]),
-            billed_s=_none(self.billed[row]),
-            sip_code=_none(self.sip[row]),
+            answered_at=cell_time(self.answered[row]),
+            ended_at=cell_time(self.ended[row]),
+            duration_s=cell_int(self.duration[row]),
+            billed_s=cell_int(self.billed[row]),
+            sip_code=cell_int(self.sip[row]),
             cause=self.cause[row],
-            cause_code=_none(self.cause_code[row]),
+            cause_code=cell_int(self.cause_code[row]),
             mos=None if math.isnan(self.mos[row]) else self.mos[row],
             trunk=self._trunks.values[self.trunk[row]],
             page=self._pages[self.page[row]].ref,
@@ -425,23 +392,10 @@ class CallStore:
         return call
 
     def raw(self, row: int) -> dict[str, Any]:
-        pending = self._pending.get(row)
-        if pending is not None:
-            return pending
-        cid = self._chunk_of[row]
-        if cid < 0:
+        raw = self._raw.get(row)
+        if raw is None:
             raise NotHeld(row)
-        decoded = self._decoded.get(cid)
-        if decoded is None:
-            blob = self._chunks[cid]
-            if blob is None:  # evicted by the UI thread while a worker read
-                raise NotHeld(row)
-            decoded = self._decoded[cid] = pickle.loads(zlib.decompress(blob))
-            if len(self._decoded) > DECODED_CHUNKS:
-                self._decoded.popitem(last=False)
-        else:
-            self._decoded.move_to_end(cid)
-        return decoded[self._chunk_pos[row]]
+        return raw
 
     # --- eviction and refetch -----------------------------------------------------------------
     def _enforce_cap(self) -> None:
@@ -463,16 +417,12 @@ class CallStore:
             if self.state[row] == HELD:
                 self.held -= 1
             self.state[row] = EVICTED
-            self._pending.pop(row, None)
-            self._chunk_of[row] = -1
+        self._raw.drop(page.rows, page.chunks)
         # The id stays (with its key): the page is matched by ids when it comes back, and a
         # record sent again by the stream meanwhile is still known.
         nothing = [None] * len(page.rows)
         for col in (self.parent_id, self.sip_call_id, self.from_, self.to, self.cause):
             col.set_rows(page.rows, nothing)
-        for cid in page.chunks:
-            self._chunks[cid] = None
-            self._decoded.pop(cid, None)
         page.chunks = []
         page.state = _PAGE_EVICTED
 
@@ -509,7 +459,7 @@ class CallStore:
             back.append(c)
         self._fill_strings(restored, back)
         if restored:
-            self._store_chunk(ticket.page, restored, [c.raw for c in back])
+            page.chunks.append(self._raw.store(restored, [c.raw for c in back]))
         for row in restored:
             self.state[row] = HELD  # last: a thread reading the row sees it whole or not at all
         for row in wanted.values():
@@ -532,7 +482,7 @@ class CallStore:
                 continue
             self._fill(row, c)
             # Its old raw stays in its page's chunk, unread: the next flush stores this one.
-            self._pending[row] = c.raw
+            self._raw.pending[row] = c.raw
             rows.append(row)
             fresh.append(c)
         self._fill_strings(rows, fresh)
@@ -549,16 +499,16 @@ class CallStore:
         """A record fetched again: the provider's current data (a call in progress may have
         ended since). The row stays where views put it until they are rebuilt. (Its strings
         are set by _fill_strings, for all rows at once.)"""
-        started = _ts(c.started_at)
+        started = time_cell(c.started_at)
         if started != self.started[row]:
             self.newest_first = False
         self.started[row] = started
-        self.answered[row] = _ts(c.answered_at)
-        self.ended[row] = _ts(c.ended_at)
-        self.duration[row] = _int(c.duration_s)
-        self.billed[row] = _int(c.billed_s)
-        self.sip[row] = _int(c.sip_code)
-        self.cause_code[row] = _int(c.cause_code)
+        self.answered[row] = time_cell(c.answered_at)
+        self.ended[row] = time_cell(c.ended_at)
+        self.duration[row] = int_cell(c.duration_s)
+        self.billed[row] = int_cell(c.billed_s)
+        self.sip[row] = int_cell(c.sip_code)
+        self.cause_code[row] = int_cell(c.cause_code)
         self.mos[row] = math.nan if c.mos is None else c.mos
         self.direction[row] = self._directions.code(c.direction)
         self.trunk[row] = self._trunks.code(c.trunk)
@@ -605,52 +555,6 @@ class CallStore:
     ) -> array[int]:
         """Each row's index in `view` (-1 where absent), built in steps for a thread."""
         return view_positions(view, check)
-
-
-def _release(parts: list[Any]) -> None:
-    """Free the containers of a cleared store in small steps, in a thread: dropped at once, the
-    objects of a million rows held the UI thread for ~0.5 s. Each container's items are first
-    taken into one list, so the container goes without freeing them, then they are dropped one
-    by one (a block of a string column, 4096 str, is the biggest), and the GIL passes to the UI
-    thread in between. A view thread still reading an old column keeps what it reads alive:
-    that goes when it ends."""
-    items: list[Any] = []
-    while parts:
-        part = parts.pop()
-        if isinstance(part, Strings):
-            items += part.blocks
-            items.append(part.tail)
-        elif isinstance(part, dict):
-            items += part.values()
-            items += part.keys()
-        elif isinstance(part, list):
-            items += part
-        del part
-        while items:
-            items.pop()
-            if len(items) % RELEASE_STEP == 0:
-                # Hand the GIL over now rather than when the interpreter forces it: forced,
-                # each hand-over kept the UI thread waiting its 5 ms switch interval.
-                time.sleep(0)
-
-
-def _ts(t: datetime | None) -> float:
-    return NO_TIME if t is None else t.timestamp()
-
-
-def _dt(ts: float) -> datetime | None:
-    return None if ts == NO_TIME else datetime.fromtimestamp(ts, _UTC)
-
-
-def _int(v: int | None) -> int:
-    if v is None:
-        return NO_INT
-    # No provider reports a duration or code past int64; a hostile one is clamped, not fatal.
-    return v if -_INT_MAX <= v <= _INT_MAX else max(-_INT_MAX, min(_INT_MAX, v))
-
-
-def _none(v: int) -> int | None:
-    return None if v == NO_INT else v
 
 
 def _intern(s: str | None) -> str | None:

@@ -12,18 +12,41 @@ import heapq
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from calltui.columns import STARTED, SortKey, sort_key
 
 NO_TIME = float("-inf")
 NO_INT = -(2**63)
+"""What a cell of a time (float) or an int column holds for None (time_cell, int_cell)."""
+_INT_MAX = 2**63 - 1
+_UTC = timezone.utc
 CHUNK = 32_768
 """Rows per C-level step of a view (a sort of this many takes a few ms)."""
 BLOCK_BITS = 12
 BLOCK = 1 << BLOCK_BITS
 BLOCK_MASK = BLOCK - 1
 """Rows per block of a string column (see Strings)."""
+
+
+def time_cell(t: datetime | None) -> float:
+    return NO_TIME if t is None else t.timestamp()
+
+
+def cell_time(ts: float) -> datetime | None:
+    return None if ts == NO_TIME else datetime.fromtimestamp(ts, _UTC)
+
+
+def int_cell(v: int | None) -> int:
+    if v is None:
+        return NO_INT
+    # No provider reports a duration or code past int64; a hostile one is clamped, not fatal.
+    return v if -_INT_MAX <= v <= _INT_MAX else max(-_INT_MAX, min(_INT_MAX, v))
+
+
+def cell_int(v: int) -> int | None:
+    return None if v == NO_INT else v
 
 
 class Codes:

@@ -8,6 +8,10 @@ What counts, found with `ast` (so comments and docstrings do not):
 - an import of a module of calltui.providers named after a provider (`calltui.providers.tmedia`,
   `calltui.providers.plivo_codes`, `from calltui.providers import jambonz`);
 - a name or attribute that is a provider's class name (`Jambonz`, `TmediaAccount`).
+
+And each module stays short enough to be read whole: at most MAX_LINES lines outside calltui/sim
+(whose per-provider servers are each one provider's API), and the TUI's app, which only puts
+the screens together, at most MAX_APP_LINES.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ OWNERS = ("calltui/providers/", "calltui/sim/")
 ALLOWED: dict[str, str] = {}
 """Files outside OWNERS allowed provider-specific code (at most one), each with the reason.
 None needs it: the core reads everything through the registry and calltui.hints."""
+MAX_LINES = 600
+MAX_APP_LINES = 300
+APP = "calltui/tui/app.py"
 PROVIDERS = tuple(registry.BUILTIN)
 _CLASSES = "|".join(p.capitalize() for p in PROVIDERS)
 CLASS_NAME = re.compile(rf"(?:{_CLASSES})(?:[A-Z]\w*)?")
@@ -92,6 +99,20 @@ def offenders() -> dict[str, list[str]]:
     return out
 
 
+def too_long() -> list[str]:
+    """Every module of the package over its bound (calltui/sim aside), with its length."""
+    out = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.startswith("calltui/sim/"):
+            continue
+        bound = MAX_APP_LINES if rel == APP else MAX_LINES
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        if lines > bound:
+            out.append(f"{rel}: {lines} lines, over {bound}")
+    return out
+
+
 def test_the_scan_sees_what_it_looks_for():
     source = '''
 """A docstring naming "tmedia" does not count."""
@@ -125,3 +146,8 @@ def test_every_provider_says_at_class_level_what_the_core_reads(name: str):
     assert cls.FLOW_TITLE and cls.CURL_AUTH
     assert f'# provider = "{name}"' in cls.CONFIG_EXAMPLE
     assert callable(getattr(cls, "pcap", None)) is cls.PCAP
+
+
+def test_no_module_outside_the_simulator_is_over_600_lines_nor_the_app_over_300():
+    found = too_long()
+    assert not found, "modules to split:\n  " + "\n  ".join(found)

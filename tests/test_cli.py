@@ -158,7 +158,7 @@ def test_show_json_and_text(capsys):
 
 def _incident_plivo_call() -> str:
     """A Plivo call of the demo's incident that was handed on to jambonz and the Tmedia box."""
-    from calltui.cli import DEMO_SEED
+    from calltui.cli_source import DEMO_SEED
     from calltui.sim import plivo as sim_plivo
     from calltui.sim.app import SimApp
     from calltui.sim.world import INCIDENT_LEAD

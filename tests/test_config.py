@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from calltui.config import ConfigError, load_settings, write_template
+from calltui.config import ConfigError, load_settings
+from calltui.config_template import write_template
 
 GOOD = """
 [display]

@@ -20,8 +20,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from calltui import cli
-from calltui.config import AccountBase, Settings, load_settings, template
+from calltui import cli_source
+from calltui.config import AccountBase, Settings, load_settings
+from calltui.config_template import template
 from calltui.model import RECORD_KEYS, Call, CallDetail, CallQuery, Event, Outcome
 from calltui.providers import registry
 from calltui.providers.base import DataError, Page, Provider
@@ -184,7 +185,7 @@ def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AcmeSetup]
     config.chmod(0o600)
     calls = served_calls(datetime.now(timezone.utc))
     transport = httpx.ASGITransport(app=acme_api(calls))
-    monkeypatch.setattr(cli, "CONFIG_TRANSPORT", transport)
+    monkeypatch.setattr(cli_source, "CONFIG_TRANSPORT", transport)
     try:
         yield AcmeSetup(load_settings(config), transport, config, calls)
     finally:

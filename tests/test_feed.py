@@ -25,7 +25,8 @@ from calltui.session import Session
 from calltui.sim.app import SimApp
 from calltui.sim.asgi import Faults, parse_faults
 from calltui.sim.demo import demo_accounts
-from calltui.store import CHUNK_ROWS, EVICTED, FLUSH_ROWS, HELD
+from calltui.store import EVICTED, HELD
+from calltui.store_raw import CHUNK_ROWS, FLUSH_ROWS
 from tests.conftest import FAST_RETRY, FIXED_NOW, FakeClock
 
 TWO = ["demo-plivo", "demo-jambonz"]
@@ -297,7 +298,7 @@ async def test_a_long_load_compresses_raw_records_a_chunk_at_a_time(sim: SimApp)
     store = feed.store
     assert len(store) > FLUSH_ROWS + CHUNK_ROWS
     assert store.pending == 0
-    sizes = [len(pickle.loads(zlib.decompress(blob))) for blob in store._chunks if blob]
+    sizes = [len(pickle.loads(zlib.decompress(blob))) for blob in store._raw.chunks if blob]
     assert sizes and max(sizes) <= CHUNK_ROWS
     again = {(c.account, c.id): c.raw for c in await everything_calls(sim, query)}
     for row in range(0, len(store), 97):

@@ -12,7 +12,8 @@ from textual.app import App
 from textual.widgets import Checkbox, Input, Select
 
 from calltui import filters
-from calltui.cli import build_parser, query_from
+from calltui.cli import build_parser
+from calltui.cli_source import query_from
 from calltui.filters import FILTER_FIELDS, Draft, FilterError, FilterField, Kind, build_query
 from calltui.model import FAILED_OUTCOMES, Call, CallQuery, Outcome
 from calltui.tui.screens.filters import FilterScreen

@@ -32,8 +32,8 @@ from calltui.http import (
     ServerError,
     TimeoutError_,
     TLSError,
-    _server_wait,
 )
+from calltui.http_reasons import server_wait
 from calltui.providers.base import DataError
 
 Reply = tuple[int, dict[str, str], bytes]
@@ -288,7 +288,7 @@ def test_server_waits_are_read_from_every_header_that_says_one():
     now = 1_700_000_000.0
 
     def wait(**headers: str) -> float | None:
-        return _server_wait(httpx.Response(429, headers=headers), now)
+        return server_wait(httpx.Response(429, headers=headers), now)
 
     assert wait(**{"retry-after": "7"}) == 7
     assert wait(**{"x-ratelimit-reset": str(int((now + 2) * 1000))}) == 2
@@ -399,9 +399,9 @@ def built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     counted from a fresh process's start (no context built yet)."""
     import ssl
 
-    import calltui.http
+    import calltui.http_env
 
-    monkeypatch.setattr(calltui.http, "_tls_contexts", {})
+    monkeypatch.setattr(calltui.http_env, "_tls_contexts", {})
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
     made: list[str] = []
     real = ssl.create_default_context

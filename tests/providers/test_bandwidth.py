@@ -25,8 +25,8 @@ from calltui.http import (
     RateLimitedError,
     RetryPolicy,
     ServerError,
-    error_text,
 )
+from calltui.http_reasons import error_text
 from calltui.model import Call, CallQuery, Outcome
 from calltui.providers import registry
 from calltui.providers.bandwidth import (

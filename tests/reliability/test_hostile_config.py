@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
-from calltui import cli
+from calltui import cli_source
 from calltui.config import check_proxies, load_settings, parse_settings
 from calltui.files import create_private
 from calltui.handoff import save_pcap, write_bundle
@@ -71,7 +71,7 @@ def config_of(path: Path, accounts: dict[str, dict[str, Any]], extra: str = "") 
 def to_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimApp]:
     """A config's accounts reach the in-process simulator (on FIXED_NOW)."""
     sim = SimApp(seed=1, now=FIXED_NOW)
-    monkeypatch.setattr(cli, "CONFIG_TRANSPORT", httpx.ASGITransport(app=sim))
+    monkeypatch.setattr(cli_source, "CONFIG_TRANSPORT", httpx.ASGITransport(app=sim))
     yield sim
 
 
@@ -82,7 +82,7 @@ def test_an_account_name_with_escapes_is_inert_in_error_lines_and_config_check(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        cli,
+        cli_source,
         "CONFIG_TRANSPORT",
         httpx.ASGITransport(app=SimApp(seed=1, now=FIXED_NOW, faults="401")),
     )
