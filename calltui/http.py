@@ -229,6 +229,10 @@ class HttpClient:
             # Providers encode what servers send them (providers.base.segment): this is the
             # last line, so that no URL becomes a traceback.
             raise RefusedError(self.account, printable(f"refused an invalid URL: {e}")) from None
+        except UnicodeEncodeError as e:
+            # A query value holding a lone surrogate (a server's JSON "\\ud800"): no UTF-8.
+            bad = ascii(e.object[e.start : e.end])
+            raise RefusedError(self.account, f"refused a value that is not text: {bad}") from None
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
         """GET with retries (connect errors, 5xx, 429) and the account's rate limit and
