@@ -527,6 +527,9 @@ def _tui(args: argparse.Namespace) -> int:
             # it failed and the status line says why, as for a provider error.
             pick_accounts(settings, args.account)
         query = query_from(args, timedelta(hours=1))
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            # Drawn into a file or a pipe, the screen is escape codes at full speed, forever.
+            raise UsageError("the TUI needs a terminal; for scripts: calltui calls, stats or show")
         from calltui.tui.app import CallTUI
 
         now = sim_now() if args.demo else None

@@ -331,6 +331,8 @@ def _busy_port() -> socket.socket:
         (("simulate", "--host", "no-such-host.invalid"), 2, "cannot listen on no-such-host"),
         (("calls", "--config", "/nonexistent/calltui.toml"), 2, "no such file"),
         (("calls", "--demo", "--limit", "x"), 2, "--limit"),
+        # Not on a terminal (capsys stands for a file): no screen drawn into it.
+        (("--demo",), 2, "the TUI needs a terminal; for scripts: calltui calls, stats or show"),
     ],
 )
 def test_other_bad_command_lines_are_one_line(capsys, argv, code, named) -> None:
