@@ -3,9 +3,15 @@ how its cell text is made (from a Call, or from the store's Brief of a row: the 
 that, never decoding a raw record) and how the store sorts by it.
 
 Which columns a surface shows, and in what order, is declared here too: CLI_TABLE (`calls
---format table`, calltui.render), TUI_TABLE (the TUI's call table) and CSV_FIELDS (`--format
-csv`, calltui.export: the record's own fields, whose values Call.to_dict defines). Every column
-is left-aligned: a cell is its text cut or padded to the width (calltui.text.fit).
+--format table`, calltui.render) and TUI_TABLE (the TUI's call table). Every column is
+left-aligned: a cell is its text cut or padded to the width (calltui.text.fit).
+
+CSV (`--format csv` and the TUI's exports, calltui.export) is not a table of these columns: by
+contract its fields are the normalized record's keys (model.RECORD_KEYS, as `--format json`
+prints them) but raw, in their order, each value as Call.to_dict gives it (CSV_FIELDS). The
+one rule tying the two: each column names the record keys its cell is made from
+(`Column.record`), and every one of them is a CSV field, so what a table shows a CSV row holds
+too.
 """
 
 from __future__ import annotations
@@ -75,6 +81,8 @@ class SortKey:
 class Column:
     key: str
     """Its name: the sort key (calltui.store.Sort) and the TUI's sort cycle."""
+    record: tuple[str, ...]
+    """The record's keys (model.RECORD_KEYS) its cell is made from: each is a CSV field."""
     text: Callable[[Row, tzinfo | None, bool], str]
     """The cell's text from a row, times shown in a zone; True: the TUI's narrower form."""
     cli: Look
@@ -122,6 +130,7 @@ COLUMNS: dict[str, Column] = {
     for c in (
         Column(
             "started",
+            ("started_at",),
             lambda r, zone, narrow: fmt_time(r.started_at, zone, short=narrow),
             Look("STARTED", 19),
             Look("TIME", 14),
@@ -129,6 +138,7 @@ COLUMNS: dict[str, Column] = {
         ),
         Column(
             "account",
+            ("account",),
             lambda r, _zone, _narrow: r.account,
             Look("ACCOUNT", 14),
             Look("ACCOUNT", 12),
@@ -136,6 +146,7 @@ COLUMNS: dict[str, Column] = {
         ),
         Column(
             "from",
+            ("from",),
             lambda r, _zone, _narrow: r.from_ or "-",
             Look("FROM", 16),
             Look("FROM", 13),
@@ -144,6 +155,7 @@ COLUMNS: dict[str, Column] = {
         ),
         Column(
             "to",
+            ("to",),
             lambda r, _zone, _narrow: r.to or "-",
             Look("TO", 16),
             Look("TO", 13),
@@ -152,6 +164,7 @@ COLUMNS: dict[str, Column] = {
         ),
         Column(
             "trunk",
+            ("trunk",),
             lambda r, _zone, _narrow: r.trunk or "-",
             Look("TRUNK", 14),
             Look("TRUNK", 12),
@@ -159,6 +172,7 @@ COLUMNS: dict[str, Column] = {
         ),
         Column(
             "direction",
+            ("direction",),
             lambda r, _zone, _narrow: _DIRECTION.get(r.direction or "", "-"),
             Look("DIR", 3),
             Look("DIR", 3),
@@ -166,6 +180,7 @@ COLUMNS: dict[str, Column] = {
         ),
         Column(
             "duration",
+            ("duration_s",),
             lambda r, _zone, _narrow: fmt_duration(r.duration_s),
             Look("DUR", 7),
             Look("DUR", 6),
@@ -173,6 +188,7 @@ COLUMNS: dict[str, Column] = {
         ),
         Column(
             "outcome",
+            ("outcome",),
             lambda r, _zone, _narrow: r.outcome.value,
             Look("OUTCOME", 11),
             Look("OUTCOME", 11),
@@ -180,6 +196,7 @@ COLUMNS: dict[str, Column] = {
         ),
         Column(
             "code",
+            ("sip_code", "cause", "cause_code"),
             lambda r, _zone, _narrow: _code(r) or "-",
             Look("SIP/CAUSE", 24),
             Look("SIP/CAUSE", 0),
@@ -188,6 +205,7 @@ COLUMNS: dict[str, Column] = {
         ),
         Column(
             "mos",
+            ("mos",),
             lambda r, _zone, _narrow: "-" if r.mos is None else f"{r.mos:.1f}",
             Look("MOS", 4),
             Look("MOS", 3),
@@ -195,6 +213,7 @@ COLUMNS: dict[str, Column] = {
         ),
         Column(
             "id",
+            ("id",),
             lambda r, _zone, _narrow: r.id or "",
             Look("ID", 36),
             Look("ID", 36),
@@ -302,7 +321,8 @@ def tui_columns(names: Iterable[str]) -> tuple[Column, ...]:
 
 
 CSV_FIELDS = tuple(k for k in RECORD_KEYS if k != "raw")
-"""`--format csv`: every field of the record (model.RECORD_KEYS) in its order, but raw."""
+"""`--format csv`: every key of the record (model.RECORD_KEYS) in its order, but raw: the
+contract, not a pick of COLUMNS; each column's `record` keys are among them."""
 
 
 TUI_TABLE = tui_columns(DEFAULT_DISPLAY)

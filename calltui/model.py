@@ -146,11 +146,21 @@ class Span:
 
 @dataclass(slots=True)
 class Event:
-    """One step of a call's timeline: a Bandwidth event or a Tmedia `call_traces` entry."""
+    """One step of a call's timeline: a Bandwidth event or a Tmedia `call_traces` entry.
+    `data` is the provider's own account of it, shown and exported as it came; `leg`,
+    `received` and `seq` say in plain terms what a ladder of legs draws, where the provider
+    knows them (not exported: `data` holds what they are read from)."""
 
     time: datetime | None
     name: str
     data: Any = None
+    leg: str | None = None
+    """The id of the leg (Call.id) the step is on."""
+    received: bool | None = None
+    """A message the platform received on that leg (True) or sent on it (False); None: not a
+    message, or its way is not known."""
+    seq: int = 0
+    """Its place among its leg's steps, which orders steps of the same time."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"time": iso(self.time), "name": self.name, "data": self.data}

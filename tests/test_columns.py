@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from itertools import product
 from typing import Any
 
 import pytest
@@ -43,6 +45,38 @@ def test_every_column_is_defined_once_and_each_surface_picks_from_them():
         assert all(COLUMNS[c.key] is c for c in surface)
         assert len({c.key for c in surface}) == len(surface)
     assert tuple(k for k in RECORD_KEYS if k != "raw") == CSV_FIELDS
+
+
+T0 = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
+EVERY_FIELD = Call(
+    "plivo", "edge", "c-1", T0, Outcome.FAILED, {}, parent_id="p-1", sip_call_id="s-1",
+    from_="+4420", to="+4930", direction="inbound", answered_at=T0, ended_at=T0,
+    duration_s=61, billed_s=60, sip_code=503, cause="unavailable", cause_code=34, mos=4.1,
+    trunk="t-1",
+)  # fmt: skip
+"""A record with every field set: a cell made from a field shows it."""
+BARE = Call("plivo", "edge", "c-1", None, Outcome.UNKNOWN, {})
+"""And one with every optional field unset: a field shown only where others are missing is."""
+OTHER = {
+    "provider": "jambonz", "account": "core", "id": "c-2", "parent_id": "p-2",
+    "sip_call_id": "s-2", "from": "+4421", "to": "+4931", "direction": "outbound",
+    "started_at": T0 - timedelta(hours=1), "answered_at": T0 - timedelta(hours=1),
+    "ended_at": T0 + timedelta(hours=1), "duration_s": 7, "billed_s": 6, "outcome": Outcome.BUSY,
+    "sip_code": 486, "cause": "busy", "cause_code": 17, "mos": 2.2, "trunk": "t-2",
+}  # fmt: skip
+"""Another value of each CSV field."""
+
+
+def test_every_column_names_the_record_keys_it_shows_and_each_is_a_csv_field():
+    """CSV's fields are the record's keys by contract, not the tables' columns: whatever a
+    table's cell shows, a CSV row holds too."""
+    assert set(OTHER) == set(CSV_FIELDS)
+    for c in COLUMNS.values():
+        assert c.record and set(c.record) <= set(CSV_FIELDS), c.key
+        for base, key, narrow in product((EVERY_FIELD, BARE), OTHER, (False, True)):
+            other = replace(base, **{"from_" if key == "from" else key: OTHER[key]})
+            shown = c.text(base, UTC, narrow), c.text(other, UTC, narrow)
+            assert shown[0] == shown[1] or key in c.record, (c.key, key)
 
 
 @pytest.mark.usefixtures("fixed_clock")

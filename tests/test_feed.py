@@ -7,10 +7,12 @@ again."""
 from __future__ import annotations
 
 import asyncio
+import math
 import pickle
 import time
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,21 +36,40 @@ WINDOW = CallQuery(since=FIXED_NOW - timedelta(hours=6))
 """Some hours: more calls than a few batches."""
 
 
+@dataclass(frozen=True)
+class Merge:
+    """Rows a rejoining account merged in, as the feed stood at that moment."""
+
+    starts: list[float]
+    frontier: float
+    """The start of the oldest row the main listing had added."""
+    ended: bool
+    """Whether the main listing had ended (then rows past the frontier may go in)."""
+
+
 class Seen(FeedEvents):
     """Everything the feed reported, in order."""
 
     def __init__(self) -> None:
+        self.feed: Feed | None = None
         self.added: list[tuple[range, int | None]] = []
         self.merged: list[range] = []
+        self.merges: list[Merge] = []
+        self.frontier = math.inf
         self.states: list[tuple[str, str]] = []
         self.notices: list[tuple[str, str]] = []
         self.changes = 0
 
     def rows_added(self, rows: range, keep_row: int | None) -> None:
         self.added.append((rows, keep_row))
+        if self.feed is not None and rows:
+            self.frontier = min(self.frontier, self.feed.store.started[rows[-1]])
 
     def rows_merged(self, rows: range) -> None:
         self.merged.append(rows)
+        if self.feed is not None:
+            starts = [self.feed.store.started[r] for r in rows]
+            self.merges.append(Merge(starts, self.frontier, self.feed.exhausted))
 
     def account_changed(self, state: StreamState) -> None:
         self.states.append((state.account, state.status))
@@ -76,7 +97,8 @@ def feed_on(sim: SimApp, clock: FakeClock | None = None) -> tuple[Feed, Seen]:
     )
     clock = clock or FakeClock()
     seen = Seen()
-    return Feed(session, seen, recovery=clock.recovery()), seen
+    feed = seen.feed = Feed(session, seen, recovery=clock.recovery())
+    return feed, seen
 
 
 async def until(ok: Callable[[], bool], what: str, tries: int = 1000) -> None:
@@ -87,14 +109,17 @@ async def until(ok: Callable[[], bool], what: str, tries: int = 1000) -> None:
     pytest.fail(f"never happened: {what}")
 
 
-async def everything(sim: SimApp, accounts: list[str], query: CallQuery) -> list[tuple[str, str]]:
+async def everything_calls(sim: SimApp, accounts: list[str], query: CallQuery) -> list[Call]:
     """Every call of the query, merged newest first, from an engine of its own."""
     engine = Engine(settings(), transport=httpx.ASGITransport(app=sim), retry=FAST_RETRY)
     try:
-        calls = await engine.collect(accounts, query, None)
+        return await engine.collect(accounts, query, None)
     finally:
         await engine.aclose()
-    return [(c.account, c.id) for c in calls]
+
+
+async def everything(sim: SimApp, accounts: list[str], query: CallQuery) -> list[tuple[str, str]]:
+    return [(c.account, c.id) for c in await everything_calls(sim, accounts, query)]
 
 
 def keys(feed: Feed) -> list[tuple[str, str]]:
@@ -107,6 +132,15 @@ def jambonz_rows(feed: Feed) -> list[int]:
 
 def starts(feed: Feed) -> list[float]:
     return [feed.store.started[r] for r in range(len(feed.store))]
+
+
+def merged_in_time_order(seen: Seen) -> bool:
+    """Whether the rejoining account's rows came newest first, and none went in past the
+    frontier of its moment before the main listing had ended."""
+    merged = [s for m in seen.merges for s in m.starts]
+    return merged == sorted(merged, reverse=True) and all(
+        s >= m.frontier for m in seen.merges if not m.ended for s in m.starts
+    )
 
 
 async def test_lists_what_the_reader_wants_and_no_more(sim: SimApp) -> None:
@@ -189,17 +223,16 @@ async def test_a_failed_account_waits_longer_each_time_then_rejoins_in_time_orde
     clock.advance(10)
     await until(lambda: not feed.pending(), "plivo back")
     assert seen.merged  # its rows came in among the others'
-    in_time = sorted(range(len(feed.store)), key=lambda r: -feed.store.started[r])
+    assert merged_in_time_order(seen)
     expected = await everything(sim, TWO, query)
     assert sorted(keys(feed)) == sorted(expected)
-    assert [feed.store.started[r] for r in in_time] == sorted(starts(feed), reverse=True)
     await feed.session.aclose()
 
 
 async def test_rows_of_a_rejoining_account_wait_for_the_others_to_get_there(sim: SimApp) -> None:
     clock = FakeClock()
     sim.faults = Faults(parse_faults("500@jambonz"), 7)
-    feed, _ = feed_on(sim, clock)
+    feed, seen = feed_on(sim, clock)
     feed.start(TWO, WINDOW)
     await until(lambda: clock.waits == [5.0] and feed.idle, "jambonz failed")
     frontier = feed.store.started[len(feed.store) - 1]
@@ -210,8 +243,11 @@ async def test_rows_of_a_rejoining_account_wait_for_the_others_to_get_there(sim:
     assert all(feed.store.started[r] >= frontier for r in jambonz_rows(feed))
     assert "demo-jambonz" in feed.pending()  # its older rows wait for the others to get there
     assert feed.want_more()
-    await until(lambda: feed.store.started[len(feed.store) - 1] < frontier, "older rows")
-    assert any(feed.store.started[r] < frontier for r in jambonz_rows(feed))
+    await until(
+        lambda: any(feed.store.started[r] < frontier for r in jambonz_rows(feed)),
+        "jambonz rows older than the frontier",
+    )
+    assert not feed.exhausted and merged_in_time_order(seen)
     await feed.aclose()
     await feed.session.aclose()
 
@@ -266,7 +302,8 @@ async def test_evicted_pages_come_back_equal(sim: SimApp) -> None:
     restored = await feed.refetch(ticket)
     assert evicted in restored and feed.store.state[evicted] == HELD
     again = feed.store.call(evicted)
-    assert (again.account, again.id) == key and key in await everything(sim, ["demo-jambonz"], day)
+    listed = {(c.account, c.id): c for c in await everything_calls(sim, ["demo-jambonz"], day)}
+    assert (again.account, again.id) == key and again == listed[key]
     await feed.session.aclose()
 
 
@@ -300,7 +337,7 @@ async def test_a_long_load_compresses_raw_records_a_chunk_at_a_time(sim: SimApp)
     assert store.pending == 0
     sizes = [len(pickle.loads(zlib.decompress(blob))) for blob in store._raw.chunks if blob]
     assert sizes and max(sizes) <= CHUNK_ROWS
-    again = {(c.account, c.id): c.raw for c in await everything_calls(sim, query)}
+    again = {(c.account, c.id): c.raw for c in await everything_calls(sim, feed.accounts, query)}
     for row in range(0, len(store), 97):
         assert store.raw(row) == again[store.key(row)]
     await feed.aclose()
@@ -317,15 +354,7 @@ async def test_a_listing_that_waits_for_the_reader_has_packed_what_it_holds(sim:
     store = feed.store
     assert not feed.exhausted and 0 < len(store) < FLUSH_ROWS
     assert store.pending == 0
-    again = {(c.account, c.id): c.raw for c in await everything_calls(sim, query)}
+    again = {(c.account, c.id): c.raw for c in await everything_calls(sim, feed.accounts, query)}
     assert all(store.raw(row) == again[store.key(row)] for row in range(len(store)))
     await feed.aclose()
     await feed.session.aclose()
-
-
-async def everything_calls(sim: SimApp, query: CallQuery) -> list[Call]:
-    engine = Engine(settings(), transport=httpx.ASGITransport(app=sim), retry=FAST_RETRY)
-    try:
-        return await engine.collect(["demo-tmedia", "demo-bandwidth"], query, None)
-    finally:
-        await engine.aclose()

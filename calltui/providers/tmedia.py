@@ -218,17 +218,29 @@ def parse_legs(body: Any, account: str, zone: ZoneInfo) -> list[Call]:
     return sorted(calls, key=_start_key, reverse=True)
 
 
+TRACE_RECEIVED = {"1": True, "2": False}
+"""A `call_traces` entry's `direction`: 1 is a message the box received on the leg, 2 one it
+sent."""
+
+
 def leg_events(leg: Call, zone: ZoneInfo) -> list[Event]:
+    """The leg's `call_traces` in `order`; the entry's leg, direction and order also as the
+    Event's plain fields, which the ladder and `hangup_party` read."""
     out = []
     for e in _trace_entries(leg.raw):
+        direction = _str(e.get("direction"))
+        on = _str(e.get("leg")) or leg.id
+        order = _int(e.get("order"))
         data = {
-            "direction": _str(e.get("direction")),
-            "leg": _str(e.get("leg")) or leg.id,
+            "direction": direction,
+            "leg": on,
             "tooltip": _str(e.get("trace_tooltip")),
-            "order": _int(e.get("order")),
+            "order": order,
         }
         name = _str(e.get("trace_info")) or ""
-        out.append(Event(box_datetime(e.get("timestamp"), zone), name, data))
+        time = box_datetime(e.get("timestamp"), zone)
+        received = TRACE_RECEIVED.get(direction or "")
+        out.append(Event(time, name, data, leg=on, received=received, seq=order or 0))
     return out
 
 
@@ -277,10 +289,9 @@ class TmediaHints(Hints):
     def hangup_party(
         self, call: Call, detail: CallDetail | None, events: list[Event]
     ) -> str | None:
-        """Who sent the first BYE or CANCEL. In `call_traces`, direction 1 is a message the box
-        received on that leg and 2 one it sent; the incoming leg faces the caller and the
-        outgoing leg the callee, so a BYE received on the incoming leg (or sent on the outgoing
-        one) came from the caller."""
+        """Who sent the first BYE or CANCEL. The incoming leg faces the caller and the
+        outgoing leg the callee, so a BYE the box received on the incoming leg (or sent on the
+        outgoing one) came from the caller."""
         legs = detail.legs if detail is not None and detail.legs else [call]
         incoming = {leg.id for leg in legs if leg.direction == "inbound"}
         for e in events:
@@ -288,11 +299,9 @@ class TmediaHints(Hints):
             word = words[0].upper() if words else ""
             if word == "CANCEL":
                 return "caller"
-            data = e.data if isinstance(e.data, dict) else {}
-            direction = data.get("direction")
-            if word == "BYE" and direction in ("1", "2"):
-                on_incoming = (data.get("leg") or call.id) in incoming
-                return "caller" if (direction == "1") == on_incoming else "callee"
+            if word == "BYE" and e.received is not None:
+                on_incoming = (e.leg or call.id) in incoming
+                return "caller" if e.received == on_incoming else "callee"
         return None
 
     def reason(self, call: Call, detail: CallDetail | None) -> str | None:

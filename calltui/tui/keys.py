@@ -253,6 +253,18 @@ CONTEXTS: dict[str, Context] = {
             _k("mark", "space", "mark", "Mark"),
         ),
     ),
+    "rows": Context(
+        "accounts & flow",
+        (
+            _k("list_down", "down", "cursor(1)", "Down", show=False),
+            _k("list_up", "up", "cursor(-1)", "Up", show=False),
+            _k("list_page_down", "pagedown", "page(1)", "Page down", show=False),
+            _k("list_page_up", "pageup", "page(-1)", "Page up", show=False),
+            _k("list_top", "home", "home", "Top", show=False),
+            _k("list_bottom", "end", "end", "Bottom", show=False),
+            _k("list_select", "enter,space", "select", "Select", show=False),
+        ),
+    ),
     "detail": Context(
         "call detail",
         (
@@ -324,6 +336,14 @@ CONTEXTS: dict[str, Context] = {
         (
             _k("export_cancel", "escape", "dismiss(None)", "Cancel"),
             _k("export_save", "enter,ctrl+s", "save", "Save"),
+        ),
+    ),
+    "choices": Context(
+        "export options",
+        (
+            _k("choice_next", "down,right", "next_button", "Next option", show=False),
+            _k("choice_choose", "space", "toggle_button", "Choose", show=False),
+            _k("choice_previous", "up,left", "previous_button", "Previous option", show=False),
         ),
     ),
     "filters": Context(

@@ -134,9 +134,9 @@ class LadderLanes:
 
 def ladder_lines(detail: CallDetail, width: int) -> tuple[Text, list[tuple[Event, Text]]]:
     """Tmedia's two legs as a ladder between three lanes: the caller, the box, the callee.
-    `call_traces` direction 1 is a message the box received on that leg, 2 one it sent; the
-    incoming leg runs caller↔box, the outgoing leg box↔callee. Steps of both legs are merged
-    in time; each line has the time since the first step. The header names the lanes."""
+    Each step says its leg and whether the box received or sent it (Event.leg, .received);
+    the incoming leg runs caller↔box, the outgoing leg box↔callee. Steps of both legs are
+    merged in time; each line has the time since the first step. The header names the lanes."""
     head, lanes, events = ladder(detail, width)
     return head, [(e, ladder_line(lanes, e)) for e in events]
 
@@ -166,7 +166,7 @@ def ladder(detail: CallDetail, width: int) -> tuple[Text, LadderLanes, list[Even
             head.append("\n")
     events = sorted(
         (e for e in detail.events),
-        key=lambda e: (e.time.timestamp() if e.time else 0.0, _order(e)),
+        key=lambda e: (e.time.timestamp() if e.time else 0.0, e.seq),
     )
     t0 = next((e.time for e in events if e.time is not None), None)
     return head, LadderLanes(lanes.col, outgoing, t0), events
@@ -175,9 +175,8 @@ def ladder(detail: CallDetail, width: int) -> tuple[Text, LadderLanes, list[Even
 def ladder_line(lanes: LadderLanes, e: Event) -> Text:
     """One step: a message as an arrow between the leg's two lanes, the other lanes' lines
     drawn through; any other step as a note across the box's lane, in full where it fits."""
-    data = e.data if isinstance(e.data, dict) else {}
-    on_outgoing = lanes.outgoing is not None and data.get("leg") == lanes.outgoing.id
-    received = str(data.get("direction", "")) == "1"
+    on_outgoing = lanes.outgoing is not None and e.leg == lanes.outgoing.id
+    received = e.received is True
     style = "cyan" if on_outgoing else "green"
     cells = [" "] * lanes.width
     for i in range(3):
@@ -220,12 +219,6 @@ def _centre(s: str, width: int, fill: str) -> str:
     """`str.center` by terminal cells (a CJK label is twice as wide as it is long)."""
     pad = max(0, width - cell_len(s))
     return fill * (pad // 2) + s + fill * (pad - pad // 2)
-
-
-def _order(e: Event) -> int:
-    data = e.data if isinstance(e.data, dict) else {}
-    order = data.get("order")
-    return order if isinstance(order, int) else 0
 
 
 CHAIN_CELL = 4
@@ -293,7 +286,7 @@ def step_text(e: Event, zone: tzinfo | None) -> Text:
     data = e.data if isinstance(e.data, dict) else {}
     out = Text()
     out.append(inert(e.name, 200) + "\n", "bold")
-    out.append(f"{fmt_time(e.time, zone)}  leg {inert(data.get('leg', ''), 20)}\n", "dim")
+    out.append(f"{fmt_time(e.time, zone)}  leg {inert(e.leg or '', 20)}\n", "dim")
     out.append(inert_block(data.get("tooltip") or "no tooltip for this step"))
     return out
 

@@ -392,6 +392,12 @@ def test_meta_is_skipped_at_every_level_and_numbers_become_strings() -> None:
     ]
     assert events[0].data == {"direction": "2", "leg": "0x0E47AC10", "tooltip": None, "order": 1}
     assert events[2].data["leg"] == "0x0E47AC10", "an entry without `leg` belongs to its leg"
+    # What the ladder draws, in plain terms: the leg, received (1) or sent (2), the order.
+    assert [(e.leg, e.received, e.seq) for e in events] == [
+        ("0x0E47AC10", False, 1),
+        ("0x0E47AC10", True, 2),
+        ("0x0E47AC10", None, 10),
+    ]
 
 
 def test_wrong_types_on_optional_fields_give_none() -> None:

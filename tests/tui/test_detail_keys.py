@@ -6,12 +6,13 @@ span's whole numbers read as numbers."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
 from rich.cells import cell_len
 from textual.widgets import Input, Static, TabbedContent
 
-from calltui.model import Call, Outcome
+from calltui.model import Call, CallDetail, Event, Outcome
 from calltui.tui import views
 from calltui.tui.app import CallTUI
 from calltui.tui.screens.detail import DetailScreen
@@ -106,6 +107,28 @@ async def test_the_ladder_names_caller_sbc_and_callee_and_each_leg_has_its_side(
         routing = next(e.name for e in events if e.name.startswith("Routing"))
         assert "NAP_" in routing and routing in screen_text(app)
         assert outgoing.trunk and outgoing.trunk in routing
+
+
+def test_the_ladder_draws_each_step_from_its_plain_fields_not_the_provider_s_data() -> None:
+    """Leg, way and order are the Event's own fields, whatever the provider's `data` says."""
+    t = datetime(2026, 11, 20, 13, 0, tzinfo=timezone.utc)
+    legs = [
+        Call("p", "box", leg, t, Outcome.BUSY, {}, direction=way)
+        for leg, way in (("in", "inbound"), ("out", "outbound"))
+    ]
+    raw = {"direction": "2", "leg": "in", "order": 0}
+    events = [
+        Event(t, "486 Busy Here", raw, leg="out", received=True, seq=3),
+        Event(t, "INVITE", raw, leg="out", received=False, seq=2),
+        Event(t, "INVITE", raw, leg="in", received=True, seq=1),
+    ]
+    _, lanes, steps = views.ladder(CallDetail(legs[0], legs, events=events), 76)
+    assert [(e.leg, e.seq) for e in steps] == [("in", 1), ("out", 2), ("out", 3)]
+    box, callee = (views.LADDER_TIME + lanes.centre(i) for i in (1, 2))
+    lines = [views.ladder_line(lanes, e).plain for e in steps]
+    assert lines[0].index("▶") == box - 1 and "◀" not in lines[0]
+    assert lines[1].index("▶") == callee - 1
+    assert lines[2].index("◀") == box + 1
 
 
 async def test_the_ladder_fits_the_width_at_80_and_200_columns() -> None:

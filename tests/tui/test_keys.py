@@ -4,11 +4,18 @@ remapped everywhere."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
 from collections import Counter
 
 from rich.console import Console
+from textual.app import App
+from textual.binding import Binding
 from textual.command import CommandPalette
+from textual.widget import Widget
 
+import calltui.tui
 from calltui.model import FAILED_OUTCOMES
 from calltui.tui import keys
 from calltui.tui.app import CallTUI
@@ -22,12 +29,16 @@ from calltui.tui.screens.help import HelpScreen, binding_table
 from calltui.tui.screens.main import MainScreen
 from calltui.tui.screens.pivot import PivotScreen
 from calltui.tui.widgets.call_table import CallTable
+from calltui.tui.widgets.choice import Choices
 from calltui.tui.widgets.footer import KeyFooter
+from calltui.tui.widgets.rows import RowList
 from tests.tui.harness import make_app, settle
 
 OWNERS = {
     "app": CallTUI,
     "table": CallTable,
+    "rows": RowList,
+    "choices": Choices,
     "detail": DetailScreen,
     "compare": CompareScreen,
     "export": ExportScreen,
@@ -50,6 +61,34 @@ def test_every_screen_and_widget_binds_what_the_registry_says():
         assert ids(owner.BINDINGS) == ids(keys.bindings(context)), context
     assert ids(MainScreen.BINDINGS) == ids(keys.bindings("app")) + ids(keys.bindings("main"))
     assert set(keys.CONTEXTS) == {*OWNERS, "main"}
+
+
+def bound_classes() -> list[type]:
+    """Every widget, screen and app of calltui.tui that declares BINDINGS of its own."""
+    out = []
+    for info in pkgutil.walk_packages(calltui.tui.__path__, "calltui.tui."):
+        module = importlib.import_module(info.name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if (
+                cls.__module__ == module.__name__
+                and issubclass(cls, (Widget, App))
+                and "BINDINGS" in vars(cls)
+            ):
+                out.append(cls)
+    return out
+
+
+def test_every_binding_of_every_class_is_a_registry_entry():
+    """A binding made outside the registry has no id: help leaves it out and `[keys]` cannot
+    remap it."""
+    classes = bound_classes()
+    assert {RowList, Choices, CallTable, MainScreen, CallTUI} <= set(classes)
+    for cls in classes:
+        for b in cls.BINDINGS:
+            where = f"{cls.__qualname__}: {b}"
+            assert isinstance(b, Binding) and b.id is not None, where
+            entry = keys.find(b.id)
+            assert (b.key, b.action.removeprefix("app.")) == (entry.keys, entry.action), where
 
 
 def test_ids_are_unique_and_every_entry_has_words():
@@ -95,6 +134,29 @@ async def test_a_remapped_key_shows_as_remapped_in_help_palette_and_footer():
         await pilot.press("colon")
         await settle(pilot)
         assert isinstance(app.screen, CommandPalette)
+
+
+async def test_the_lists_and_the_export_options_take_their_keys_from_the_keymap():
+    app = make_app([])
+    app.set_keymap({"list_down": "ctrl+n", "choice_next": "ctrl+o"})
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        sidebar = app.screen.query_one("#sidebar", RowList)
+        sidebar.focus()
+        await pilot.press("ctrl+n", "ctrl+n")
+        await settle(pilot)
+        assert sidebar.cursor == 2
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportScreen)
+        formats = app.screen.query_one("#format", Choices)
+        assert formats.has_focus and formats.pressed_index == 0
+        await pilot.press("ctrl+o", "space")
+        await settle(pilot)
+        assert formats.pressed_index == 1
+    rows = text_of(binding_table(app.keymap)).splitlines()
+    assert " Ctrl+N " in next(line for line in rows if "list_down" in line)
+    assert " Ctrl+O " in next(line for line in rows if "choice_next" in line)
 
 
 def test_help_shows_keys_as_typed():

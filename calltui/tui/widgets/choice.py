@@ -5,9 +5,10 @@ reader loses. The radio set leaves Enter to the dialog (it saves), and Space cho
 
 from __future__ import annotations
 
-from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import Checkbox, RadioButton, RadioSet
+
+from calltui.tui import keys
 
 
 def _drawn(button: RadioButton | Checkbox, left: str, on: str, right: str) -> Content:
@@ -28,8 +29,4 @@ class Tick(Checkbox):
 
 
 class Choices(RadioSet, inherit_bindings=False):
-    BINDINGS = [
-        Binding("down,right", "next_button", "Next option", show=False),
-        Binding("space", "toggle_button", "Choose", show=False),
-        Binding("up,left", "previous_button", "Previous option", show=False),
-    ]
+    BINDINGS = keys.bindings("choices")

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from rich.segment import Segment
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
 from textual.timer import Timer
 
+from calltui.tui import keys
 from calltui.tui.widgets.styled import StyledView
 
 CACHE_ROWS = 512
@@ -28,15 +28,7 @@ class RowList(StyledView, can_focus=True):
     """Rows with a cursor, each row's Text made by `line(index)` only when it is drawn:
     ↑↓ PgUp PgDn Home End move the cursor, Enter or Space selects."""
 
-    BINDINGS = [
-        Binding("down", "cursor(1)", "Down", show=False),
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("home", "home", "Top", show=False),
-        Binding("end", "end", "Bottom", show=False),
-        Binding("enter,space", "select", "Select", show=False),
-    ]
+    BINDINGS = keys.bindings("rows")
     COMPONENT_CLASSES = {"row-list--cursor"}
     DEFAULT_CSS = """
     RowList > .row-list--cursor {
