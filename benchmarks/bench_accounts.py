@@ -28,7 +28,8 @@ import time
 from pathlib import Path
 
 from benchmarks.common import finish, report
-from benchmarks.terminal import Terminal, accounts_toml, calltui_argv, config_file, simulator
+from benchmarks.terminal import Terminal, calltui_argv, config_file, simulator
+from calltui.sim.demo import demo_config
 
 QUICK = "--quick" in sys.argv or bool(os.environ.get("CALLTUI_BENCH_QUICK"))
 ACCOUNTS = 100 if QUICK else 300
@@ -48,7 +49,7 @@ def run(
     """Seconds to the first rows (with `window`: to the end of the results) and to idle, the
     probe's start, the late wake-ups (seconds since start, ms late), and the RSS in KiB once
     idle."""
-    with config_file(accounts_toml(base, copies)) as config, tempfile.TemporaryDirectory() as d:
+    with config_file(demo_config(base, copies)) as config, tempfile.TemporaryDirectory() as d:
         lag_log = Path(d) / "lag.log"
         # time.monotonic() and perf_counter() are two clocks: the probe writes the first.
         offset = time.monotonic() - time.perf_counter()

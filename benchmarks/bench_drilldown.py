@@ -38,7 +38,6 @@ from benchmarks.common import finish, report
 from benchmarks.terminal import (
     Simulator,
     Terminal,
-    accounts_toml,
     calltui_argv,
     child_env,
     config_file,
@@ -46,6 +45,7 @@ from benchmarks.terminal import (
 from calltui.sim import jambonz as sim_jambonz
 from calltui.sim import tmedia as sim_tmedia
 from calltui.sim.asgi import BIG_SPANS, BIG_STEPS, Faults, parse_faults
+from calltui.sim.demo import demo_config
 from calltui.sim.world import SimCall, World, to_london
 
 QUICK = "--quick" in sys.argv or os.environ.get("CALLTUI_BENCH_QUICK") == "1"
@@ -185,7 +185,7 @@ class Peak:
 def drill(sim: FixedClockSimulator, provider: str, p: Pick, keys: bool = True) -> Drill:
     """The measures of one drill-down; `keys`: scroll its views too (an ordinary call's views
     are too short to scroll through PRESSES keys)."""
-    with config_file(accounts_toml(sim.base, providers=[provider])) as path:
+    with config_file(demo_config(sim.base, providers=[provider])) as path:
         # Unmeasured: the simulator makes the drill-down once.
         subprocess.run(
             calltui_argv("show", "--config", str(path), "--account", f"demo-{provider}", p.call_id),
@@ -234,7 +234,7 @@ def table_keys(sim: Simulator, provider: str) -> tuple[list[float], list[float]]
     """Cursor-downs, then pages down, on the call table of the same account, a day of calls
     listed."""
     with (
-        config_file(accounts_toml(sim.base, providers=[provider])) as path,
+        config_file(demo_config(sim.base, providers=[provider])) as path,
         Terminal(calltui_argv("--config", str(path), "--since", TABLE_SINCE), size=SIZE) as term,
     ):
         term.wait_for(ROWS_SEEN, timeout=TIMEOUT_S)

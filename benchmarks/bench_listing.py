@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 from benchmarks.common import finish, report
-from benchmarks.terminal import accounts_toml, calltui_argv, child_env, config_file, simulator
+from benchmarks.terminal import calltui_argv, child_env, config_file, simulator
+from calltui.sim.demo import demo_config
 
 GOAL = 0.5
 QUICK = "--quick" in sys.argv or bool(os.environ.get("CALLTUI_BENCH_QUICK"))
@@ -73,7 +74,7 @@ def run(argv: list[str], env: dict[str, str] | None = None) -> float:
 
 def main() -> None:
     with simulator(rate_limits=False) as sim:
-        toml = accounts_toml(sim.base).replace(
+        toml = demo_config(sim.base).replace(
             'provider = "', 'rate_limit = 100000.0\nprovider = "', -1
         )
         with config_file(toml) as config, tempfile.TemporaryDirectory() as d:

@@ -36,12 +36,12 @@ from benchmarks.common import finish, report
 from benchmarks.terminal import (
     ESCAPES,
     Terminal,
-    accounts_toml,
     calltui_argv,
     child_env,
     config_file,
     simulator,
 )
+from calltui.sim.demo import demo_config
 
 QUICK = "--quick" in sys.argv[1:] or os.environ.get("CALLTUI_BENCH_QUICK") == "1"
 COPIES = 5 if QUICK else 20
@@ -60,7 +60,7 @@ ROWS = re.compile(rb"\d\d-\d\d \d\d:\d\d:\d\d\s+demo-")
 
 
 def config_text(base: str) -> str:
-    return accounts_toml(base, copies=COPIES) + "\n[limits]\nmax_records = 2000000\n"
+    return demo_config(base, copies=COPIES) + "\n[limits]\nmax_records = 2000000\n"
 
 
 def baseline_rss(config: Path) -> int:

@@ -36,7 +36,8 @@ import statistics
 import sys
 
 from benchmarks.common import finish, report
-from benchmarks.terminal import Terminal, accounts_toml, calltui_argv, config_file, simulator
+from benchmarks.terminal import Terminal, calltui_argv, config_file, simulator
+from calltui.sim.demo import demo_config
 
 QUICK = "--quick" in sys.argv or os.environ.get("CALLTUI_BENCH_QUICK") == "1"
 RUNS = 3 if QUICK else 15  # the ratios of single runs move by a third on a shared machine
@@ -143,7 +144,7 @@ def main() -> None:
     stack_argv = [sys.executable, "-c", STACK_APP]
     tree_argv = [sys.executable, "-c", TREE_APP]
     demo_argv = [sys.executable, "-c", CALLTUI, "--demo"]
-    with simulator() as sim, config_file(accounts_toml(sim.base)) as config:
+    with simulator() as sim, config_file(demo_config(sim.base)) as config:
         real_argv = calltui_argv("--config", str(config))
         # One of each first, unmeasured: the files they import come into the OS cache, and
         # calltui's compiled modules are written.

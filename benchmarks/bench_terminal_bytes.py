@@ -34,11 +34,11 @@ from benchmarks.common import finish, report
 from benchmarks.terminal import (
     Simulator,
     Terminal,
-    accounts_toml,
     calltui_argv,
     child_env,
     config_file,
 )
+from calltui.sim.demo import demo_config
 
 QUICK = "--quick" in sys.argv or os.environ.get("CALLTUI_BENCH_QUICK") == "1"
 SIZE = (60, 200)
@@ -130,7 +130,7 @@ def loaded(term: Terminal) -> int:
 def calltui_run(sim: Simulator) -> tuple[int, float, float, int]:
     """(rows loaded, bytes per held cursor-down, bytes per second of the live tail, calls the
     tail brought meanwhile)."""
-    with config_file(accounts_toml(sim.base)) as path:
+    with config_file(demo_config(sim.base)) as path:
         argv = calltui_argv("--config", str(path))
         with Terminal(argv, size=SIZE) as term:
             term.wait_for(ROWS_SEEN)

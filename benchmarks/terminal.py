@@ -25,7 +25,7 @@ import tempfile
 import termios
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,37 +123,6 @@ def simulator(**kw: Any) -> Iterator[Simulator]:
         yield sim
     finally:
         sim.stop()
-
-
-def accounts_toml(base: str, copies: int = 1, providers: Iterable[str] | None = None) -> str:
-    """A config of the demo accounts pointed at `base`: `copies` of each (named `demo-NAME` for
-    the first, `demo-NAME-2`... after), all providers unless `providers` says which."""
-    from calltui.sim.demo import demo_accounts
-
-    wanted = set(providers) if providers is not None else None
-    lines: list[str] = []
-    for name, acc in demo_accounts(base).items():
-        if wanted is not None and acc["provider"] not in wanted:
-            continue
-        for n in range(copies):
-            key = name if n == 0 else f"{name}-{n + 1}"
-            lines.append(f'[accounts."{key}"]')
-            for k, v in acc.items():
-                lines.append(f"{k} = {_toml(v)}")
-            lines.append("")
-    return "\n".join(lines)
-
-
-def _toml(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, list):
-        return "[" + ", ".join(_toml(x) for x in v) + "]"
-    raise TypeError(f"no TOML for {v!r}")
 
 
 @contextmanager

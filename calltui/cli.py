@@ -358,6 +358,7 @@ async def _groups(
 
 async def _simulate(args: argparse.Namespace) -> int:
     from calltui.sim.app import SimApp
+    from calltui.sim.demo import demo_config
     from calltui.sim.server import serve
 
     try:
@@ -381,7 +382,8 @@ async def _simulate(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from None
     base = f"http://{args.host}:{args.port}"
     print(f"calltui simulator (seed {args.seed}) serving all five APIs on {base}", flush=True)
-    print("point accounts at it with the demo credentials: see `calltui.sim.demo`", flush=True)
+    print("its demo accounts, as a config to point calltui at it (--config FILE):\n", flush=True)
+    print(demo_config(base), flush=True)
     await task
     return EXIT_OK
 

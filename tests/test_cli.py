@@ -295,6 +295,8 @@ def _free_port() -> int:
 
 
 def test_the_readmes_config_for_calltui_simulate_serves_what_demo_serves(tmp_path, capsys):
+    from calltui.sim.demo import demo_config
+
     port = _free_port()
     env = {**os.environ, "CALLTUI_SIM_NOW": SIM_NOW}
     server = subprocess.Popen(
@@ -306,6 +308,10 @@ def test_the_readmes_config_for_calltui_simulate_serves_what_demo_serves(tmp_pat
     try:
         assert server.stdout is not None
         assert "serving" in server.stdout.readline()
+        # It prints a config of its demo accounts, pointed at itself.
+        printed = demo_config(f"http://127.0.0.1:{port}")
+        lines = [server.stdout.readline() for _ in range(2 + printed.count("\n") + 1)]
+        assert "as a config" in lines[0] and "".join(lines[2:]).strip() == printed.strip()
         # The README's own config for the simulator: what it tells a newcomer works.
         readme = (Path(__file__).parents[1] / "README.md").read_text()
         block = next(b for b in readme.split("```toml")[1:] if "[accounts.sim-tmedia]" in b)
@@ -323,6 +329,10 @@ def test_the_readmes_config_for_calltui_simulate_serves_what_demo_serves(tmp_pat
         over_socket = over_socket.replace(f"http://127.0.0.1:{port}", SIM_HOST)
         over_socket = over_socket.replace('"account":"sim-', '"account":"demo-')
         assert over_socket == in_process and over_socket.count("\n") > 100
+        config.write_text('[display]\ntimezone = "UTC"\n' + printed)
+        code, printed_lists, _ = run_cli(capsys, *args, "--config", str(config))
+        assert code == 0
+        assert printed_lists.replace(f"http://127.0.0.1:{port}", SIM_HOST) == in_process
     finally:
         server.terminate()
         server.wait(timeout=5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,36 @@ def demo_accounts(base: str = SIM_HOST) -> dict[str, dict[str, Any]]:
         name: {**acc, "base_url": base + BASE_PATHS[acc["provider"]]}
         for name, acc in DEMO_ACCOUNTS.items()
     }
+
+
+def demo_config(base: str, copies: int = 1, providers: Iterable[str] | None = None) -> str:
+    """A config (TOML) of the demo accounts pointed at `base` (a `simulate` socket): `copies` of
+    each (named `demo-NAME` for the first, `demo-NAME-2`... after), all providers unless
+    `providers` says which."""
+    wanted = set(providers) if providers is not None else None
+    lines: list[str] = []
+    for name, acc in demo_accounts(base).items():
+        if wanted is not None and acc["provider"] not in wanted:
+            continue
+        for n in range(copies):
+            key = name if n == 0 else f"{name}-{n + 1}"
+            lines.append(f'[accounts."{key}"]')
+            for k, v in acc.items():
+                lines.append(f"{k} = {_toml(v)}")
+            lines.append("")
+    return "\n".join(lines)
+
+
+def _toml(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml(x) for x in v) + "]"
+    raise TypeError(f"no TOML for {v!r}")
 
 
 def demo_settings(base: str = SIM_HOST, **display: Any) -> Settings:
