@@ -18,6 +18,9 @@ import unicodedata
 from collections.abc import Mapping
 
 ASCII_TERMS = frozenset({"linux", "vt100", "vt102", "vt220", "vt52", "dumb"})
+_C_LOCALES = frozenset({"", "C", "POSIX"})
+_COERCED_TO = frozenset({"C.UTF-8", "C.utf8", "UTF-8"})
+"""The locales PEP 538 coerces the C locale to."""
 
 _RAMP = "_.,-=+*#"
 _SAME = {
@@ -70,8 +73,22 @@ def wanted(setting: str, environ: Mapping[str, str] = os.environ) -> bool:
         return setting == "ascii"
     if environ.get("TERM", "").split("-")[0] in ASCII_TERMS:
         return True
-    locale = environ.get("LC_ALL") or environ.get("LC_CTYPE") or environ.get("LANG") or ""
+    ctype = None if _coerced(environ) else environ.get("LC_CTYPE")
+    locale = environ.get("LC_ALL") or ctype or environ.get("LANG") or ""
     return not re.search(r"utf-?8", locale, re.IGNORECASE)
+
+
+def _coerced(environ: Mapping[str, str]) -> bool:
+    """Whether LC_CTYPE is the one Python set itself (PEP 538): with no LC_ALL and LANG unset,
+    C or POSIX, it puts C.UTF-8 in its own environment before any of calltui runs, and the
+    terminal's C locale would read as UTF-8. Such an LC_CTYPE set by hand reads as C too;
+    sys.flags.utf8_mode is no surer sign: PYTHONUTF8 sets or clears it, and a UTF-8 LANG
+    whose locale is not installed sets it as well."""
+    return (
+        not environ.get("LC_ALL")
+        and environ.get("LANG", "") in _C_LOCALES
+        and environ.get("LC_CTYPE") in _COERCED_TO
+    )
 
 
 def to_ascii(text: str) -> str:

@@ -25,6 +25,7 @@ from calltui.tui.widgets.call_table import COLUMNS as TABLE_COLUMNS
 from calltui.tui.widgets.call_table import CallTable
 from tests.conftest import run_cli
 from tests.test_store import made_up
+from tests.tui.harness import make_app, screen_text, settle
 
 UTC = timezone.utc
 
@@ -254,3 +255,50 @@ async def test_columns_use_the_width_follow_the_config_and_toggle():
         for key in list(table.shown)[:-1]:
             table.toggle_column(key)
         assert table.shown == ("mos",) and not table.toggle_column("mos")
+
+
+async def test_at_200_columns_trunk_is_as_wide_as_its_longest_name_loaded():
+    app = make_app([])
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        table = app.query_one(CallTable)
+        store = app.session.store
+        names = {store.brief(r).trunk or "-" for r in table.view}
+        widths = {k: w for k, _, w in table.columns}
+        assert widths["trunk"] == max(map(cell_len, names)) > COLUMNS["trunk"].tui.width
+        for y in range(1, table.size.height - 1):
+            name = store.brief(table.view[y - 1]).trunk or "-"
+            assert tui_cells(table, y)["trunk"].rstrip() == name
+        assert widths["code"] > len("SIP/CAUSE")  # the rest still goes to the last column
+
+
+async def test_a_longer_trunk_loaded_later_widens_trunk_and_a_new_query_measures_afresh():
+    calls = [c for c in made_up(40) if c.started_at is not None]
+    store = CallStore()
+    store.extend(calls)
+    app = TableApp(store, columns=["started", "trunk", "outcome", "code"])
+    async with app.run_test(size=(120, 20)) as pilot:
+        await pilot.pause()
+        table = app.query_one(CallTable)
+        trunk = COLUMNS["trunk"].tui.width
+        assert table.columns[1] == ("trunk", "TRUNK", trunk)  # no name is longer
+        long_name = "NAP_CARRIER_FRANKFURT_PRIMARY"
+        table.append_rows(store.extend([replace(calls[0], id="later", trunk=long_name)]), "")
+        await pilot.pause()
+        assert table.columns[1] == ("trunk", "TRUNK", len(long_name))
+        store.clear()
+        store.extend(calls[:3])
+        table.set_view(store.view(), "end of results", reset=True)
+        await pilot.pause()
+        assert table.columns[1] == ("trunk", "TRUNK", trunk)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+async def test_every_title_shown_is_whole_even_at_80_and_100_columns(size):
+    app = make_app([])
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        table = app.query_one(CallTable)
+        header = next(line for line in screen_text(app).splitlines() if "TIME" in line)
+        assert all(title in header for _, title, _ in table.columns), header
+        assert table.width_total - 1 <= table.scrollable_content_region.width

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from textual import events
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -73,7 +74,9 @@ class CallTUI(App[None]):
         # it picks when ANSI colour is allowed); its other choice turns every colour to grey,
         # and the error red to a grey that is barely there.
         super().__init__(ansi_color=True if os.environ.get("NO_COLOR") else None)
-        if glyphs.wanted(settings.display.glyphs):
+        self.ascii = glyphs.wanted(settings.display.glyphs)
+        """ASCII mode: no character above 127 reaches the terminal."""
+        if self.ascii:
             self._filters.append(AsciiFilter())
         self.settings = settings
         self.remember = remember
@@ -98,6 +101,12 @@ class CallTUI(App[None]):
     def update_keymap(self, keymap: Mapping[str, str]) -> None:
         super().update_keymap(keymap)
         self.keymap.update(keymap)
+
+    def get_key_display(self, binding: Binding) -> str:
+        """In ASCII mode a key Textual shows as a glyph (⏎, ↑) is named as typed (Enter, Up):
+        the glyph's ASCII likeness (`<`, `^`) would read as a key of its own."""
+        display = super().get_key_display(binding)
+        return keys.typed(binding.key) if self.ascii and not display.isascii() else display
 
     def get_default_screen(self) -> Screen[Any]:
         query, accounts, recovery, tail, view = self._start

@@ -93,10 +93,12 @@ def demo_app(
     theme: str = "calltui-dark",
     query: CallQuery | None = None,
     faults: str | None = None,
+    glyphs: str = "unicode",
 ) -> CallTUI:
     """The demo on the fixed clock, listing `accounts` (none: all) with `query` (by default,
-    the last hour), the simulator serving `faults` (calltui.sim.app)."""
-    settings = demo_settings(timezone="UTC", theme=theme, glyphs="unicode")
+    the last hour), the simulator serving `faults` (calltui.sim.app), drawn in `glyphs`
+    (`[display] glyphs`)."""
+    settings = demo_settings(timezone="UTC", theme=theme, glyphs=glyphs)
     _, transport = demo_transport(seed=seed, now=FIXED_NOW, faults=faults)
     query = query or CallQuery(since=FIXED_NOW - timedelta(hours=1))
     return CallTUI(

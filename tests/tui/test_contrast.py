@@ -1,7 +1,8 @@
 """Readable outcomes in every theme and with NO_COLOR: each outcome word on the table, and the
 cursor row, reach a contrast of 4.5:1 against their background (WCAG 2), computed from the
-styles the table really draws, after the app's filters (with the 16 ANSI colours as xterm
-draws them; the terminal's own default colours count as readable, being the user's choice)."""
+styles the table really draws, after the app's filters, the table focused or not (calltui-16's
+ANSI colours as Textual's own palette draws them, which it does for a theme without `ansi`; the
+terminal's own default colours count as readable, being the user's choice)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from textual.widgets import Static
 from calltui.model import Outcome
 from calltui.tui.app import CallTUI
 from calltui.tui.widgets.call_table import CallTable
+from calltui.tui.widgets.sidebar import Sidebar
 from tests.tui.harness import go_to, make_app, open_detail, settle
 
 WORDS = {o.value for o in Outcome}
@@ -89,6 +91,29 @@ async def test_no_color_draws_the_terminals_own_colours_and_the_cursor_reversed(
         for f in app.get_line_filters():
             line = f.apply(line, app.screen.styles.background)
         assert all(s.style is not None and s.style.reverse for s in line if s.text.strip())
+
+
+@pytest.mark.parametrize("theme", ["calltui-dark", "calltui-light", "calltui-16", "NO_COLOR"])
+async def test_the_cursor_row_is_readable_while_the_table_is_not_focused(theme, monkeypatch):
+    if theme == "NO_COLOR":
+        monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app([]) if theme == "NO_COLOR" else make_app([], theme=theme)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        app.query_one(Sidebar).focus()
+        await settle(pilot)
+        table = app.query_one(CallTable)
+        assert not table.has_focus
+        line = list(table.render_line(table.cursor + 1 - int(table.scroll_y)))
+        for f in app.get_line_filters():
+            line = f.apply(line, app.screen.styles.background)
+        runs = [
+            (s.text.strip(), contrast(s.style.color, s.style.bgcolor, bool(s.style.reverse)))
+            for s in line
+            if s.text.strip() and s.style is not None
+        ]
+        poor = [(text, round(ratio, 2)) for text, ratio in runs if ratio < AA]
+        assert runs and poor == [], theme
 
 
 def drawn_runs(widget: Widget, app: CallTUI) -> list[tuple[str, float]]:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from calltui.tui import keys
 from calltui.tui.clipboard import osc52_known
 from calltui.tui.screens.copy import CopyScreen
 from calltui.tui.screens.export import ExportScreen
 from calltui.tui.screens.filters import FilterScreen
 from calltui.tui.widgets.choice import Choice, Tick
-from tests.tui.harness import make_app, settle
+from tests.tui.harness import make_app, screen_text, settle
 
 
 def drawn(widget: Choice | Tick) -> str:
@@ -76,6 +77,17 @@ async def test_a_ticked_filter_box_differs_in_its_characters(ticked):
         box.value = ticked
         await pilot.pause(0.05)
         assert drawn(box).startswith("[x]" if ticked else "[ ]")
+
+
+@pytest.mark.parametrize(("key", "dialog"), [("f7", FilterScreen), ("x", ExportScreen)])
+async def test_the_filter_and_export_dialogs_name_their_keys_as_help_does(key, dialog):
+    app = make_app(["demo-plivo"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press(key)
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, dialog)
+        assert f"Enter or {keys.typed('ctrl+s')} " in screen_text(app)
 
 
 @pytest.mark.parametrize(

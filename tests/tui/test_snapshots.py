@@ -1,7 +1,8 @@
 """Snapshots of what users see: the main screen, each provider's detail view, help, 80x24 and
-200x50, NO_COLOR, the 16-colour theme, the Tmedia ladder at 80x24, and triage: the verdict,
-related calls, the KPI panel, compare. Regenerate with `pytest tests/tui/test_snapshots.py
---snapshot-update` after an intended change, and look at the report before committing."""
+200x50, NO_COLOR and the 16-colour theme (each also at 80x24 and 200x50), ASCII mode at 80x24,
+the Tmedia ladder at 80x24, and triage: the verdict, related calls, the KPI panel, compare.
+Regenerate with `pytest tests/tui/test_snapshots.py --snapshot-update` after an intended change,
+and look at the report before committing."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from textual.pilot import Pilot
 from calltui.analysis.correlate import related
 from calltui.model import Call, Outcome
 from calltui.tui.widgets.call_table import CallTable
-from tests.tui.harness import make_app, settle
+from tests.tui.harness import make_app, screen_text, settle
 
 
 def _pick(pilot: Pilot[None], want: str) -> None:
@@ -60,6 +61,33 @@ def test_no_color(snap_compare, monkeypatch):
 
     monkeypatch.setenv("NO_COLOR", "1")
     assert snap_compare(make_app([]), run_before=before, terminal_size=(120, 36))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+def test_no_color_main_screen(snap_compare, monkeypatch, size):
+    async def before(pilot):
+        await settle(pilot)
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(make_app([]), run_before=before, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+def test_sixteen_colour_main_screen(snap_compare, size):
+    async def before(pilot):
+        await settle(pilot)
+
+    assert snap_compare(make_app([], theme="calltui-16"), run_before=before, terminal_size=size)
+
+
+def test_ascii_main_screen_at_80x24(snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+        text = screen_text(pilot.app)
+        assert "demo-" in text and {c for c in text if ord(c) > 127} == set()
+
+    app = make_app([], glyphs="ascii")
+    assert snap_compare(app, run_before=before, terminal_size=(80, 24))
 
 
 def test_tmedia_ladder_at_80x24(snap_compare):

@@ -77,3 +77,11 @@ async def test_display_columns_set_the_table_and_the_palette_toggles_one():
         await pilot.pause()
         assert "trunk" in [k for k, _, _ in table.columns]
         assert "Columns: hide TRUNK" in {c.title for c in app.get_system_commands(app.screen)}
+
+
+async def test_ascii_mode_names_the_keys_textual_draws_as_glyphs():
+    app = ascii_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        footer = screen_text(app).splitlines()[-1]
+        assert "Enter Open" in footer and "< Open" not in footer, footer

@@ -98,7 +98,7 @@ class FilterScreen(Dialog[CallQuery | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Filters  (Enter or ctrl+s applies, Esc cancels)")
+            yield Static("Filters  (Enter or Ctrl+S applies, Esc cancels)")
             with Horizontal(id="presets"):
                 for p in PRESETS:
                     yield Button(p, id=f"preset-{p}", compact=True)

@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, MutableSequence, Sequence
 from datetime import datetime, tzinfo
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region, Size
@@ -39,15 +40,15 @@ from calltui.store import EVICTED, GONE, HELD, Brief, CallStore, NotHeld, Refetc
 from calltui.text import fit
 from calltui.tui import keys, palette
 from calltui.tui.widgets.styled import StyledView
+from calltui.tui.widgets.trunk_width import TrunkWidth
 
 # The TUI's default columns (calltui.columns.TUI_TABLE) as (key, title, width); SIP/CAUSE (or,
-# without it, the last one) takes what the terminal has left (at least CAUSE_MIN cells).
+# without it, the last one) takes what the terminal has left (at least its title's width).
 COLUMNS: tuple[tuple[str, str, int], ...] = tuple(
     (c.key, c.tui.title, c.tui.width) for c in TUI_TABLE
 )
 DEFAULT_KEYS = tuple(key for key, _, _ in COLUMNS)
 FLEXIBLE = "code"
-CAUSE_MIN = 8
 # Dropped in this order while the terminal is too narrow for every column.
 DROP_ORDER = ("mos", "direction", "duration", "trunk")
 CACHE_ROWS = 256
@@ -76,7 +77,7 @@ class CallTable(StyledView, can_focus=True):
     CallTable > .call-table--cursor { background: $block-cursor-background;
         color: $block-cursor-foreground; text-style: bold; }
     CallTable:blur > .call-table--cursor { background: $block-cursor-blurred-background;
-        text-style: none; }
+        color: $block-cursor-blurred-foreground; text-style: none; }
     CallTable > .call-table--status { color: $foreground-muted; text-style: italic; }
     CallTable > .call-table--placeholder { color: $foreground-muted; text-style: italic; }
     CallTable > .call-table--mark { color: $accent; text-style: bold; }
@@ -129,6 +130,8 @@ class CallTable(StyledView, can_focus=True):
         self.zone = zone
         self.shown: tuple[str, ...] = tuple(columns)
         self.account_width = account_width
+        self.trunks = TrunkWidth(store)
+        """The longest trunk name loaded, which TRUNK widens to where there is room for it."""
         self.live: Callable[[], datetime] | None = None
         """While set (a live tail is on): the clock by which calls in progress show how long
         they have been up, redrawn each second."""
@@ -174,6 +177,7 @@ class CallTable(StyledView, can_focus=True):
         self.status_text = status
         if reset:
             self._invalidate()
+        self._fit_trunks()
         self.virtual_size = Size(self.width_total, len(view) + 2)
         at = None if keep_row is None else self.position(keep_row)
         if at is not None:
@@ -194,6 +198,7 @@ class CallTable(StyledView, can_focus=True):
             for offset, row in enumerate(rows):
                 pos[row] = start + offset
         self.status_text = status
+        self._fit_trunks()
         self.virtual_size = Size(self.width_total, len(self.view) + 2)
         if len(self.view) == len(rows):
             self.cursor = 0
@@ -214,6 +219,7 @@ class CallTable(StyledView, can_focus=True):
         if not added:
             return
         self._pos = None
+        self._fit_trunks()
         self.virtual_size = Size(self.width_total, len(self.view) + 2)
         if current is not None:
             now_at = self.position(current)
@@ -269,12 +275,13 @@ class CallTable(StyledView, can_focus=True):
         return self.view[self.cursor] if 0 <= self.cursor < len(self.view) else None
 
     def _fit(self, width: int) -> list[tuple[str, str, int]]:
-        """The shown columns that fit `width` (the least needed dropped first), ACCOUNT widened
-        to the longest account name while there is room, and SIP/CAUSE (else the last column)
-        stretched to fill the rest."""
+        """The shown columns that fit `width` (the least needed dropped first, then ACCOUNT
+        narrowed), ACCOUNT widened to the longest account name while there is room, TRUNK to
+        the longest trunk name loaded if there is room for it, and SIP/CAUSE (else the last
+        column) stretched to fill the rest, never narrower than its title."""
         cols = [(k, SPEC[k].tui.title, SPEC[k].tui.width) for k in self.shown]
         flexible = FLEXIBLE if FLEXIBLE in self.shown else cols[-1][0]
-        least = CAUSE_MIN if flexible == FLEXIBLE else 0
+        least = cell_len(SPEC[FLEXIBLE].tui.title) if flexible == FLEXIBLE else 0
 
         def used(cs: list[tuple[str, str, int]]) -> int:
             return sum(w + 1 for k, _, w in cs if k != flexible or w) + 1
@@ -285,12 +292,29 @@ class CallTable(StyledView, can_focus=True):
             cols = [c for c in cols if c[0] != key]
         room = width - used(cols) - least
         widths = {k: w for k, _, w in cols}
+        if room < 0 and "account" in widths:
+            # Nothing left to drop (100 columns beside the sidebar): ACCOUNT, whose names are
+            # cut at its width anyway, gives cells down to its title's, rather than the last
+            # column being cut under the scrollbar, its title mid-word.
+            given = max(0, min(-room, widths["account"] - cell_len(SPEC["account"].tui.title)))
+            widths["account"] -= given
+            room += given
         if "account" in widths and room > 0 and self.account_width > widths["account"]:
             grown = min(self.account_width, widths["account"] + room)
             room -= grown - widths["account"]
             widths["account"] = grown
+        # TRUNK only where its longest name fits whole: part of the way, it would still cut
+        # the longest names, with cells taken from SIP/CAUSE, the reason a call failed.
+        if "trunk" in widths and 0 < self.trunks.width - widths["trunk"] <= room:
+            room -= self.trunks.width - widths["trunk"]
+            widths["trunk"] = self.trunks.width
         widths[flexible] += least + max(0, room)
         return [(k, t, widths[k]) for k, t, _ in cols]
+
+    def _fit_trunks(self) -> None:
+        """Fit the columns again when the rows loaded bring a longer trunk name."""
+        if self.trunks.changed() and self.size.width:
+            self.on_resize()
 
     def tick_live(self, clock: Callable[[], datetime] | None) -> None:
         """Calls in progress count their time up by `clock` each second (None: stop)."""
