@@ -78,6 +78,10 @@ class _Events(FeedEvents):
         self.screen.rebuild_view()  # among the rows shown; the cursor stays on its call
         self.screen.status_soon()
 
+    def rows_refined(self, rows: list[int]) -> None:
+        self.screen.table.rows_changed(rows)
+        self.screen.rebuild_view()  # the sort may place them anew; the KPIs follow the view
+
     def account_changed(self, state: StreamState) -> None:
         if state.done and state.error is not None:
             self.screen.failed_at[state.account] = self.screen.session.now()
