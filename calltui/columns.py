@@ -119,7 +119,9 @@ def fmt_duration(s: int | None) -> str:
 def _code(r: Row) -> str:
     """The SIP code with the provider's reason, else the reason or its code."""
     if r.sip_code is not None:
-        return str(r.sip_code) + (f" {r.cause}" if r.cause else "")
+        code = str(r.sip_code)
+        # A Tmedia leg's numeric reason is its SIP status: said once.
+        return code + (f" {r.cause}" if r.cause and r.cause != code else "")
     return r.cause or ("" if r.cause_code is None else str(r.cause_code))
 
 

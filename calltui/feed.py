@@ -5,6 +5,7 @@ first across accounts) and stops once it holds as many rows as its reader wants 
 `want_more` moves the target on. It says what happens through FeedEvents:
 - rows_added: rows of the main listing, always older than every row before them;
 - rows_merged: rows of an account coming back after a failure, in time order among the others;
+- rows_refined: held rows whose record a drill-down refined (Session.on_refined);
 - account_changed: an account's fetch state (loading, its pages, its error);
 - changed: the listing's progress (ended, stopped, an account's retry countdown);
 - notice: one line for the user (a call looked for was not found).
@@ -86,6 +87,10 @@ class FeedEvents:
     def rows_merged(self, rows: range) -> None:
         """Rows of an account brought back after a failure, anywhere in time order."""
 
+    def rows_refined(self, rows: list[int]) -> None:
+        """Held rows that took their drill-down's record (a Bandwidth call's hangup cause): the
+        same rows, another outcome or cause."""
+
     def account_changed(self, state: StreamState) -> None:
         """An account's fetch state changed."""
 
@@ -114,6 +119,7 @@ class Feed:
         self.engine = session.engine
         self.store = session.store
         self.events = events
+        session.on_refined = events.rows_refined
         self.recovery = recovery or Recovery()
         self.spawn = spawn
         self.first_page = first_page

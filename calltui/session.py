@@ -13,6 +13,11 @@ the detail) shows the same set:
 Its `chain(call)` orders that set into the end-to-end call (calltui.analysis.chain), and
 `twin(call)` finds the answered call most like one that did not answer among the account's
 calls around it (calltui.analysis.twin).
+
+A drill-down can say more than the listing did: a Bandwidth list record carries no cause, its
+hangup event does (a `rejected` call is busy once it says USER_BUSY). Where the drill-down's
+record differs from the held one in outcome or cause, the store takes it (the table, KPIs and
+exports read the store) and `on_refined` is told the rows.
 """
 
 from __future__ import annotations
@@ -117,6 +122,8 @@ class Session:
         self._around: dict[Key, dict[str, list[Call]]] = {}
         """Per call, each account's calls around it, from the accounts that answered (one that
         failed is asked again next time; a wider scope asks only the accounts not held)."""
+        self.on_refined: Callable[[list[int]], None] | None = None
+        """Told the store rows a drill-down refined, once the store holds the new record."""
 
     @property
     def account_names(self) -> list[str]:
@@ -160,19 +167,37 @@ class Session:
         return self.details.get((call.account, call.id))
 
     async def detail(self, call: Call) -> CallDetail:
-        """The call's drill-down (fetched once); raises ProviderError, remembered as the call's
-        detail error until a drill-down succeeds."""
+        """The call's drill-down (fetched once), its record taken by the store where it says
+        more (`_refine`); raises ProviderError, remembered as the call's detail error until a
+        drill-down succeeds."""
         key = (call.account, call.id)
-        if key in self.details:
-            return self.details[key]
-        try:
-            detail = await self.engine.detail(call.account, call.id)
-        except ProviderError as e:
-            self.detail_errors[key] = e
-            raise
-        self.detail_errors.pop(key, None)
-        self.details[key] = detail
+        detail = self.details.get(key)
+        if detail is None:
+            try:
+                detail = await self.engine.detail(call.account, call.id)
+            except ProviderError as e:
+                self.detail_errors[key] = e
+                raise
+            self.detail_errors.pop(key, None)
+            self.details[key] = detail
+        # Again for a drill-down held: the row may have been listed anew since (a refetched
+        # page brings the list record back).
+        self._refine(detail.call)
         return detail
+
+    def _refine(self, call: Call) -> None:
+        """The held row of `call` takes the drill-down's record where it says more of how the
+        call ended."""
+        store = self.store
+        row = store.find(call.account, call.id)
+        if row is None or not store.is_held(row):
+            return
+        held = store.brief(row)
+        if (held.outcome, held.cause) == (call.outcome, call.cause):
+            return
+        rows = store.update([call])
+        if rows and self.on_refined is not None:
+            self.on_refined(rows)
 
     def detail_error(self, call: Call) -> ProviderError | None:
         return self.detail_errors.get((call.account, call.id))

@@ -80,6 +80,21 @@ def test_every_column_names_the_record_keys_it_shows_and_each_is_a_csv_field():
             assert shown[0] == shown[1] or key in c.record, (c.key, key)
 
 
+def test_the_code_column_gives_the_sip_status_and_a_reason_that_adds_to_it():
+    def code(sip_code: int | None, cause: str | None, cause_code: int | None = None) -> str:
+        call = Call(
+            "tmedia", "a", "0x1", None, Outcome.FAILED, {},
+            sip_code=sip_code, cause=cause, cause_code=cause_code,
+        )  # fmt: skip
+        return COLUMNS["code"].text(call, UTC, False)
+
+    assert code(503, "503", 503) == "503"  # a Tmedia leg's numeric reason is its SIP status
+    assert code(487, "NORMAL") == "487 NORMAL"
+    assert code(None, "NOT_NORMAL") == "NOT_NORMAL"
+    assert code(None, None, 17) == "17"
+    assert code(None, None) == "-"
+
+
 @pytest.mark.usefixtures("fixed_clock")
 def test_the_cli_table_is_made_from_the_spec(capsys):
     code, out, _ = run_cli(capsys, "calls", "--demo", "--limit", "40", "--format", "json")

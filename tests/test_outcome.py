@@ -4,6 +4,7 @@ applies decides, so the same failure gets the same outcome whichever platform re
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -68,8 +69,23 @@ def test_the_first_step_that_applies_decides(evidence: Evidence, outcome: Outcom
     assert decide(evidence) is outcome
 
 
+def flow(*steps: tuple[str, str]) -> dict[str, Any]:
+    """A Tmedia leg's `call_traces` of (trace_info, trace_tooltip) steps in order, keyed as the
+    box keys them (string order: "10" before "2")."""
+    entries = {
+        str(n): {"order": n, "trace_info": info, "trace_tooltip": tooltip}
+        for n, (info, tooltip) in enumerate(steps, start=1)
+    }
+    return {"***meta***": {"valid_url": False}, **dict(sorted(entries.items()))}
+
+
+INVITE = ("INVITE", "INVITE sip:79990001122@10.20.0.5:5060 SIP/2.0")
+RINGING = ("180 Ringing", "SIP/2.0 180 Ringing")
+
+
 def test_the_same_failure_gets_the_same_outcome_on_every_provider():
-    """A busy callee and a carrier's 503 as each provider writes them."""
+    """A busy callee, a caller who gave up and a carrier's 503 as each provider writes them
+    (a Tmedia leg's call flow as its box writes it)."""
     t = datetime(2026, 11, 20, 13, 0, tzinfo=timezone.utc)
     busy = {
         "tmedia 486": tmedia.outcome_of("Terminated", "486", None),
@@ -80,11 +96,30 @@ def test_the_same_failure_gets_the_same_outcome_on_every_provider():
         "bandwidth USER_BUSY": bandwidth.outcome_of("rejected", None, "USER_BUSY"),
         "restcomm busy": restcomm.outcome_of("busy"),
         "tmedia Q.850 17": tmedia.outcome_of("Terminated", "17", None),
+        "tmedia NOT_NORMAL, 486 in its call flow": tmedia.outcome_of(
+            "Inactive", "NOT_NORMAL", None, flow(INVITE, RINGING, ("486 Busy Here", "486"))
+        ),
+        "tmedia NOT_NORMAL, Q.850 17 in its call flow": tmedia.outcome_of(
+            "Inactive", "NOT_NORMAL", None, flow(INVITE, ("BYE", "Reason: Q.850;cause=17"))
+        ),
     }
     assert {k: v for k, v in busy.items() if v is not B} == {}
+    cancelled = {
+        "tmedia NORMAL, 487 in its call flow": tmedia.outcome_of(
+            "Inactive", "NORMAL", None, flow(INVITE, RINGING, ("487 Request Terminated", ""))
+        ),
+        "jambonz 487": jambonz.outcome_of(False, 487),
+        "plivo user_cancelled": plivo.outcome(4420, "user_cancelled"),
+        "bandwidth ORIGINATOR_CANCEL": bandwidth.outcome_of("rejected", None, "ORIGINATOR_CANCEL"),
+        "restcomm canceled": restcomm.outcome_of("canceled"),
+    }
+    assert {k: v for k, v in cancelled.items() if v is not C} == {}
     failed = {
         "tmedia 503": tmedia.outcome_of("Terminated", "503", None),
         "tmedia Q.850 34": tmedia.outcome_of("Terminated", "34", None),
+        "tmedia NOT_NORMAL, 503 in its call flow": tmedia.outcome_of(
+            "Inactive", "NOT_NORMAL", None, flow(INVITE, ("503 Service Unavailable", ""))
+        ),
         "jambonz 503": jambonz.outcome_of(False, 503),
         "plivo 5350": plivo.outcome(5350, "service_unavailable_by_carrier"),
         "bandwidth rejected": bandwidth.outcome_of("rejected", None),

@@ -12,8 +12,9 @@ import pytest
 from calltui.analysis.correlate import related
 from calltui.config import parse_settings
 from calltui.http import ProviderError
-from calltui.model import Call, CallQuery
+from calltui.model import Call, CallQuery, Outcome
 from calltui.session import Session
+from calltui.sim import bandwidth as bwsim
 from calltui.sim.app import SimApp
 from calltui.sim.asgi import Faults, parse_faults
 from calltui.sim.demo import demo_accounts
@@ -100,6 +101,52 @@ async def test_a_failed_drill_down_is_remembered_until_one_succeeds() -> None:
     assert await session.detail(call) is detail  # fetched once
     session.forget([call])
     assert session.cached(call) is None
+    await session.aclose()
+
+
+async def test_a_drill_down_that_names_the_cause_refines_the_held_record() -> None:
+    """A Bandwidth list record has no cause: a USER_BUSY call is listed failed, and the store
+    holds it busy once its drill-down has read the hangup event."""
+    sim = SimApp(seed=7, now=FIXED_NOW, enforce_rate_limits=False)
+    session = session_on(sim)
+    told: list[list[int]] = []
+    session.on_refined = told.append
+    busy = next(
+        c
+        for c in sim.world.calls("bandwidth", HOUR.since)
+        if c.outcome == "busy" and c.end < FIXED_NOW
+    )
+    listed = await session.engine.collect(["demo-bandwidth"], HOUR, None)
+    session.store.extend(listed)
+    row = session.store.find("demo-bandwidth", bwsim.call_id(busy))
+    assert row is not None
+    call = session.store.call(row)
+    assert (call.outcome, call.cause) == (Outcome.FAILED, None)
+    detail = await session.detail(call)
+    assert (detail.call.outcome, detail.call.cause) == (Outcome.BUSY, "USER_BUSY")
+    held = session.store.call(row)
+    assert (held.outcome, held.cause, held.raw) == (Outcome.BUSY, "USER_BUSY", detail.call.raw)
+    assert told == [[row]]
+    await session.detail(held)
+    assert told == [[row]]  # nothing more to say
+    # The page listed again brings the list record back: the drill-down held refines it again.
+    session.store.update([call])
+    assert session.store.brief(row).outcome is Outcome.FAILED
+    await session.detail(call)
+    assert session.store.brief(row).outcome is Outcome.BUSY and told == [[row], [row]]
+    await session.aclose()
+
+
+async def test_a_drill_down_that_says_what_the_listing_said_leaves_the_store_alone() -> None:
+    session = session_on(SimApp(seed=7, now=FIXED_NOW))
+    told: list[list[int]] = []
+    session.on_refined = told.append
+    listed = await session.engine.collect(["demo-plivo"], HOUR, 20)
+    session.store.extend(listed)
+    for call in listed[:5]:
+        detail = await session.detail(call)
+        assert (detail.call.outcome, detail.call.cause) == (call.outcome, call.cause)
+    assert told == []
     await session.aclose()
 
 

@@ -60,8 +60,6 @@ def by_hand(records: list[dict[str, Any]]) -> dict[str, Any]:
             continue
         sip = r["sip_code"]
         code = r["cause_code"]
-        if sip is None and r["provider"] == "tmedia" and code is not None and 300 <= code < 700:
-            sip = code
         if sip is not None:
             effective += sip in USER_SIP
         elif r["provider"] == "plivo" and code is not None:

@@ -4,8 +4,7 @@ Everything here is cheap enough to run over 100k records: dict and set lookups, 
 no regular expression per record.
 
 - `final_sip`: the final SIP status: the record's `sip_code`, else what its provider's hints
-  read (Tmedia's numeric `terminate_reason`, which the box writes as the SIP status of a leg
-  that did not end normally, "206, 404 etc." in TelcoBridges' filter reference).
+  read.
 - `q850_of`: a Q.850 cause the record itself carries, by its provider's hints: Bandwidth's
   upper-case hangup cause (known after the drill-down, which reads the hangup event) or a small
   numeric Tmedia reason.

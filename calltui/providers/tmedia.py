@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import SecretStr
 
+from calltui.analysis import q850
 from calltui.config import AccountBase
 from calltui.hints import Hints
 from calltui.http import BadResponseError, NotFoundError, RateLimit
@@ -58,6 +59,8 @@ TIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
 )
 MOS_LINE = re.compile(r"\bMOS:\s*(\d+(?:\.\d+)?)")
+_FINAL_HEADS = frozenset("3456")
+"""The first digit of a final response that can say how a leg failed (300-699)."""
 # TIME_FORMATS at fixed width, the way the box writes them: read through fromisoformat (Python
 # 3.11+), 30 times faster than strptime, which cost half the parse of a page of 1000 legs.
 _BOX_TIME = re.compile(
@@ -120,26 +123,85 @@ def to_box_time(t: datetime, zone: ZoneInfo, *, lower: bool) -> str:
     return naive.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def outcome_of(state: str | None, reason: str | None, answered: datetime | None) -> Outcome:
-    """The one outcome rule (calltui.outcome) over a Tmedia leg: `call_state` Active is live;
-    NORMAL with a real connect time is an answer; a numeric terminate reason of 300-699 is its
-    final SIP status, of 1-127 its Q.850 cause; any other reason is the box's word (NORMAL
-    without an answer: no answer)."""
+def leg_evidence(
+    state: str | None, reason: str | None, answered: datetime | None, traces: object = None
+) -> Evidence:
+    """What a Tmedia leg says of how it went, for the one outcome rule (calltui.outcome):
+    `call_state` Active is live; NORMAL with a real connect time is an answer; the final SIP
+    status is a numeric terminate reason of 300-699, else the last final response of its
+    `call_traces`; the Q.850 cause a numeric reason of 1-127, else a Reason header there; any
+    other reason is the box's word (NORMAL without an answer: no answer)."""
     if state is not None and state.strip().lower() == "active":
-        return Outcome.IN_PROGRESS
-    if reason is None:
-        return Outcome.UNKNOWN
-    word = reason.strip()
-    number = int(word) if word.isdecimal() and len(word) <= 3 else None
-    return decide(
-        Evidence(
-            answered=word.upper() == "NORMAL" and answered is not None,
-            sip=number if number is not None and 300 <= number < 700 else None,
-            q850=number if number is not None and 0 < number < 128 else None,
-            word=None if number is not None else word,
-            ended=True,
-        )
+        return Evidence(live=True)
+    word = None if reason is None else reason.strip()
+    number = None if word is None else _reason_number(word)
+    sip = number if number is not None and 300 <= number < 700 else None
+    cause = number if number is not None and 0 < number < 128 else None
+    answer = word is not None and word.upper() == "NORMAL" and answered is not None
+    if not answer and (sip is None or sip < 400):
+        # The call flow is read only where it can decide: not for an answer, nor past a
+        # failing status in the reason (a listing parses a million legs).
+        traced_sip, traced_q850 = trace_causes(traces)
+        sip = traced_sip if sip is None else sip
+        cause = traced_q850 if cause is None else cause
+    return Evidence(
+        answered=answer,
+        sip=sip,
+        q850=cause,
+        word=None if number is not None else word,
+        ended=word is not None,
     )
+
+
+def outcome_of(
+    state: str | None, reason: str | None, answered: datetime | None, traces: object = None
+) -> Outcome:
+    """A leg's outcome by the one rule over its evidence (leg_evidence)."""
+    return decide(leg_evidence(state, reason, answered, traces))
+
+
+def _reason_number(word: str) -> int | None:
+    return int(word) if word.isdecimal() and len(word) <= 3 else None
+
+
+def trace_causes(traces: object) -> tuple[int | None, int | None]:
+    """The last final SIP response (300-699) of a leg's `call_traces` and the last
+    `Reason: Q.850;cause=N` in them, in `order`; None where they hold none. A final response is
+    an entry whose `trace_info` starts with its status ("486 Busy Here"); a Reason header is
+    in the entry's text (the tooltip holds the message)."""
+    entries: Iterable[object]
+    if isinstance(traces, dict):
+        entries = traces.values()
+    elif isinstance(traces, list):
+        entries = traces
+    else:
+        return None, None
+    sip = reason = None
+    sip_at: tuple[bool, float, int] | None = None
+    cause_at: tuple[bool, float, int] | None = None
+    for position, e in enumerate(entries):
+        # Run for every leg of a listing: a final response is told by its first character, a
+        # Reason header by a substring test, before anything is parsed.
+        if not isinstance(e, dict):
+            continue
+        info, tooltip = e.get("trace_info"), e.get("trace_tooltip")
+        code = cause = None
+        if isinstance(info, str):
+            if info[:1] in _FINAL_HEADS and info[:3].isdecimal() and info[3:4] in ("", " "):
+                code = int(info[:3])
+            if "850" in info:
+                cause = q850.from_reason(info)
+        if isinstance(tooltip, str) and "850" in tooltip:
+            cause = q850.from_reason(tooltip) or cause
+        if code is None and cause is None:
+            continue
+        order = _order(e.get("order"))
+        at = (order is None, order or 0.0, position)
+        if code is not None and (sip_at is None or at > sip_at):
+            sip, sip_at = code, at
+        if cause is not None and (cause_at is None or at > cause_at):
+            reason, cause_at = cause, at
+    return sip, reason
 
 
 def _trace_entries(raw: dict[str, Any]) -> list[dict[str, Any]]:
@@ -180,7 +242,8 @@ def parse_leg(raw: Any, account: str, zone: ZoneInfo) -> Call:
     duration = seconds(raw.get("call_duration"))
     state = _str(raw.get("call_state"))
     reason = _str(raw.get("terminate_reason"))
-    outcome = outcome_of(state, reason, answered)
+    evidence = leg_evidence(state, reason, answered, raw.get("call_traces"))
+    outcome = decide(evidence)
     ended = None
     if answered is not None and duration is not None and outcome is not Outcome.IN_PROGRESS:
         # No end time is given: call_duration is the talk time, counted from connect.
@@ -203,6 +266,7 @@ def parse_leg(raw: Any, account: str, zone: ZoneInfo) -> Call:
         answered_at=answered,
         ended_at=ended,
         duration_s=duration,
+        sip_code=evidence.sip,
         cause=reason,
         cause_code=_int(reason) if reason is not None and reason.strip().isdecimal() else None,
         mos=leg_mos(raw),
@@ -261,11 +325,8 @@ _PDD_CACHE_MAX = 1 << 20
 
 class TmediaHints(Hints):
     """A numeric `terminate_reason` is a SIP status (300-699, "206, 404 etc." in TelcoBridges'
-    docs) or a Q.850 cause (1-127); the leg's `call_traces` are its SIP ladder."""
-
-    def final_sip(self, call: Call) -> int | None:
-        code = call.cause_code
-        return code if code is not None and 300 <= code < 700 else None
+    docs: the record's sip_code) or a Q.850 cause (1-127); the leg's `call_traces` are its SIP
+    ladder."""
 
     def q850(self, call: Call) -> int | None:
         code = call.cause_code

@@ -1,4 +1,4 @@
-"""The Feed's reports (calltui.feed), handed to the main screen: rows added or merged, an
+"""The Feed's reports (calltui.feed), handed to the main screen: rows added, merged or refined, an
 account's state, the listing's progress, a notice; and when each account's listing last failed,
 which the error log (`E`) tells with each failed account's whole last error."""
 
@@ -13,6 +13,7 @@ from calltui.session import Session
 
 if TYPE_CHECKING:
     from calltui.tui.screens.errors import Failure
+    from calltui.tui.widgets.call_table import CallTable
 
 
 class ReportsHost(Protocol):
@@ -20,6 +21,9 @@ class ReportsHost(Protocol):
 
     session: Session
     feed: Feed
+
+    @property
+    def table(self) -> CallTable: ...
 
     def rows_added(self, rows: range, keep_row: int | None) -> None: ...
     def rebuild_view(self, keep_row: int | None = None) -> None: ...
@@ -41,6 +45,10 @@ class FeedReports(FeedEvents):
     def rows_merged(self, rows: range) -> None:
         self.host.rebuild_view()  # among the rows shown; the cursor stays on its call
         self.host.status_soon()
+
+    def rows_refined(self, rows: list[int]) -> None:
+        self.host.table.rows_changed(rows)
+        self.host.rebuild_view()  # the sort may place them anew; the KPIs follow the view
 
     def account_changed(self, state: StreamState) -> None:
         if state.done and state.error is not None:

@@ -39,7 +39,8 @@ def call(n: int, outcome: Outcome, **fields: Any) -> Call:
 def leg(
     n: int, uct: str, outgoing: bool, outcome: Outcome, trunk: str, code: int | None, **kw: Any
 ) -> Call:
-    """A Tmedia leg: the two of one call share `uct_call_id`, each has its own SIP Call-ID."""
+    """A Tmedia leg: the two of one call share `uct_call_id`, each has its own SIP Call-ID;
+    `code`, its numeric terminate reason, is its final SIP status."""
     raw = {"uct_call_id": uct, "call_id": f"cid-{n}@box", "nap": trunk}
     return call(
         n,
@@ -49,6 +50,7 @@ def leg(
         raw=raw,
         trunk=trunk,
         direction="outbound" if outgoing else "inbound",
+        sip_code=code,
         cause=str(code) if code else "NORMAL",
         cause_code=code,
         **kw,

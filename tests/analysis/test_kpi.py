@@ -35,7 +35,9 @@ def sample() -> list[Call]:
         call(6, B, at_s=70, sip_code=486),
         call(7, C, at_s=75, sip_code=487),
         # A Tmedia leg: its numeric terminate_reason is the SIP status.
-        call(8, F, at_s=80, account="b", provider="tmedia", cause_code=603, cause="603"),
+        call(
+            8, F, at_s=80, account="b", provider="tmedia", sip_code=603, cause_code=603, cause="603"
+        ),
         call(9, F, at_s=130, sip_code=503),
         call(10, N, at_s=135, sip_code=408),  # a timeout by code, whatever the outcome says
         call(11, F, at_s=140, account="b", provider="plivo", cause_code=5180),

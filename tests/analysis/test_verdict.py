@@ -293,7 +293,9 @@ async def test_tmedia_detail_reads_the_final_reason_and_ringing_across_both_legs
     ring = sim_tmedia._ringing_at(rang)
     assert ring is not None
     assert v.pdd_s == (ring.replace(microsecond=0) - invite).total_seconds()
-    assert v.outcome is Outcome.NO_ANSWER and v.side == "callee"
+    assert v.outcome is Outcome.NO_ANSWER and v.sip_code == rang.sip_code
+    # The final response of its call flow places it: 480 the callee, a 408 timeout the network.
+    assert v.side == {480: "callee", 408: "network"}[rang.sip_code]
 
 
 async def test_bandwidth_detail_hangup_event_gives_the_cause(open_demo: OpenDemo):

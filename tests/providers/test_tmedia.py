@@ -316,23 +316,29 @@ async def test_outcome_cause_and_mos_follow_the_normalized_record(open_demo: Any
     assert {
         Outcome.ANSWERED,
         Outcome.NO_ANSWER,
+        Outcome.CANCELLED,
         Outcome.FAILED,
         Outcome.IN_PROGRESS,
     } <= seen_outcomes
+    # The final SIP status decides, by the one rule of calltui.outcome.
+    by_sip = {486: Outcome.BUSY, 600: Outcome.BUSY, 487: Outcome.CANCELLED}
+    by_sip |= {408: Outcome.NO_ANSWER, 480: Outcome.NO_ANSWER}
     for c in got:
         raw = c.raw
         if raw["call_state"] == "Active":
             assert c.outcome is Outcome.IN_PROGRESS and c.ended_at is None
+            assert c.sip_code is None
         elif raw["terminate_reason"] == "NORMAL":
             connected = not raw["connect_timestamp"].startswith("1970")
-            assert c.outcome is (Outcome.ANSWERED if connected else Outcome.NO_ANSWER)
+            if connected:
+                assert c.outcome is Outcome.ANSWERED and c.sip_code is None
+            else:  # given up while ringing: the final response of its call flow says how
+                assert c.sip_code in (408, 480, 487) and c.outcome is by_sip[c.sip_code]
             assert c.cause == "NORMAL" and c.cause_code is None
-        else:  # a numeric reason is the final SIP status: the one rule of calltui.outcome
+        else:  # a numeric reason is the final SIP status
             code = int(raw["terminate_reason"])
-            by_sip = {486: Outcome.BUSY, 600: Outcome.BUSY, 487: Outcome.CANCELLED}
-            by_sip |= {408: Outcome.NO_ANSWER, 480: Outcome.NO_ANSWER}
             assert c.outcome is by_sip.get(code, Outcome.FAILED)
-            assert c.cause_code == code
+            assert c.cause_code == c.sip_code == code
         if c.outcome is Outcome.ANSWERED:
             assert c.answered_at is not None and c.duration_s == raw["call_duration"]
             assert c.ended_at == c.answered_at + timedelta(seconds=raw["call_duration"])
@@ -398,6 +404,98 @@ def test_meta_is_skipped_at_every_level_and_numbers_become_strings() -> None:
         ("0x0E47AC10", True, 2),
         ("0x0E47AC10", None, 10),
     ]
+
+
+def test_a_numeric_terminate_reason_of_300_to_699_is_the_final_sip_status() -> None:
+    for reason, sip_code in ((486, 486), ("503", 503), ("302", 302), ("17", None)):
+        leg = synthetic_leg(terminate_reason=reason, call_traces={})
+        (call,) = parse_legs({"0x1": leg}, "box", MOSCOW)
+        assert call.sip_code == sip_code and call.cause_code == int(reason)
+    (answered,) = parse_legs(
+        {"0x1": synthetic_leg(terminate_reason="NORMAL", call_traces={})}, "box", MOSCOW
+    )
+    assert answered.sip_code is None
+
+
+def flow_of(*steps: tuple[str, str]) -> dict[str, Any]:
+    """`call_traces` of (trace_info, trace_tooltip) steps in order, keyed in string order as the
+    box keys them ("10" before "2")."""
+    entries = {
+        str(n): {"order": str(n), "direction": "1", "trace_info": info, "trace_tooltip": tip}
+        for n, (info, tip) in enumerate(steps, start=1)
+    }
+    return {"***meta***": {"valid_url": False}, **dict(sorted(entries.items()))}
+
+
+INVITE = ("INVITE", "INVITE sip:79990001122@198.51.100.7:5060 SIP/2.0")
+TRYING = ("100 Trying", "SIP/2.0 100 Trying")
+RINGING = ("180 Ringing", "SIP/2.0 180 Ringing")
+ACK = ("ACK", "ACK")
+
+
+@pytest.mark.parametrize(
+    ("reason", "steps", "outcome", "sip_code"),
+    [
+        # A real box's NOT_NORMAL: the final response of the call flow says how.
+        (
+            "NOT_NORMAL",
+            [INVITE, TRYING, RINGING, ("486 Busy Here", "SIP/2.0 486"), ACK],
+            "busy",
+            486,
+        ),
+        # The last final response in `order` (its key "10" comes before "2", the challenge).
+        (
+            "NOT_NORMAL",
+            [
+                *(INVITE, ("407 Proxy Authentication Required", ""), ACK, INVITE, TRYING),
+                *(RINGING, ("183 Session Progress", ""), RINGING, ("Routing: route_1", "")),
+                *(("600 Busy Everywhere", ""), ACK),
+            ],
+            "busy",
+            600,
+        ),
+        ("NOT_NORMAL", [INVITE, ("503 Service Unavailable", ""), ACK], "failed", 503),
+        # No final response, but a Q.850 cause in a Reason header.
+        (
+            "NOT_NORMAL",
+            [INVITE, RINGING, ("BYE", 'BYE\nReason: Q.850;cause=17;text="User busy"')],
+            "busy",
+            None,
+        ),
+        ("NOT_NORMAL", [INVITE, ("CANCEL", "Reason: Q.850;cause=19")], "no_answer", None),
+        # Given up while ringing: NORMAL, and the 487 of the cancelled INVITE.
+        (
+            "NORMAL",
+            [INVITE, RINGING, ("CANCEL", "CANCEL"), ("487 Request Terminated", ""), ACK],
+            "cancelled",
+            487,
+        ),
+        ("NORMAL", [INVITE, RINGING, ("480 Temporarily Unavailable", ""), ACK], "no_answer", 480),
+        ("NORMAL", [INVITE, RINGING], "no_answer", None),  # the box's word alone
+        ("NOT_NORMAL", [INVITE, ("Call terminated: NOT_NORMAL", "")], "failed", None),
+        # A numeric reason stays the strongest evidence for its step.
+        ("503", [INVITE, ("486 Busy Here", "Reason: Q.850;cause=17")], "failed", 503),
+        ("34", [INVITE, ("BYE", "Reason: Q.850;cause=17")], "failed", None),
+        ("34", [INVITE, ("486 Busy Here", "")], "busy", 486),  # step 3 before step 4
+    ],
+)
+def test_the_call_flow_is_outcome_evidence(
+    reason: str, steps: list[tuple[str, str]], outcome: str, sip_code: int | None
+) -> None:
+    leg = synthetic_leg(terminate_reason=reason, call_traces=flow_of(*steps))
+    (call,) = parse_legs({"0x1": leg}, "box", MOSCOW)
+    assert (call.outcome.value, call.sip_code) == (outcome, sip_code)
+    assert call.cause == reason
+
+
+def test_a_leg_still_up_has_no_final_status_whatever_its_flow_answered() -> None:
+    leg = synthetic_leg(
+        call_state="Active",
+        terminate_reason="",
+        call_traces=flow_of(INVITE, ("302 Moved Temporarily", ""), ACK, INVITE, RINGING),
+    )
+    (call,) = parse_legs({"0x1": leg}, "box", MOSCOW)
+    assert (call.outcome, call.sip_code) == (Outcome.IN_PROGRESS, None)
 
 
 def test_wrong_types_on_optional_fields_give_none() -> None:
