@@ -30,6 +30,7 @@ import asyncio
 import math
 import time
 from collections.abc import AsyncGenerator, Callable, Coroutine
+from datetime import datetime
 from typing import Any, Protocol
 
 from calltui.engine import Recovery, StreamState
@@ -149,6 +150,8 @@ class Feed:
         """Set when the frontier moves, more rows are wanted or the main listing ends."""
         self._keep: Key | None = None
         self._seek = False
+        self._reach = math.inf
+        """Rows are wanted back to this start time (epoch s), however many (`want_since`)."""
         self._told: set[str] = set()
         """The accounts whose first state was told."""
         self._due: dict[str, StreamState] = {}
@@ -179,6 +182,7 @@ class Feed:
         self._told = set()
         self._keep = keep
         self._seek = seek and keep is not None
+        self._reach = math.inf
         self._more = asyncio.Event()
         self._wake = asyncio.Event()
         self._main = self.spawn(self._list(self._generation), "feed")
@@ -192,6 +196,13 @@ class Feed:
             self._wake.set()
             return True
         return False
+
+    def want_since(self, t: datetime) -> None:
+        """Every row that started at or after `t` is wanted, however many they are (the live
+        tail's alerts compare the last windows: they need them whole)."""
+        self._reach = min(self._reach, t.timestamp())
+        if not self.exhausted and self._frontier > self._reach:
+            self._more.set()
 
     def want_all(self) -> None:
         """Every row of the window is wanted."""
@@ -222,6 +233,8 @@ class Feed:
         self._retry_at.clear()
 
     def _seeking(self) -> bool:
+        if self._frontier > self._reach:
+            return True
         return self._seek and self._keep is not None and len(self.store) < self.target + SEEK_MAX
 
     async def _list(self, generation: int) -> None:

@@ -157,6 +157,26 @@ async def test_lists_what_the_reader_wants_and_no_more(sim: SimApp) -> None:
     await feed.session.aclose()
 
 
+async def test_rows_back_to_a_time_are_listed_whole_however_many(sim: SimApp) -> None:
+    """`want_since`: what the live tail's alerts compare (the last two windows) is listed whole,
+    past the reader's target, and no further than the first row before it."""
+    feed, _ = feed_on(sim)
+    feed.start(TWO, WINDOW)
+    await until(lambda: feed.idle, "the listing waits for the reader")
+    assert len(feed.store) == BATCH
+    back = FIXED_NOW - timedelta(hours=2)
+    assert min(starts(feed)) > back.timestamp()  # a batch does not reach back that far
+    feed.want_since(back)
+    await until(lambda: feed.idle and min(starts(feed)) <= back.timestamp(), "back to the time")
+    every = await everything(sim, TWO, WINDOW)
+    held = keys(feed)
+    assert held == every[: len(held)]  # in order, nothing skipped
+    assert sum(s < back.timestamp() for s in starts(feed)) <= CHUNK  # it stopped there
+    assert not feed.exhausted
+    await feed.aclose()
+    await feed.session.aclose()
+
+
 async def test_ends_with_the_window_holding_every_call_in_order(sim: SimApp) -> None:
     query = CallQuery(since=FIXED_NOW - timedelta(minutes=10))
     feed, seen = feed_on(sim)

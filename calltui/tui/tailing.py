@@ -18,6 +18,7 @@ from textual.css.query import NoMatches
 
 from calltui.alerts import WINDOW_S, Alert, AlertPolicy, check
 from calltui.columns import COLUMNS
+from calltui.feed import Feed
 from calltui.model import Call, CallQuery, Outcome
 from calltui.session import Session
 from calltui.store import CallStore, Cancelled, NotHeld, Sort
@@ -33,6 +34,7 @@ class TailHost(Protocol):
     """What the tail needs of the screen it runs on."""
 
     session: Session
+    feed: Feed
     query_: CallQuery
 
     @property
@@ -137,6 +139,8 @@ class Tailing:
             policy=self.policy,
         )
         self.pending = []
+        # The alerts compare the last two windows: listed whole, not only the rows shown.
+        host.feed.want_since(host.session.now() - timedelta(seconds=2 * WINDOW_S))
         self._worker = host.run_worker(
             self._loop(self.poller), name="tail", group="tail", exclusive=True, exit_on_error=False
         )

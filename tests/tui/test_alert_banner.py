@@ -32,7 +32,9 @@ LONDON = {"NAP_PEER_LON", "58306119427730941.zt.plivo.com", "peer-lon"}
 """The incident's trunk on Tmedia, Plivo and jambonz."""
 
 
-def alerting_app(**alerts: Any) -> CallTUI:
+def alerting_app(
+    accounts: tuple[str, ...] = ("demo-tmedia", "demo-plivo", "demo-jambonz"), **alerts: Any
+) -> CallTUI:
     settings = parse_settings(
         {"display": {"timezone": "UTC"}, "alerts": alerts, "accounts": demo_accounts()},
         Path("<test>"),
@@ -41,7 +43,7 @@ def alerting_app(**alerts: Any) -> CallTUI:
         settings,
         transport=httpx.ASGITransport(app=SimApp(seed=1, now=FIXED_NOW)),
         query=CallQuery(since=FIXED_NOW - timedelta(hours=1)),
-        accounts=["demo-tmedia", "demo-plivo", "demo-jambonz"],
+        accounts=list(accounts),
         now=FIXED_NOW,
         tail=TailPolicy(interval_s=0.05),
     )
@@ -173,3 +175,18 @@ async def test_an_account_split_alerts_on_accounts_only(bells):
         alerts = app.main.tailing.alerts
         assert alerts and {a.field for a in alerts} == {"account"}
         assert f"account {alerts[0].value}" in banner
+
+
+async def test_the_tail_lists_the_windows_its_alerts_compare_whole(bells):
+    """With the default policy, as `calltui --demo` starts: the first screenful of rows is not
+    the last 30 minutes, and the tail asks for those whole before it alerts on them."""
+    app = alerting_app(accounts=())  # every account
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        oldest = min(c.started_at for c in view_calls(app) if c.started_at is not None)
+        assert oldest > FIXED_NOW - timedelta(minutes=30)  # the rows shown do not reach back
+        await pilot.press("t")
+        banner = await banner_of(app, pilot)
+        assert "ASR" in banner and len(bells) == 1
+        oldest = min(c.started_at for c in view_calls(app) if c.started_at is not None)
+        assert oldest <= FIXED_NOW - timedelta(minutes=30)
