@@ -218,6 +218,24 @@ def test_show_drills_into_one_call_of_the_extra_provider(acme: AcmeSetup, capsys
     assert API_KEY not in out
 
 
+async def test_copy_as_curl_uses_the_extra_providers_own_placeholders(acme: AcmeSetup) -> None:
+    """Its CURL_AUTH and CURL_VARS: the key as the shell variable the provider names."""
+    from calltui import handoff
+    from calltui.engine import Engine
+
+    engine = Engine(acme.settings, transport=acme.transport)
+    try:
+        provider = engine.provider("lab")
+        call = provider.parse_call(acme.calls[1])
+        line = handoff.curl_for(provider, call)
+    finally:
+        await engine.aclose()
+    assert line == (
+        "curl -sS -H \"Authorization: Bearer $ACME_KEY\" -H 'Accept: application/json' "
+        "https://api.acme.invalid/calls/acme-2"
+    )
+
+
 def test_the_extra_provider_is_known_by_name_alone(acme: AcmeSetup) -> None:
     """What the core reads of a provider comes from its class, found by its name."""
     assert "acme" in registry.names() and registry.get("acme") is Acme
