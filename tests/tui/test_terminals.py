@@ -85,3 +85,28 @@ async def test_ascii_mode_names_the_keys_textual_draws_as_glyphs():
         await settle(pilot)
         footer = screen_text(app).splitlines()[-1]
         assert "Enter Open" in footer and "< Open" not in footer, footer
+
+
+async def test_the_sort_direction_shows_in_every_columns_title_however_narrow():
+    """Nothing in colour alone: sorted by any column, either way, its title carries the arrow,
+    the narrowest (DIR, 3 cells) included."""
+    from calltui.tui.widgets.call_table import CallTable
+
+    app = ascii_app("unicode")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(CallTable)
+        seen = set()
+        for _ in range(len(table.columns)):
+            await pilot.press("s")
+            await settle(pilot)
+            header = table.render_line(0).text
+            title = next(t for k, t, _ in table.columns if k == table.sort.key)
+            arrow = "▼" if table.sort.descending else "▲"
+            assert arrow in header and title[:2] in header, (table.sort, header)
+            await pilot.press("S")
+            await settle(pilot)
+            header = table.render_line(0).text
+            assert ("▲" if arrow == "▼" else "▼") in header, (table.sort, header)
+            seen.add(table.sort.key)
+        assert {"direction", "mos"} <= seen, sorted(seen)

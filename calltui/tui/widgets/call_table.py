@@ -441,10 +441,12 @@ class CallTable(StyledView, can_focus=True):
         style = self.component_style("call-table--header")
         cells = []
         for key, title, w in self.columns:
-            mark = ""
             if key == self.sort.key:
+                # The direction is never cut: a narrow column's title gives cells to it.
                 mark = "▼" if self.sort.descending else "▲"
-            cells.append((title + mark).ljust(w)[:w])
+                cells.append((title[: max(0, w - 1)] + mark).ljust(w))
+            else:
+                cells.append(title.ljust(w)[:w])
         text = (" " + " ".join(cells)).ljust(self.width_total)
         if self.busy:
             note = f" {self.busy} "
