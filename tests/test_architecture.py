@@ -116,7 +116,7 @@ def too_long() -> list[str]:
 def test_the_scan_sees_what_it_looks_for():
     source = '''
 """A docstring naming "tmedia" does not count."""
-from calltui.providers.tmedia import leg_events
+from calltui.providers.tmedia_box import leg_events
 from calltui.providers import plivo_codes
 import calltui.providers.jambonz
 from calltui.providers import registry, base

@@ -32,7 +32,7 @@ from calltui.engine import Engine
 from calltui.model import Call, CallQuery
 from calltui.providers import jambonz as pj
 from calltui.providers.coerce import iso_time
-from calltui.providers.tmedia import box_datetime
+from calltui.providers.tmedia_box import box_datetime
 from calltui.sim import plivo as simplivo
 from calltui.sim.app import SimApp
 from calltui.sim.demo import SIM_HOST, demo_accounts

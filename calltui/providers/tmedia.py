@@ -13,8 +13,7 @@ terminates every matching live call) can never leave the process.
 from __future__ import annotations
 
 import itertools
-import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +21,6 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import SecretStr
 
-from calltui.analysis import q850
 from calltui.config import AccountBase
 from calltui.hints import Hints
 from calltui.http import BadResponseError, NotFoundError, RateLimit
@@ -36,13 +34,21 @@ from calltui.model import (
 )
 from calltui.outcome import Evidence, decide
 from calltui.providers.base import DataError, Page, Provider, page_sizes, quoted
-from calltui.providers.coerce import epoch, in_utc, seconds
 from calltui.providers.coerce import integer as _int
-from calltui.providers.coerce import number as _float
+from calltui.providers.coerce import seconds
 from calltui.providers.coerce import text as _str
+from calltui.providers.tmedia_box import (
+    BOX_UTC,
+    META,
+    box_datetime,
+    leg_events,
+    leg_mos,
+    to_box_time,
+    trace_causes,
+    traces_pdd,
+)
 
 PATH = "/call_trace"
-META = "***meta***"
 MAX_CALL = timedelta(hours=4)
 """The longest call the listing allows for: `end` filters on end time, so it is set this far past
 the window (a call that started in the window and lasted longer is missed)."""
@@ -52,20 +58,6 @@ call_trace docs)."""
 DETAIL_NB_RESULT = 10
 DIRECTIONS = {"1": "inbound", "2": "outbound"}
 DIRECTION_CODES = {v: k for k, v in DIRECTIONS.items()}
-TIME_FORMATS = (
-    "%Y/%m/%d %H:%M:%S %z",
-    "%Y-%m-%d %H:%M:%S %z",
-    "%Y/%m/%d %H:%M:%S",
-    "%Y-%m-%d %H:%M:%S",
-)
-MOS_LINE = re.compile(r"\bMOS:\s*(\d+(?:\.\d+)?)")
-_FINAL_HEADS = frozenset("3456")
-"""The first digit of a final response that can say how a leg failed (300-699)."""
-# TIME_FORMATS at fixed width, the way the box writes them: read through fromisoformat (Python
-# 3.11+), 30 times faster than strptime, which cost half the parse of a page of 1000 legs.
-_BOX_TIME = re.compile(
-    r"(?:\d{4}/\d\d/\d\d|\d{4}-\d\d-\d\d) \d\d:\d\d:\d\d(?: [+-]\d\d[0-5]\d)?", re.ASCII
-)
 
 
 NAME = "tmedia"
@@ -77,50 +69,6 @@ class TmediaAccount(AccountBase):
 
 
 # --- pure parsers ------------------------------------------------------------------------------
-
-
-def box_datetime(v: Any, zone: ZoneInfo) -> datetime | None:
-    """`YYYY/MM/DD HH:MM:SS +0300`; naive text in the box's zone; some builds write a
-    number (epoch seconds, or milliseconds). The 1970 "never" placeholder is None."""
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return epoch(v)
-    if not isinstance(v, str):
-        return None
-    fast = _box_time(v)
-    if fast is not None:
-        return in_utc(fast, zone)
-    for fmt in TIME_FORMATS:
-        try:
-            t = datetime.strptime(v.strip(), fmt)
-        except ValueError:
-            continue
-        return in_utc(t, zone)
-    return None
-
-
-def _box_time(v: str) -> datetime | None:
-    """A fixed-width box time read fast, or None to leave it to strptime (any other shape, and
-    every shape on Python 3.10, whose fromisoformat reads no `+0300`)."""
-    if _BOX_TIME.fullmatch(v) is None:
-        return None
-    iso = f"{v[:4]}-{v[5:7]}-{v[8:10]}T{v[11:19]}{v[20:]}"
-    try:
-        return datetime.fromisoformat(iso)
-    except ValueError:
-        return None
-
-
-def to_box_time(t: datetime, zone: ZoneInfo, *, lower: bool) -> str:
-    """`t` as the naive `YYYY-MM-DD HH:MM:SS` the box reads in its own zone. In a DST
-    fold the box may read the other of the two instants: move the bound so that either reading
-    still holds `t` (earlier for a lower bound, later for an upper one)."""
-    naive = t.astimezone(zone).replace(tzinfo=None)
-    readings = [naive.replace(tzinfo=zone, fold=f).astimezone(timezone.utc) for f in (0, 1)]
-    if lower:
-        naive -= max(timedelta(0), max(readings) - t)
-    else:
-        naive += max(timedelta(0), t - min(readings))
-    return naive.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def leg_evidence(
@@ -162,72 +110,6 @@ def outcome_of(
 
 def _reason_number(word: str) -> int | None:
     return int(word) if word.isdecimal() and len(word) <= 3 else None
-
-
-def trace_causes(traces: object) -> tuple[int | None, int | None]:
-    """The last final SIP response (300-699) of a leg's `call_traces` and the last
-    `Reason: Q.850;cause=N` in them, in `order`; None where they hold none. A final response is
-    an entry whose `trace_info` starts with its status ("486 Busy Here"); a Reason header is
-    in the entry's text (the tooltip holds the message)."""
-    entries: Iterable[object]
-    if isinstance(traces, dict):
-        entries = traces.values()
-    elif isinstance(traces, list):
-        entries = traces
-    else:
-        return None, None
-    sip = reason = None
-    sip_at: tuple[bool, float, int] | None = None
-    cause_at: tuple[bool, float, int] | None = None
-    for position, e in enumerate(entries):
-        # Run for every leg of a listing: a final response is told by its first character, a
-        # Reason header by a substring test, before anything is parsed.
-        if not isinstance(e, dict):
-            continue
-        info, tooltip = e.get("trace_info"), e.get("trace_tooltip")
-        code = cause = None
-        if isinstance(info, str):
-            if info[:1] in _FINAL_HEADS and info[:3].isdecimal() and info[3:4] in ("", " "):
-                code = int(info[:3])
-            if "850" in info:
-                cause = q850.from_reason(info)
-        if isinstance(tooltip, str) and "850" in tooltip:
-            cause = q850.from_reason(tooltip) or cause
-        if code is None and cause is None:
-            continue
-        order = _order(e.get("order"))
-        at = (order is None, order or 0.0, position)
-        if code is not None and (sip_at is None or at > sip_at):
-            sip, sip_at = code, at
-        if cause is not None and (cause_at is None or at > cause_at):
-            reason, cause_at = cause, at
-    return sip, reason
-
-
-def _trace_entries(raw: dict[str, Any]) -> list[dict[str, Any]]:
-    """`call_traces` entries in `order`; its keys are undocumented and it holds `***meta***`."""
-    traces = raw.get("call_traces")
-    if isinstance(traces, dict):
-        values = [v for k, v in traces.items() if k != META]
-    elif isinstance(traces, list):
-        values = traces
-    else:
-        return []
-    entries = [v for v in values if isinstance(v, dict)]
-    # A client of real boxes sorts by Number(order): the keys are strings and come out of order.
-    return sorted(entries, key=lambda e: (_int(e.get("order")) is None, _int(e.get("order")) or 0))
-
-
-def leg_mos(raw: dict[str, Any]) -> float | None:
-    """The leg's `mos` where it has one, else the MOS line of its call flow."""
-    mos = _float(raw.get("mos"))
-    if mos is not None and 0 < mos <= 5:
-        return mos
-    for entry in reversed(_trace_entries(raw)):
-        m = MOS_LINE.search(_str(entry.get("trace_info")) or "")
-        if m:
-            return float(m.group(1))
-    return None
 
 
 def parse_leg(raw: Any, account: str, zone: ZoneInfo) -> Call:
@@ -282,32 +164,6 @@ def parse_legs(body: Any, account: str, zone: ZoneInfo) -> list[Call]:
     return sorted(calls, key=_start_key, reverse=True)
 
 
-TRACE_RECEIVED = {"1": True, "2": False}
-"""A `call_traces` entry's `direction`: 1 is a message the box received on the leg, 2 one it
-sent."""
-
-
-def leg_events(leg: Call, zone: ZoneInfo) -> list[Event]:
-    """The leg's `call_traces` in `order`; the entry's leg, direction and order also as the
-    Event's plain fields, which the ladder and `hangup_party` read."""
-    out = []
-    for e in _trace_entries(leg.raw):
-        direction = _str(e.get("direction"))
-        on = _str(e.get("leg")) or leg.id
-        order = _int(e.get("order"))
-        data = {
-            "direction": direction,
-            "leg": on,
-            "tooltip": _str(e.get("trace_tooltip")),
-            "order": order,
-        }
-        name = _str(e.get("trace_info")) or ""
-        time = box_datetime(e.get("timestamp"), zone)
-        received = TRACE_RECEIVED.get(direction or "")
-        out.append(Event(time, name, data, leg=on, received=received, seq=order or 0))
-    return out
-
-
 def _start_key(c: Call) -> float:
     return c.started_at.timestamp() if c.started_at else float("-inf")
 
@@ -317,8 +173,6 @@ def _start_key(c: Call) -> float:
 OTHER_LEG = 0.95
 """Confidence that `other_leg_id` names the other leg of the same call on the same box."""
 SAME_UCT = 0.9
-_UTC = ZoneInfo("UTC")
-"""Box times carry their offset; a naive one is read as UTC, which a duration does not mind."""
 _PDD_CACHE: dict[tuple[str, str, Outcome], float | None] = {}
 _PDD_CACHE_MAX = 1 << 20
 
@@ -333,7 +187,7 @@ class TmediaHints(Hints):
         return code if code is not None and 0 < code < 128 else None
 
     def events_of(self, call: Call) -> list[Event]:
-        return leg_events(call, _UTC)
+        return leg_events(call, BOX_UTC)
 
     def pdd_s(self, call: Call) -> float | None:
         """The INVITE and first ringing entries of the leg's `call_traces` (whole seconds: the
@@ -344,7 +198,7 @@ class TmediaHints(Hints):
             return _PDD_CACHE[key]
         if len(_PDD_CACHE) >= _PDD_CACHE_MAX:
             _PDD_CACHE.clear()
-        out = _PDD_CACHE[key] = _traces_pdd(call.raw.get("call_traces"))
+        out = _PDD_CACHE[key] = traces_pdd(call.raw.get("call_traces"))
         return out
 
     def hangup_party(
@@ -394,69 +248,6 @@ class TmediaHints(Hints):
 
 def _lower(v: Any) -> str | None:
     return v.strip().lower() if isinstance(v, str) and v.strip() else None
-
-
-def _traces_pdd(traces: object) -> float | None:
-    entries: Iterable[object]
-    if isinstance(traces, dict):
-        entries = traces.values()
-    elif isinstance(traces, list):
-        entries = traces
-    else:
-        return None
-    invite: tuple[float, str] | None = None
-    ring: tuple[float, str] | None = None
-    for e in entries:
-        # The hot loop of the KPIs: most entries are neither an INVITE nor a 180/183.
-        try:
-            head = e["trace_info"][:3]
-        except (TypeError, KeyError, IndexError):
-            continue
-        if head == "INV":
-            ringing = False
-        elif head == "180" or head == "183":
-            ringing = True
-        else:
-            continue
-        stamp = e.get("timestamp")
-        order = _order(e.get("order"))
-        if not isinstance(stamp, str) or order is None:
-            continue
-        if ringing:
-            if ring is None or order < ring[0]:
-                ring = (order, stamp)
-        elif e["trace_info"].startswith("INVITE") and (invite is None or order < invite[0]):
-            invite = (order, stamp)
-    if invite is None or ring is None:
-        return None
-    delta = _box_delta(invite[1], ring[1])
-    return None if delta is None or delta < 0 else delta
-
-
-def _order(v: object) -> float | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, (int, float)):
-        return float(v)
-    if isinstance(v, str) and v.strip().isdigit():
-        return float(v)
-    return None
-
-
-def _box_delta(a: str, b: str) -> float | None:
-    """Seconds from box time `a` to `b` (`YYYY/MM/DD HH:MM:SS +0300`): the clock fields when the
-    date and the offset agree (the usual case, no parsing), else both read in full."""
-    if len(a) >= 19 and len(b) >= 19 and a[:10] == b[:10] and a[19:] == b[19:]:
-        try:
-            return float(_clock(b) - _clock(a))
-        except ValueError:
-            return None
-    ta, tb = box_datetime(a, _UTC), box_datetime(b, _UTC)
-    return None if ta is None or tb is None else (tb - ta).total_seconds()
-
-
-def _clock(s: str) -> int:
-    return int(s[11:13]) * 3600 + int(s[14:16]) * 60 + int(s[17:19])
 
 
 # --- the adapter -------------------------------------------------------------------------------

@@ -30,15 +30,8 @@ from calltui.http import (
 )
 from calltui.model import Call, CallQuery, Outcome
 from calltui.providers.base import DataError, Page
-from calltui.providers.tmedia import (
-    MAX_CALL,
-    TmediaAccount,
-    TmediaProvider,
-    box_datetime,
-    leg_events,
-    parse_legs,
-    to_box_time,
-)
+from calltui.providers.tmedia import MAX_CALL, TmediaAccount, TmediaProvider, parse_legs
+from calltui.providers.tmedia_box import box_datetime, leg_events, to_box_time
 from calltui.sim import tmedia as sim_tmedia
 from calltui.sim.app import SimApp
 from calltui.sim.demo import SIM_HOST, demo_accounts

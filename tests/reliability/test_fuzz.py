@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from calltui import export, render
 from calltui.config import parse_settings
 from calltui.model import Call, CallDetail, CallQuery, Event, Outcome, Span
-from calltui.providers import bandwidth, jambonz, plivo, restcomm, tmedia
+from calltui.providers import bandwidth, jambonz, plivo, restcomm, tmedia, tmedia_box
 from calltui.providers.base import DataError, Provider, open_provider
 from calltui.sim.app import SimApp
 from calltui.sim.demo import SIM_HOST, demo_accounts
@@ -112,7 +112,7 @@ def parse_detail(provider: str, parts: dict[str, Any]) -> CallDetail | None:
     name, z = ACCOUNT[provider], zone(provider)
     if provider == "tmedia":
         legs = _try(parse_page, provider, parts.get("legs")) or []
-        events = [e for leg in legs for e in tmedia.leg_events(leg, z)]
+        events = [e for leg in legs for e in tmedia_box.leg_events(leg, z)]
         if not legs:
             return None
         return CallDetail(legs[0], legs=legs, events=events, extra=tmedia.leg_extra(legs[0]))
@@ -739,7 +739,7 @@ def _small(doc: Any) -> Any:
     if isinstance(doc, list):
         return [_small(x) for x in doc[:1]]
     if isinstance(doc, dict):
-        if doc and all(k == tmedia.META or k.isdigit() or k.startswith("0x") for k in doc):
+        if doc and all(k == tmedia_box.META or k.isdigit() or k.startswith("0x") for k in doc):
             doc = dict(list(doc.items())[:3])
         return {k: _small(v) for k, v in doc.items()}
     return doc

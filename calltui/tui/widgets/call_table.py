@@ -24,7 +24,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, MutableSequence, Sequence
 from datetime import datetime, tzinfo
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region, Size
@@ -39,6 +38,7 @@ from calltui.model import Call, Outcome
 from calltui.store import EVICTED, GONE, HELD, Brief, CallStore, NotHeld, Refetch, Sort
 from calltui.text import fit
 from calltui.tui import keys, palette
+from calltui.tui.widgets.column_fit import FLEXIBLE, fit_columns
 from calltui.tui.widgets.styled import StyledView
 from calltui.tui.widgets.trunk_width import TrunkWidth
 
@@ -48,9 +48,6 @@ COLUMNS: tuple[tuple[str, str, int], ...] = tuple(
     (c.key, c.tui.title, c.tui.width) for c in TUI_TABLE
 )
 DEFAULT_KEYS = tuple(key for key, _, _ in COLUMNS)
-FLEXIBLE = "code"
-# Dropped in this order while the terminal is too narrow for every column.
-DROP_ORDER = ("mos", "direction", "duration", "trunk")
 CACHE_ROWS = 256
 """Rows whose strips are kept: a few screens. Each strip is a dozen objects the collector
 scans (its segments, styles and caches), so a bigger cache only makes collections longer."""
@@ -275,41 +272,7 @@ class CallTable(StyledView, can_focus=True):
         return self.view[self.cursor] if 0 <= self.cursor < len(self.view) else None
 
     def _fit(self, width: int) -> list[tuple[str, str, int]]:
-        """The shown columns that fit `width` (the least needed dropped first, then ACCOUNT
-        narrowed), ACCOUNT widened to the longest account name while there is room, TRUNK to
-        the longest trunk name loaded if there is room for it, and SIP/CAUSE (else the last
-        column) stretched to fill the rest, never narrower than its title."""
-        cols = [(k, SPEC[k].tui.title, SPEC[k].tui.width) for k in self.shown]
-        flexible = FLEXIBLE if FLEXIBLE in self.shown else cols[-1][0]
-        least = cell_len(SPEC[FLEXIBLE].tui.title) if flexible == FLEXIBLE else 0
-
-        def used(cs: list[tuple[str, str, int]]) -> int:
-            return sum(w + 1 for k, _, w in cs if k != flexible or w) + 1
-
-        for key in DROP_ORDER:
-            if used(cols) + least <= width or len(cols) == 1:
-                break
-            cols = [c for c in cols if c[0] != key]
-        room = width - used(cols) - least
-        widths = {k: w for k, _, w in cols}
-        if room < 0 and "account" in widths:
-            # Nothing left to drop (100 columns beside the sidebar): ACCOUNT, whose names are
-            # cut at its width anyway, gives cells down to its title's, rather than the last
-            # column being cut under the scrollbar, its title mid-word.
-            given = max(0, min(-room, widths["account"] - cell_len(SPEC["account"].tui.title)))
-            widths["account"] -= given
-            room += given
-        if "account" in widths and room > 0 and self.account_width > widths["account"]:
-            grown = min(self.account_width, widths["account"] + room)
-            room -= grown - widths["account"]
-            widths["account"] = grown
-        # TRUNK only where its longest name fits whole: part of the way, it would still cut
-        # the longest names, with cells taken from SIP/CAUSE, the reason a call failed.
-        if "trunk" in widths and 0 < self.trunks.width - widths["trunk"] <= room:
-            room -= self.trunks.width - widths["trunk"]
-            widths["trunk"] = self.trunks.width
-        widths[flexible] += least + max(0, room)
-        return [(k, t, widths[k]) for k, t, _ in cols]
+        return fit_columns(self.shown, width, self.account_width, self.trunks.width)
 
     def _fit_trunks(self) -> None:
         """Fit the columns again when the rows loaded bring a longer trunk name."""
