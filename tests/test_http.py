@@ -534,6 +534,56 @@ async def test_every_accounts_sockets_are_served_on_the_one_network_loop():
         server.shutdown()
 
 
+async def test_a_turns_coroutines_wake_the_network_loop_once_and_a_caller_can_give_up(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """Each wake of the network loop writes to its socket and hands the interpreter to its
+    thread: the coroutines a turn sends there (the next pages of a hundred accounts) go with
+    one wake. Their results and errors come back each to its caller, and a caller cancelled
+    cancels its coroutine there."""
+    import threading
+
+    from calltui import netloop
+
+    net = netloop.shared()
+    wakes: list[object] = []
+    post = net.loop.call_soon_threadsafe
+
+    def counted(callback: Any, *args: Any, **kw: Any) -> Any:
+        wakes.append(callback)
+        return post(callback, *args, **kw)
+
+    monkeypatch.setattr(net.loop, "call_soon_threadsafe", counted)
+
+    async def where(i: int) -> tuple[int, threading.Thread]:
+        if i == 13:
+            raise DataError("thirteen")
+        return i, threading.current_thread()
+
+    runs = [asyncio.ensure_future(net.run(where(i))) for i in range(40)]
+    done = await asyncio.gather(*runs, return_exceptions=True)
+    assert [d if isinstance(d, Exception) else d[0] for d in done][:13] == list(range(13))
+    assert isinstance(done[13], DataError)
+    assert {d[1] for d in done if not isinstance(d, Exception)} == {net._thread}
+    assert len(wakes) == 1, wakes
+
+    started, cancelled = asyncio.Event(), threading.Event()
+    here = asyncio.get_running_loop()
+
+    async def forever() -> None:
+        here.call_soon_threadsafe(started.set)
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    waiting = asyncio.ensure_future(net.run(forever()))
+    await asyncio.wait_for(started.wait(), 5)
+    waiting.cancel()
+    assert await asyncio.to_thread(cancelled.wait, 5)
+
+
 async def test_the_network_stack_is_opened_ahead_in_steps_only_for_real_sockets(
     monkeypatch: pytest.MonkeyPatch,
 ):
