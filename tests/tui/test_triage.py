@@ -9,7 +9,7 @@ import os
 import stat
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -22,6 +22,7 @@ from textual.widgets import OptionList, RadioButton, Static
 from calltui.analysis import cause, kpi
 from calltui.analysis.correlate import related
 from calltui.analysis.legs import calls_not_legs
+from calltui.analysis.onset import timeline
 from calltui.analysis.verdict import verdict
 from calltui.model import FAILED_OUTCOMES, Call, CallQuery, Outcome, number_key
 from calltui.session import Session
@@ -33,7 +34,8 @@ from calltui.tui.screens.compare import DIFFER, CompareScreen, table
 from calltui.tui.screens.detail import DetailScreen
 from calltui.tui.screens.export import ExportScreen, OpenWithScreen
 from calltui.tui.widgets.call_table import CallTable
-from calltui.tui.widgets.kpi_panel import KpiPanel
+from calltui.tui.widgets.kpi_panel import ONSET_MARK, KpiPanel, timeline_text
+from tests.analysis.test_onset import T0, WINDOW, step
 from tests.conftest import FIXED_NOW
 from tests.test_handoff import read_pcap
 from tests.test_session import linked_plivo_call as linked_call
@@ -623,3 +625,19 @@ async def test_the_palette_offers_the_triage_commands_for_the_screen_it_opens_ov
         await pilot.press("enter")
         await pilot.pause(0.2)
         assert app.screen.query_one("#tabs").active == "tab-related"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("at_bucket", [30, 75])
+def test_the_kpi_panel_marks_the_onset_under_its_column_of_the_bars(at_bucket: int):
+    t = timeline(step(at_bucket), T0, T0 + WINDOW)
+    assert t.onset is not None
+    bars, mark, line = timeline_text(t, timezone.utc, 100).plain.split("\n")
+    per_col = -(-len(t.buckets) // 60)  # 120 buckets in at most 60 columns: 2 a column
+    head = bars.index("per 2min ") + len("per 2min ")
+    found = next(i for i, b in enumerate(t.buckets) if b.start == t.onset.at)
+    assert mark.index(ONSET_MARK) - head == found // per_col
+    assert abs(found - at_bucket) <= 1 and "failures up since" in line
+    quiet = timeline(step(200), T0, T0 + WINDOW)  # every bucket before the step
+    assert (
+        quiet.onset is None and len(timeline_text(quiet, timezone.utc, 100).plain.split("\n")) == 2
+    )

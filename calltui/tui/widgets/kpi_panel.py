@@ -201,16 +201,24 @@ def cause_lines(k: Kpis, width: int, top: int = 5) -> list[tuple[str, Text]]:
     return out
 
 
-def timeline_text(r: KpiResult, zone: tzinfo | None, width: int) -> Text:
-    """Failures per bucket as a sparkline, and the onset line (where they rose and stayed up)."""
-    t = r.timeline
+ONSET_MARK = "▲ onset"
+
+
+def timeline_text(t: Timeline, zone: tzinfo | None, width: int) -> Text:
+    """Failures per bucket as a sparkline, the onset marked under its column, and the onset
+    line (where they rose and stayed up)."""
     out = Text()
     failed = [b.failed for b in t.buckets]
     room = max(10, min(60, width - 30))
     per_col = max(1, -(-len(failed) // room))
     cols = [sum(failed[i : i + per_col]) for i in range(0, len(failed), per_col)]
-    out.append(f" failed per {_span(per_col * t.bucket_s)} ", "dim")
+    head = f" failed per {_span(per_col * t.bucket_s)} "
+    out.append(head, "dim")
     out.append(sparkline(cols, room), "red")
+    at = next((i for i, b in enumerate(t.buckets) if t.onset and b.start == t.onset.at), None)
+    if at is not None:
+        # The onset marked under its column of the bars, in characters, not colour alone.
+        out.append("\n" + " " * (len(head) + at // per_col) + ONSET_MARK, "bold yellow")
     out.append("\n ")
     line = onset_line(t, zone)
     out.append(fit(line, max(20, width - 2)), "bold yellow" if t.onset is not None else "dim")
@@ -383,7 +391,7 @@ class KpiPanel(VerticalScroll):
         half = width if self.has_class("stacked") else width // 2
         top = 5 if self.size.height >= 16 else 3
         self._put("#kpi-head", head_text(r, width))
-        self._put("#kpi-timeline", timeline_text(r, self.zone, width))
+        self._put("#kpi-timeline", timeline_text(r.timeline, self.zone, width))
         self._put("#kpi-causes-head", causes_head(r.merged))
         self._options("#kpi-causes", cause_lines(r.merged, half - 2, top), "cause")
         head, spark_w = accounts_head(half)
