@@ -33,7 +33,7 @@ bench-full: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all
 
 screenshots: $(STAMP)
-	$(BIN)/python -m calltui.tui.screenshots screenshots
+	$(BIN)/python -m tests.tui.screenshots screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

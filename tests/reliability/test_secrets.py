@@ -275,7 +275,7 @@ def _echoing_server(settings: Settings) -> str:
 
 def _make_screenshots(out: Path) -> str:
     """`make screenshots`: the demo, whose accounts carry the simulator's credentials."""
-    from calltui.tui.screenshots import shoot
+    from tests.tui.screenshots import shoot
 
     return "".join(p.read_text(encoding="utf-8") for p in asyncio.run(shoot(out)))
 

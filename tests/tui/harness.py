@@ -1,25 +1,26 @@
-"""The TUI under test: the demo on the fixed clock and the wait until it has settled (those of
-`make screenshots`, calltui.tui.screenshots), the calls its table lists, what the screen shows,
-and the moves most tests make (the cursor to a call, a call's detail opened), and whether a
-widget shows what it would draw from scratch."""
+"""The TUI under test: the demo on the fixed clock and the wait until it has settled (what `make
+screenshots`, tests.tui.screenshots, draws too), the calls its table lists, what the screen
+shows, and the moves most tests make (the cursor to a call, a call's detail opened), and whether
+a widget shows what it would draw from scratch."""
 
 from __future__ import annotations
 
 import html
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
 
-from calltui.model import Call
+from calltui.model import Call, CallQuery
+from calltui.sim.demo import demo_settings, demo_transport
 from calltui.tui.app import CallTUI
 from calltui.tui.screens.detail import DetailScreen
-from calltui.tui.screenshots import demo_app as make_app
-from calltui.tui.screenshots import settle
 from calltui.tui.widgets.call_table import CallTable
+from tests.conftest import FIXED_NOW
 
 __all__ = [
     "go_to",
@@ -30,6 +31,41 @@ __all__ = [
     "shows_what_it_would_draw",
     "view_calls",
 ]
+
+
+def make_app(
+    accounts: list[str],
+    seed: int = 1,
+    theme: str = "calltui-dark",
+    query: CallQuery | None = None,
+    faults: str | None = None,
+    glyphs: str = "unicode",
+) -> CallTUI:
+    """The demo on the fixed clock, listing `accounts` (none: all) with `query` (by default,
+    the last hour), the simulator serving `faults` (calltui.sim.app), drawn in `glyphs`
+    (`[display] glyphs`)."""
+    settings = demo_settings(timezone="UTC", theme=theme, glyphs=glyphs)
+    _, transport = demo_transport(seed=seed, now=FIXED_NOW, faults=faults)
+    query = query or CallQuery(since=FIXED_NOW - timedelta(hours=1))
+    return CallTUI(
+        settings,
+        transport=transport,
+        query=query,
+        accounts=accounts,
+        now=FIXED_NOW,
+        remember=False,
+    )
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until the app has settled (CallTUI.settled), at most 8 s."""
+    app = pilot.app
+    assert isinstance(app, CallTUI)
+    for _ in range(400):
+        await pilot.pause(0.02)
+        if app.settled():
+            break
+    await pilot.pause(0.05)
 
 
 def view_calls(app: CallTUI) -> list[Call]:

@@ -20,7 +20,7 @@ from tests.tui.harness import go_to, make_app, open_detail, settle, view_calls
 from tests.tui.test_triage import expected_kpis, kpis_settled
 
 SEED = 1
-"""The demo app's (calltui.tui.screenshots.demo_app): the same world as the app's simulator."""
+"""The demo app's (tests.tui.harness.make_app): the same world as the app's simulator."""
 
 
 def user_busy_id() -> str:

@@ -1,4 +1,5 @@
-"""`make screenshots`: SVGs of the demo on a fixed clock, for the README."""
+"""`make screenshots`: SVGs of the demo on the tests' fixed clock, for the README; the tests'
+snapshots are of the same app (tests.tui.harness.make_app), so they show what the README does."""
 
 from __future__ import annotations
 
@@ -8,17 +9,14 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
-from textual.pilot import Pilot
-
-from calltui.model import Call, CallQuery, Outcome
-from calltui.sim.demo import demo_settings, demo_transport, handed_on
-from calltui.tui.app import CallTUI
+from calltui.model import Call, Outcome
+from calltui.sim.demo import handed_on
 from calltui.tui.widgets.call_table import CallTable
-
-FIXED_NOW = datetime(2026, 11, 20, 14, 0, tzinfo=timezone.utc)
+from tests.conftest import FIXED_NOW
+from tests.tui.harness import make_app, settle
 
 
 def _traced(c: Call) -> bool:
@@ -87,41 +85,6 @@ SHOTS: list[Shot] = [
 ]
 
 
-def demo_app(
-    accounts: list[str],
-    seed: int = 1,
-    theme: str = "calltui-dark",
-    query: CallQuery | None = None,
-    faults: str | None = None,
-    glyphs: str = "unicode",
-) -> CallTUI:
-    """The demo on the fixed clock, listing `accounts` (none: all) with `query` (by default,
-    the last hour), the simulator serving `faults` (calltui.sim.app), drawn in `glyphs`
-    (`[display] glyphs`)."""
-    settings = demo_settings(timezone="UTC", theme=theme, glyphs=glyphs)
-    _, transport = demo_transport(seed=seed, now=FIXED_NOW, faults=faults)
-    query = query or CallQuery(since=FIXED_NOW - timedelta(hours=1))
-    return CallTUI(
-        settings,
-        transport=transport,
-        query=query,
-        accounts=accounts,
-        now=FIXED_NOW,
-        remember=False,
-    )
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    """Wait until the app has settled (CallTUI.settled), at most 8 s."""
-    app = pilot.app
-    assert isinstance(app, CallTUI)
-    for _ in range(400):
-        await pilot.pause(0.02)
-        if app.settled():
-            break
-    await pilot.pause(0.05)
-
-
 async def shoot(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -131,7 +94,7 @@ async def shoot(out_dir: Path) -> list[Path]:
         if shot.no_color:
             os.environ["NO_COLOR"] = "1"
         try:
-            app = demo_app(shot.accounts, faults=shot.faults)
+            app = make_app(shot.accounts, faults=shot.faults)
         finally:
             os.environ.pop("NO_COLOR", None)
             if saved is not None:
