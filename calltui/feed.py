@@ -232,7 +232,9 @@ class Feed:
         self._rejoining.clear()
         self._retry_at.clear()
 
-    def _seeking(self) -> bool:
+    def _past_target(self) -> bool:
+        """Whether the listing goes on past the reader's target: back to `want_since`'s time, or
+        seeking the call it was asked to keep."""
         if self._frontier > self._reach:
             return True
         return self._seek and self._keep is not None and len(self.store) < self.target + SEEK_MAX
@@ -261,7 +263,7 @@ class Feed:
                 ):
                     self._append(batch)
                     batch = []
-                while len(self.store) >= self.target and not self._seeking():
+                while len(self.store) >= self.target and not self._past_target():
                     if self._seek and self._keep is not None:
                         self._seek = False
                         self.events.notice(

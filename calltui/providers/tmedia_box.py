@@ -91,18 +91,20 @@ def to_box_time(t: datetime, zone: ZoneInfo, *, lower: bool) -> str:
     return naive.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _entries(traces: object) -> Iterable[Any]:
+    """What `call_traces` holds as it came, its `***meta***` among them (no `trace_info`: passed
+    over by what reads them); nothing if it is neither an object nor a list."""
+    if isinstance(traces, dict):
+        return traces.values()
+    return traces if isinstance(traces, list) else ()
+
+
 def trace_causes(traces: object) -> tuple[int | None, int | None]:
     """The last final SIP response (300-699) of a leg's `call_traces` and the last
     `Reason: Q.850;cause=N` in them, in `order`; None where they hold none. A final response is
     an entry whose `trace_info` starts with its status ("486 Busy Here"); a Reason header is
     in the entry's text (the tooltip holds the message)."""
-    entries: Iterable[object]
-    if isinstance(traces, dict):
-        entries = traces.values()
-    elif isinstance(traces, list):
-        entries = traces
-    else:
-        return None, None
+    entries = _entries(traces)
     sip = reason = None
     sip_at: tuple[bool, float, int] | None = None
     cause_at: tuple[bool, float, int] | None = None
@@ -188,13 +190,7 @@ BOX_UTC = ZoneInfo("UTC")
 
 
 def traces_pdd(traces: object) -> float | None:
-    entries: Iterable[object]
-    if isinstance(traces, dict):
-        entries = traces.values()
-    elif isinstance(traces, list):
-        entries = traces
-    else:
-        return None
+    entries = _entries(traces)
     invite: tuple[float, str] | None = None
     ring: tuple[float, str] | None = None
     for e in entries:

@@ -35,8 +35,9 @@ def holding(q: CallQuery, call: Call) -> tuple[CallQuery, bool]:
     return CallQuery(since=since, until=until), True
 
 
-class JumpHost(Protocol):
-    """What a jump needs of the screen it is on."""
+class ListingHost(Protocol):
+    """What moving the listing needs of the screen it is on (a jump to a call here, a view
+    opened in calltui.tui.view_history): its accounts, query and table, and a new listing."""
 
     session: Session
     selected: list[str]
@@ -51,7 +52,7 @@ class JumpHost(Protocol):
 
 
 class Jumps:
-    def __init__(self, host: JumpHost) -> None:
+    def __init__(self, host: ListingHost) -> None:
         self.host = host
 
     def to_id(self, needle: str) -> bool:

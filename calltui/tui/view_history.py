@@ -6,36 +6,20 @@ k9s does."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from calltui.columns import DISPLAY_NAMES
 from calltui.model import CallQuery
-from calltui.session import Key, Session
 from calltui.store import Sort
 from calltui.text import inert
-from calltui.tui.widgets.call_table import CallTable
+from calltui.tui.jumps import ListingHost
 
 if TYPE_CHECKING:
     from calltui.viewspec import ViewSpec
 
 
-class ViewHost(Protocol):
-    """What the views need of the screen they are shown on."""
-
-    session: Session
-    selected: list[str]
-    query_: CallQuery
-
-    @property
-    def table(self) -> CallTable: ...
-
-    def show_filters(self) -> None: ...
-    def start_fetch(self, keep: Key | None = None, seek: bool = False) -> None: ...
-    def notify(self, message: str, *, severity: Any = ..., timeout: float | None = ...) -> None: ...
-
-
 class ViewHistory:
-    def __init__(self, host: ViewHost, last: str | None) -> None:
+    def __init__(self, host: ListingHost, last: str | None) -> None:
         """`last`: the view the last session ended on, the first one `[` goes back to."""
         self.host = host
         self.views: list[str] = [last] if last else []
