@@ -36,7 +36,7 @@ import statistics
 import sys
 
 from benchmarks.common import finish, report
-from benchmarks.terminal import Terminal, calltui_argv, config_file, simulator
+from benchmarks.terminal import CALLTUI, Terminal, calltui_argv, config_file, simulator
 from calltui.sim.demo import demo_config
 
 QUICK = "--quick" in sys.argv or os.environ.get("CALLTUI_BENCH_QUICK") == "1"
@@ -118,7 +118,6 @@ class Tree(App[None]):
 Tree().run()
 """
 )
-CALLTUI = "import sys; from calltui.cli import main; sys.argv[0] = 'calltui'; main()"
 
 BARE_SEEN = re.compile(rb"bare textual app: ready")
 TREE_SEEN = re.compile(rb"tree app: ready")

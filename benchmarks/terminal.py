@@ -35,7 +35,8 @@ ENV = {"TERM": "xterm-256color"}
 # The user's NO_COLOR would change the theme; with PYTHONDONTWRITEBYTECODE every run would
 # compile calltui again while Textual comes compiled by pip, and the two would not compare alike.
 UNSET = ("NO_COLOR", "PYTHONDONTWRITEBYTECODE", "COLUMNS", "LINES", "CALLTUI_SIM_NOW")
-CALLTUI = "import sys; from calltui.cli import main; sys.argv[0] = 'calltui'; main()"
+CALLTUI = "import sys; sys.argv[0] = 'calltui'; from calltui.__main__ import main; main()"
+"""What the installed `calltui` command runs (its entry point in pyproject.toml)."""
 ESCAPES = re.compile(
     rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_].*?\x1b\\|\x1b[@-Z\\-_]",
     re.DOTALL,

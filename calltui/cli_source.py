@@ -105,11 +105,11 @@ def pick_accounts(settings: Settings, wanted: Sequence[str]) -> tuple[list[str],
 def apply_view(args: argparse.Namespace, settings: Settings) -> ViewSpec | None:
     """The view `--view` names, its parts put into `args` where the flags beside it leave them
     unset (accounts, since, until, query): so the command lists what the view shows."""
-    from calltui.viewspec import ViewSpecError, parse
-
     given = getattr(args, "view", None)
     if not given:
         return None
+    from calltui.viewspec import ViewSpecError, parse
+
     saved = settings.views.get(given)
     try:
         spec = parse(saved.spec if saved is not None else given)

@@ -14,6 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
 from calltui.cli import main
 from calltui.model import RECORD_KEYS
 from calltui.sim.demo import SIM_HOST, demo_accounts
@@ -341,3 +346,47 @@ def test_the_readmes_config_for_calltui_simulate_serves_what_demo_serves(tmp_pat
 def test_version(capsys):
     code, out, _ = run_cli(capsys, "--version")
     assert code == 0 and out.startswith("calltui ")
+
+
+COLLECTIONS_WHILE_IMPORTING = """
+import gc, sys
+seen = []
+started = False
+def note(phase, info):
+    if phase == "start" and started:
+        cli = sys.modules.get("calltui.cli")
+        seen.append("during" if cli is None or not hasattr(cli, "main") else "after")
+gc.callbacks.append(note)
+sys.argv = ["calltui", "--version"]
+from calltui.__main__ import main
+started = True
+try:
+    main()
+except SystemExit:
+    pass
+sys.stdout.flush()
+import gc as again
+import os
+# pydantic reads it as each model is built: "__all__" is none of its plugins at all.
+plugins = "no plugins" if os.environ.get("PYDANTIC_DISABLE_PLUGINS") == "__all__" else "plugins"
+print("collecting" if again.isenabled() else "off", seen.count("during"), plugins)
+"""
+
+
+def test_the_command_imports_its_modules_with_the_collector_off_and_no_pydantic_plugin():
+    # Some hundred collections set off by the imports found nothing to free; a command itself
+    # (here --version) runs with the collector on as always. A pydantic plugin would be handed
+    # the config's secrets as they are validated.
+    done = subprocess.run(
+        [sys.executable, "-c", COLLECTIONS_WHILE_IMPORTING],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.splitlines()[-1] == "collecting 0 no plugins"
+
+
+def test_the_installed_command_is_the_entry_point_that_keeps_the_collector_off():
+    scripts = tomllib.loads(Path("pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"calltui": "calltui.__main__:main"}
